@@ -1,0 +1,231 @@
+/**
+ * The storage layer every consumer runs on: the Redis Streams commands streamvisor needs, with
+ * Redis' semantics. Two implementations pass one contract suite (test/contract):
+ * `RedisStreamStorage` (ioredis, also Cluster) and `MemoryStreamStorage` (in process).
+ *
+ * Common rules:
+ * - Ids are Redis stream ids `<ms>-<seq>`.
+ * - A missing group or stream raises `NoGroupError` from every method that needs a group.
+ * - Connection failures raise `ConnectionError` (retriable); other Redis errors `RedisCommandError`.
+ * - Bad arguments (empty names, count < 1, malformed ids, non-string field values) raise a
+ *   `TypeError` that names the argument, before any command is sent.
+ * - Every method of a closed storage rejects with `StorageClosedError`, except `close()`.
+ */
+
+/** Field/value pairs of a stream entry. Values are strings (Redis stores bytes; see the wire format). */
+export type StreamFields = Record<string, string>;
+
+/** One stream entry as delivered to a consumer. */
+export interface StreamEntry {
+  readonly id: string;
+  readonly fields: StreamFields;
+  /** How many times the group has delivered this entry, this delivery included (1 for a first read). */
+  readonly deliveries: number;
+}
+
+/** One entry of a group's pending entries list (XPENDING extended form). */
+export interface PendingEntry {
+  readonly id: string;
+  /** The consumer that owns the entry. */
+  readonly consumer: string;
+  /** Milliseconds since the entry was last delivered (or touched). */
+  readonly idleMs: number;
+  readonly deliveries: number;
+}
+
+/** Result of `autoClaim` and `claim`. */
+export interface ClaimResult {
+  /** Cursor for the next `autoClaim` call; `'0-0'` when the walk is complete. (`claim` returns `'0-0'`.) */
+  readonly cursor: string;
+  /** Entries now owned by the claiming consumer, with their delivery counts after the claim. */
+  readonly entries: StreamEntry[];
+  /** Ids that were pending but whose entries no longer exist in the stream (trimmed or XDEL'd). */
+  readonly deletedIds: string[];
+}
+
+/** XINFO GROUPS, one group. */
+export interface GroupInfo {
+  readonly name: string;
+  readonly consumers: number;
+  readonly pending: number;
+  readonly lastDeliveredId: string;
+  /** Entries the group has read (Redis 7+), `null` when Redis cannot tell. */
+  readonly entriesRead: number | null;
+  /** Entries not yet delivered to the group, `null` when Redis cannot tell. */
+  readonly lag: number | null;
+}
+
+/** XINFO CONSUMERS, one consumer. */
+export interface ConsumerInfo {
+  readonly name: string;
+  readonly pending: number;
+  /** Milliseconds since the consumer's last attempted interaction (read, claim). */
+  readonly idleMs: number;
+  /** Milliseconds since the last successful interaction, `null` if it never had one (Redis 7.2+; else `null`). */
+  readonly inactiveMs: number | null;
+}
+
+export interface ReadGroupOptions {
+  /** Maximum entries to return, ≥ 1. */
+  count: number;
+  /**
+   * Block up to this many milliseconds (≥ 1) waiting for new entries. Omitted: return at once.
+   * Redis' `BLOCK 0` (wait forever) is deliberately not offered.
+   */
+  blockMs?: number;
+}
+
+export interface AutoClaimOptions {
+  /** Only claim entries idle at least this long (ms, ≥ 0). */
+  minIdleMs: number;
+  /** Entries to examine in this page, ≥ 1. */
+  count: number;
+  /** Where to start; `'0-0'` (default) starts a new walk. */
+  cursor?: string;
+}
+
+export interface PendingOptions {
+  count: number;
+  /** Only this consumer's entries. */
+  consumer?: string;
+  /** Smallest id (inclusive, default `-`). Prefix `(` for exclusive. */
+  start?: string;
+  /** Largest id (inclusive, default `+`). */
+  end?: string;
+  /** Only entries idle at least this long (ms). */
+  minIdleMs?: number;
+}
+
+export interface AddOptions {
+  /** Trim the stream to about this many entries (`MAXLEN ~`), ≥ 1. Exact in memory. */
+  maxLen?: number;
+}
+
+export interface RangeOptions {
+  /** Smallest id (inclusive, default `-`). Prefix `(` for exclusive. */
+  start?: string;
+  /** Largest id (inclusive, default `+`). */
+  end?: string;
+  /** Maximum entries, ≥ 1. Omitted: all. */
+  count?: number;
+}
+
+/** A message moved to a dead-letter stream. `fields` are the dead-letter entry's fields as written. */
+export interface DeadLetterWrite {
+  /** The dead-letter stream, e.g. `orders:dead`. */
+  readonly deadStream: string;
+  /** The stream the message came from; it is acked there in `group`. */
+  readonly sourceStream: string;
+  readonly group: string;
+  /** The source entry id to acknowledge. */
+  readonly id: string;
+  /** Original fields plus the `x-dead-*` headers (see DESIGN wire format). */
+  readonly fields: StreamFields;
+  /** Trim the dead-letter stream to about this many entries. */
+  readonly maxLen?: number;
+}
+
+/** Plain entry without a delivery count (XRANGE). */
+export interface RangeEntry {
+  readonly id: string;
+  readonly fields: StreamFields;
+}
+
+/**
+ * The Redis Streams operations streamvisor runs on.
+ *
+ * @example
+ * const storage: StreamStorage = new MemoryStreamStorage()
+ * await storage.ensureGroup('events', 'bot', '$')
+ * await storage.add('events', { type: 'user.joined', payload: '{"id":1}' })
+ * const [entry] = await storage.readGroup('events', 'bot', 'bot-1', { count: 10, blockMs: 1000 })
+ * await storage.ack('events', 'bot', [entry.id])
+ */
+export interface StreamStorage {
+  /** `'redis'` or `'memory'`, for logs and the dashboard. */
+  readonly kind: 'redis' | 'memory';
+
+  /**
+   * `XGROUP CREATE stream group startId MKSTREAM`. Resolves `true` when the group was created, `false`
+   * when it already existed (BUSYGROUP). `startId` is `$` (only new entries), `0` (all history) or an id.
+   * @default startId '$'
+   */
+  ensureGroup(stream: string, group: string, startId?: string): Promise<boolean>;
+
+  /**
+   * `XREADGROUP GROUP group consumer COUNT count [BLOCK blockMs] STREAMS stream >`: new entries only,
+   * each added to the consumer's PEL with `deliveries: 1`. Resolves `[]` when nothing arrived within
+   * `blockMs`. Raises `NoGroupError` when the group or stream is missing, also if it is deleted while
+   * the read blocks. Redis implementations read on a dedicated connection per consumer.
+   */
+  readGroup(stream: string, group: string, consumer: string, options: ReadGroupOptions): Promise<StreamEntry[]>;
+
+  /** `XACK stream group ...ids`. Resolves how many were pending. An empty `ids` resolves 0 without a command. */
+  ack(stream: string, group: string, ids: readonly string[]): Promise<number>;
+
+  /**
+   * `XAUTOCLAIM stream group consumer minIdleMs cursor COUNT count`: one page of a walk over the PEL,
+   * claiming entries idle at least `minIdleMs`. Claimed entries' delivery counts are incremented and
+   * reported. Ids whose entries were deleted come back in `deletedIds` (Redis drops them from the PEL).
+   */
+  autoClaim(stream: string, group: string, consumer: string, options: AutoClaimOptions): Promise<ClaimResult>;
+
+  /**
+   * `XCLAIM stream group consumer minIdleMs ...ids`: claim the given pending ids (e.g. this consumer's
+   * own PEL after a restart), incrementing delivery counts. Ids not pending or not idle enough are
+   * skipped; ids whose entries were deleted are removed from the PEL and listed in `deletedIds`.
+   */
+  claim(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+    options: { minIdleMs: number },
+  ): Promise<ClaimResult>;
+
+  /**
+   * `XCLAIM stream group consumer 0 ...ids JUSTID`: reset the idle time of in-flight ids so no other
+   * consumer's `autoClaim` takes them; does not change delivery counts. Resolves the ids still pending.
+   */
+  touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<string[]>;
+
+  /** `XPENDING stream group [IDLE minIdleMs] start end count [consumer]`, ordered by id. */
+  pending(stream: string, group: string, options: PendingOptions): Promise<PendingEntry[]>;
+
+  /** `XADD stream [MAXLEN ~ maxLen] * ...fields`. Resolves the new id. `fields` must not be empty. */
+  add(stream: string, fields: StreamFields, options?: AddOptions): Promise<string>;
+
+  /** `XRANGE stream start end [COUNT count]`. A missing stream resolves `[]`. */
+  range(stream: string, options?: RangeOptions): Promise<RangeEntry[]>;
+
+  /** `XDEL stream ...ids`. Resolves how many were deleted. */
+  delete(stream: string, ids: readonly string[]): Promise<number>;
+
+  /** `XLEN stream` (0 for a missing stream). */
+  length(stream: string): Promise<number>;
+
+  /** `XINFO GROUPS stream`. A missing stream resolves `[]`. */
+  groups(stream: string): Promise<GroupInfo[]>;
+
+  /** `XINFO CONSUMERS stream group`. Raises `NoGroupError` when the group is missing. */
+  consumers(stream: string, group: string): Promise<ConsumerInfo[]>;
+
+  /** `XGROUP DELCONSUMER stream group consumer`. Resolves how many pending entries the consumer had. */
+  deleteConsumer(stream: string, group: string, consumer: string): Promise<number>;
+
+  /** `XGROUP DESTROY stream group`. Resolves whether a group was destroyed. Blocked readers get `NoGroupError`. */
+  destroyGroup(stream: string, group: string): Promise<boolean>;
+
+  /**
+   * Dead-letter one message: `XADD deadStream ...fields` then `XACK sourceStream group id`, in that
+   * order on one connection (pipelined), so a crash in between duplicates a dead letter but never loses
+   * the message. Resolves the dead-letter entry's id.
+   */
+  deadLetter(letter: DeadLetterWrite): Promise<string>;
+
+  /**
+   * Close every connection and timer this storage opened. Idempotent (the same promise each call);
+   * resolves even when Redis is unreachable. Pending blocking reads reject with `StorageClosedError`.
+   */
+  close(): Promise<void>;
+}
