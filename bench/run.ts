@@ -26,16 +26,76 @@ interface CaseEntry {
 const RUNTIME = ['createRuntime', 'Router', 'RedisStreamStorage'];
 
 const CASES: CaseEntry[] = [
-  { id: 'throughput-baseline', kind: 'throughput', tags: ['throughput', 'baseline'], requires: [], load: () => import('./cases/throughput-baseline.js') },
-  { id: 'throughput-bullmq', kind: 'throughput', tags: ['throughput', 'bullmq'], requires: [], load: () => import('./cases/throughput-bullmq.js') },
-  { id: 'throughput-streamvisor', kind: 'throughput', tags: ['throughput', 'streamvisor'], requires: RUNTIME, load: () => import('./cases/throughput-streamvisor.js') },
-  { id: 'latency-baseline', kind: 'latency', tags: ['latency', 'baseline'], requires: [], load: () => import('./cases/latency-baseline.js') },
-  { id: 'latency-bullmq', kind: 'latency', tags: ['latency', 'bullmq'], requires: [], load: () => import('./cases/latency-bullmq.js') },
-  { id: 'latency-streamvisor', kind: 'latency', tags: ['latency', 'streamvisor'], requires: RUNTIME, load: () => import('./cases/latency-streamvisor.js') },
-  { id: 'memory-streamvisor', kind: 'memory', tags: ['memory', 'streamvisor'], requires: RUNTIME, load: () => import('./cases/memory-streamvisor.js') },
-  { id: 'scale-two-processes', kind: 'scale', tags: ['scale', 'streamvisor'], requires: RUNTIME, load: () => import('./cases/scale-two-processes.js') },
-  { id: 'failure-path', kind: 'failure', tags: ['failure', 'streamvisor'], requires: RUNTIME, load: () => import('./cases/failure-path.js') },
-  { id: 'dashboard-cost', kind: 'dashboard', tags: ['dashboard', 'streamvisor'], requires: [...RUNTIME, 'startDashboard'], load: () => import('./cases/dashboard-cost.js') },
+  {
+    id: 'throughput-baseline',
+    kind: 'throughput',
+    tags: ['throughput', 'baseline'],
+    requires: [],
+    load: () => import('./cases/throughput-baseline.js'),
+  },
+  {
+    id: 'throughput-bullmq',
+    kind: 'throughput',
+    tags: ['throughput', 'bullmq'],
+    requires: [],
+    load: () => import('./cases/throughput-bullmq.js'),
+  },
+  {
+    id: 'throughput-streamvisor',
+    kind: 'throughput',
+    tags: ['throughput', 'streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/throughput-streamvisor.js'),
+  },
+  {
+    id: 'latency-baseline',
+    kind: 'latency',
+    tags: ['latency', 'baseline'],
+    requires: [],
+    load: () => import('./cases/latency-baseline.js'),
+  },
+  {
+    id: 'latency-bullmq',
+    kind: 'latency',
+    tags: ['latency', 'bullmq'],
+    requires: [],
+    load: () => import('./cases/latency-bullmq.js'),
+  },
+  {
+    id: 'latency-streamvisor',
+    kind: 'latency',
+    tags: ['latency', 'streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/latency-streamvisor.js'),
+  },
+  {
+    id: 'memory-streamvisor',
+    kind: 'memory',
+    tags: ['memory', 'streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/memory-streamvisor.js'),
+  },
+  {
+    id: 'scale-two-processes',
+    kind: 'scale',
+    tags: ['scale', 'streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/scale-two-processes.js'),
+  },
+  {
+    id: 'failure-path',
+    kind: 'failure',
+    tags: ['failure', 'streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/failure-path.js'),
+  },
+  {
+    id: 'dashboard-cost',
+    kind: 'dashboard',
+    tags: ['dashboard', 'streamvisor'],
+    requires: [...RUNTIME, 'startDashboard'],
+    load: () => import('./cases/dashboard-cost.js'),
+  },
 ];
 
 const log = (line: string): void => {
@@ -46,9 +106,13 @@ const log = (line: string): void => {
 function ensureExposeGc(): void {
   if (typeof (globalThis as { gc?: unknown }).gc === 'function') return;
   const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', self, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exit(child.status ?? 1);
 }
 
@@ -63,7 +127,8 @@ async function main(): Promise<void> {
     return;
   }
   const cases = CASES.filter((entry) => selected(entry, options.only));
-  if (cases.length === 0) throw new TypeError(`Expected \`--only\` to name a case or tag, got ${options.only.join(',')}`);
+  if (cases.length === 0)
+    throw new TypeError(`Expected \`--only\` to name a case or tag, got ${options.only.join(',')}`);
   ensureExposeGc();
 
   const target = await openRedisTarget(log);
@@ -87,7 +152,13 @@ async function main(): Promise<void> {
       if (target.flushable) await admin.flushall();
       const missing = entry.requires.length === 0 ? [] : await missingStreamvisorExports(entry.requires);
       if (missing.length > 0) {
-        rows.push({ case: entry.id, kind: entry.kind, variant: '', status: 'skipped', note: `not available yet: ${missing.join(', ')}` });
+        rows.push({
+          case: entry.id,
+          kind: entry.kind,
+          variant: '',
+          status: 'skipped',
+          note: `not available yet: ${missing.join(', ')}`,
+        });
         log(`${entry.id}: skipped (not available yet: ${missing.join(', ')})`);
         continue;
       }
@@ -97,8 +168,16 @@ async function main(): Promise<void> {
         rows.push(...(await module.run(ctx)));
       } catch (error) {
         const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        rows.push({ case: entry.id, kind: entry.kind, variant: '', status: 'failed', note: message ?? 'unknown error' });
-        log(`${entry.id}: FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        rows.push({
+          case: entry.id,
+          kind: entry.kind,
+          variant: '',
+          status: 'failed',
+          note: message ?? 'unknown error',
+        });
+        log(
+          `${entry.id}: FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
       } finally {
         await deleteKeys(admin, `${keyPrefix}*`);
       }
@@ -122,7 +201,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+// Exit explicitly: a case that failed half-way may leave a connection or timer of the code under test.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

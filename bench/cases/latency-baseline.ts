@@ -3,10 +3,11 @@
  * the publish time in the payload; the bare loop (`XREADGROUP COUNT 100 BLOCK 1000`, one XACK per
  * batch) records now − publish time right after parsing each payload.
  */
-import { bareDrain } from './throughput-baseline.js';
+
 import { LatencyRecorder, paced, timedFields } from '../lib/pacer.js';
 import { createGroup } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
+import { bareDrain } from './throughput-baseline.js';
 
 export async function run(ctx: BenchContext): Promise<CaseRow[]> {
   const stream = `${ctx.keyPrefix}lat-baseline`;

@@ -66,7 +66,8 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     const durationMs = performance.now() - t0;
     const nodeCpuPercent = cpu.stop();
     const redisCpu = (await redisCpuMs(admin)) - redis0;
-    if (checksum !== (n * (n - 1)) / 2) throw new Error(`baseline read wrong payloads (checksum ${checksum})`);
+    if (checksum !== (n * (n - 1)) / 2)
+      throw new Error(`baseline read wrong payloads (checksum ${checksum})`);
     const pending = (await admin.xpending(stream, 'g')) as [number, ...unknown[]];
     if (pending[0] !== 0) throw new Error(`baseline left ${pending[0]} entries pending`);
     return [

@@ -4,8 +4,8 @@
  * last `completed` event, i.e. after BullMQ has moved the last job to finished.
  */
 import { Queue, Worker } from 'bullmq';
-import { BENCH_TYPE, payloadOf, redisCpuMs } from '../lib/redis.js';
 import { BULL_JOB_OPTIONS, bullConnection, bullPrefix } from '../lib/bullmq.js';
+import { BENCH_TYPE, payloadOf, redisCpuMs } from '../lib/redis.js';
 import { cpuMeter } from '../lib/stats.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
 import { waitUntil } from '../lib/wait.js';

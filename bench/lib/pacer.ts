@@ -73,7 +73,11 @@ export class LatencyRecorder {
       status: 'ok',
       messages: this.total,
       latencyMs: summarize(kept),
-      extra: { rate: this.sizes.latencyRate, ...(this.#duplicates > 0 ? { duplicates: this.#duplicates } : {}), ...extra },
+      extra: {
+        rate: this.sizes.latencyRate,
+        ...(this.#duplicates > 0 ? { duplicates: this.#duplicates } : {}),
+        ...extra,
+      },
     };
   }
 }

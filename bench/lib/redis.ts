@@ -35,10 +35,12 @@ export async function fillStream(
   for (let start = 0; start < count; start += chunk) {
     const pipeline = redis.pipeline();
     const end = Math.min(count, start + chunk);
-    for (let k = start; k < end; k++) pipeline.xadd(stream, '*', 'type', BENCH_TYPE, 'payload', payloadOf(from + k));
+    for (let k = start; k < end; k++)
+      pipeline.xadd(stream, '*', 'type', BENCH_TYPE, 'payload', payloadOf(from + k));
     const replies = await pipeline.exec();
     const last = replies?.[replies.length - 1];
-    if (last === undefined || last[0] !== null) throw last?.[0] ?? new Error('XADD pipeline returned nothing');
+    if (last === undefined || last[0] !== null)
+      throw last?.[0] ?? new Error('XADD pipeline returned nothing');
     lastId = String(last[1]);
   }
   return lastId;
@@ -52,7 +54,8 @@ export async function createGroup(redis: Redis, stream: string, group: string, s
 /** Redis CPU (user + sys) so far, in ms, from INFO cpu. */
 export async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
-  const pick = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 'NaN');
+  const pick = (name: string): number =>
+    Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 'NaN');
   return (pick('used_cpu_user') + pick('used_cpu_sys')) * 1000;
 }
 

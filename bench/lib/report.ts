@@ -56,7 +56,7 @@ export function renderTable(rows: readonly CaseRow[]): string {
   const base = baselineRate(rows);
   const table = new Table({
     head: ['case', 'variant', 'msgs', 'result', '× (a)', 'details'],
-    colWidths: [22, 16, 10, 44, 7, 44],
+    colWidths: [24, 16, 10, 44, 7, 44],
     wordWrap: true,
     ...style,
   });
@@ -85,7 +85,9 @@ export interface TargetCheck {
 }
 
 function find(rows: readonly CaseRow[], id: string, variant?: string): CaseRow | undefined {
-  return rows.find((r) => r.case === id && r.status === 'ok' && (variant === undefined || r.variant === variant));
+  return rows.find(
+    (r) => r.case === id && r.status === 'ok' && (variant === undefined || r.variant === variant),
+  );
 }
 
 /** Checks the issue's targets; a target whose rows did not run is `n/a`, never a pass. */
@@ -155,7 +157,11 @@ export function checkTargets(rows: readonly CaseRow[]): TargetCheck[] {
 
   const failure = find(rows, 'failure-path');
   if (failure === undefined) {
-    checks.push({ target: 'failure path: handler calls = 1.1× messages', measured: 'not measured', status: 'n/a' });
+    checks.push({
+      target: 'failure path: handler calls = 1.1× messages',
+      measured: 'not measured',
+      status: 'n/a',
+    });
   } else {
     const calls = Number(failure.extra?.['handler calls']);
     const expected = Math.round((failure.messages ?? 0) * 1.1);

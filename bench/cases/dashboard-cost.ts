@@ -1,0 +1,81 @@
+/**
+ * Dashboard cost: the concurrency-16 drain without a dashboard, then with `startDashboard`
+ * attached and a client watching it (the page is fetched; if it opens an EventSource, that stream
+ * is read for the whole drain, as a browser would). Target: < 10% fewer msg/s.
+ */
+import { createServer } from 'node:net';
+import { startDashboard } from '../../src/index.js';
+import type { BenchRuntime } from '../lib/streamvisor-drain.js';
+import { svDrain } from '../lib/streamvisor-throughput.js';
+import type { BenchContext, CaseRow } from '../lib/types.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Starts the dashboard and a watching client; returns how to detach both, and what was attached. */
+async function attach(
+  runtime: BenchRuntime,
+  attached: { client: string; bytes: number },
+): Promise<() => Promise<void>> {
+  const dashboard = await startDashboard(runtime, { port: await freePort() });
+  const abort = new AbortController();
+  const page = await (await fetch(dashboard.url, { signal: abort.signal })).text();
+  const source = /new EventSource\(\s*['"`]([^'"`]+)['"`]/.exec(page)?.[1];
+  attached.client = source === undefined ? 'page only (no EventSource found)' : `page + ${source}`;
+  if (source !== undefined) {
+    void (async () => {
+      const response = await fetch(new URL(source, dashboard.url), { signal: abort.signal });
+      const reader = response.body?.getReader();
+      for (;;) {
+        const chunk = await reader?.read();
+        if (chunk === undefined || chunk.done) break;
+        attached.bytes += chunk.value.byteLength;
+      }
+    })().catch(() => {});
+  }
+  return async () => {
+    abort.abort();
+    await dashboard.close();
+  };
+}
+
+export async function run(ctx: BenchContext): Promise<CaseRow[]> {
+  const without = await svDrain(ctx, {
+    caseId: 'dashboard-cost',
+    kind: 'dashboard',
+    variant: 'without',
+    concurrency: 16,
+  });
+  const attached = { client: 'none', bytes: 0 };
+  const withDashboard = await svDrain(ctx, {
+    caseId: 'dashboard-cost',
+    kind: 'dashboard',
+    variant: 'with dashboard',
+    concurrency: 16,
+    beforeStart: (runtime) => attach(runtime, attached),
+  });
+  const cost =
+    without.msgPerSec !== undefined && withDashboard.msgPerSec !== undefined
+      ? 1 - withDashboard.msgPerSec / without.msgPerSec
+      : Number.NaN;
+  return [
+    without,
+    {
+      ...withDashboard,
+      note: `cost ${(cost * 100).toFixed(1)}%, client: ${attached.client}`,
+      extra: { ...withDashboard.extra, 'bytes pushed': attached.bytes },
+    },
+  ];
+}
