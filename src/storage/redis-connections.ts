@@ -1,0 +1,119 @@
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './redis-blocking-reads.js';
+import type { ParsedRedisUrl } from './redis-url.js';
+
+// Options of every connection the storage creates itself. The aim: a command issued while Redis is
+// down fails within about two seconds with a connection error instead of waiting forever.
+// - protocol 2: ioredis 6 defaults to RESP3, whose replies the parsers here do not expect.
+// - maxRetriesPerRequest 1 + a retry delay capped at 1 s: queued commands are failed after the second
+//   failed reconnect (ioredis' default, 20 retries, means a minute or more).
+// - connectTimeout 2 s: a host that swallows SYNs fails like one that refuses.
+// - commandTimeout (non-blocking connection only): a paused or half-open server fails commands too.
+const RECONNECT_CAP_MS = 1000;
+
+/** Reconnect delays: 50, 100, 200 … ms capped at 1 s, plus up to 50 ms of jitter. */
+export function retryDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt - 1, 10), RECONNECT_CAP_MS) + Math.floor(Math.random() * 50);
+}
+
+/** ioredis options for the storage's own connections (before the caller's `redis` overrides). */
+export function ownConnectionOptions(commandTimeoutMs: number): RedisOptions {
+  return {
+    protocol: 2,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: retryDelay,
+    commandTimeout: commandTimeoutMs,
+  };
+}
+
+/** Create the main connection (a `Redis` or a `Cluster`) described by a parsed URL. */
+export function connectFromUrl(parsed: ParsedRedisUrl, base: RedisOptions, extra: RedisOptions): RedisClient {
+  const auth: RedisOptions = {};
+  if (parsed.username !== undefined) auth.username = parsed.username;
+  if (parsed.password !== undefined) auth.password = parsed.password;
+  const first = parsed.addresses[0] ?? { host: '127.0.0.1', port: 6379 };
+  if (parsed.mode === 'cluster') {
+    const redisOptions = nodeOptions({ ...base, ...auth, ...extra, protocol: 2 });
+    if (parsed.tls) redisOptions.tls = {};
+    const nodes = parsed.addresses.map((address) => ({ host: address.host, port: address.port }));
+    return new Cluster(nodes, { redisOptions, enableOfflineQueue: true, clusterRetryStrategy: retryDelay });
+  }
+  const options: RedisOptions & { replyMapping: 'legacy' } = {
+    ...base,
+    ...auth,
+    ...extra,
+    host: first.host,
+    port: first.port,
+    db: parsed.db,
+    protocol: 2,
+    replyMapping: 'legacy',
+  };
+  if (parsed.tls) options.tls = { servername: first.host, ...(extra.tls ?? {}) };
+  return new Redis(options);
+}
+
+/** A dedicated connection for blocking reads: same server and credentials, never re-sends a lost read. */
+export function duplicateForReads(client: RedisClient): RedisClient {
+  const override: RedisOptions = {
+    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: undefined,
+    blockingTimeout: undefined,
+    lazyConnect: false,
+  };
+  if (isCluster(client)) {
+    const redisOptions = nodeOptions({ ...client.options.redisOptions, ...override });
+    return client.duplicate(undefined, { redisOptions });
+  }
+  return client.duplicate(override);
+}
+
+type ClusterNodeOptions = Omit<NonNullable<ClusterOptions['redisOptions']>, 'replyMapping'>;
+
+/** Per-node options of a Cluster: the cluster itself owns retries, the offline queue and addresses. */
+function nodeOptions(options: RedisOptions): ClusterNodeOptions {
+  const {
+    host: _host,
+    port: _port,
+    path: _path,
+    sentinels: _sentinels,
+    retryStrategy: _retry,
+    enableOfflineQueue: _queue,
+    readOnly: _readOnly,
+    himportFieldsets: _himport,
+    replyMapping: _mapping, // RESP2 only has the legacy mapping
+    ...rest
+  } = options;
+  return rest;
+}
+
+/** `Cluster` vs `Redis` without `instanceof` (works across copies of ioredis). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster === true;
+}
+
+/** The RESP version the client will speak: ioredis 6 defaults to 3 when none is set. */
+export function protocolOf(client: RedisClient): number {
+  const protocol = isCluster(client) ? client.options.redisOptions?.protocol : client.options.protocol;
+  return protocol ?? 3;
+}
+
+/** QUIT, but give up after `timeoutMs` and drop the socket: resolves even when Redis is unreachable. */
+export async function closeConnection(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'end') return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}

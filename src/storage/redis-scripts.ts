@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { isReplyError } from './redis-errors.js';
+
+// XAUTOCLAIM and XCLAIM do not report delivery counts, and Redis 7 silently drops deleted entries
+// from the PEL during XCLAIM. These scripts read what is missing with XPENDING inside the same atomic
+// step. Each touches one key, so they are Cluster-safe. Both reply
+// `{cursor, entries, deliveries, deletedIds}` (parsed by parseClaimScript).
+
+/** KEYS[1] stream; ARGV group, consumer, minIdleMs, cursor, count. */
+const AUTOCLAIM = `
+local key, group = KEYS[1], ARGV[1]
+local r = redis.call('XAUTOCLAIM', key, group, ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local entries = r[2]
+local deliveries = {}
+for i = 1, #entries do
+  local id = entries[i][1]
+  local p = redis.call('XPENDING', key, group, id, id, 1)[1]
+  deliveries[i] = p and p[4] or 1
+end
+return {r[1], entries, deliveries, r[3] or {}}
+`;
+
+/** KEYS[1] stream; ARGV group, consumer, minIdleMs, id… */
+const CLAIM = `
+local key, group = KEYS[1], ARGV[1]
+local was = {}
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  if redis.call('XPENDING', key, group, id, id, 1)[1] then was[id] = true end
+end
+local entries = redis.call('XCLAIM', key, group, ARGV[2], ARGV[3], unpack(ARGV, 4))
+local deliveries, claimed = {}, {}
+for i = 1, #entries do
+  local id = entries[i][1]
+  claimed[id] = true
+  local p = redis.call('XPENDING', key, group, id, id, 1)[1]
+  deliveries[i] = p and p[4] or 1
+end
+local deleted = {}
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  if was[id] and not claimed[id] and not redis.call('XPENDING', key, group, id, id, 1)[1] then
+    deleted[#deleted + 1] = id
+    was[id] = nil
+  end
+end
+return {'0-0', entries, deliveries, deleted}
+`;
+
+/** A Lua script run by EVALSHA, falling back to EVAL once when the server does not know it yet. */
+export class RedisScript {
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(source: string) {
+    this.source = source;
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** Run with one key (so a Cluster routes it by that key's slot). */
+  async run(client: Redis | Cluster, key: string, args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await client.call('EVALSHA', this.sha, 1, key, ...args);
+    } catch (error) {
+      if (!isReplyError(error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.call('EVAL', this.source, 1, key, ...args);
+    }
+  }
+}
+
+/** XAUTOCLAIM + delivery counts of what it claimed. */
+export const autoClaimScript = new RedisScript(AUTOCLAIM);
+/** XCLAIM + delivery counts + ids removed from the PEL because their entries were deleted. */
+export const claimScript = new RedisScript(CLAIM);
