@@ -108,7 +108,7 @@ export class MemoryGroup {
     justId: boolean,
     nowMs: number,
   ): ClaimOutcome {
-    const claimed: Delivery[] = [];
+    const claimed: { entry: StoredEntry; item: PendingItem }[] = [];
     const deletedIds: string[] = [];
     let consumer: MemoryConsumer | undefined;
     for (const id of ids) {
@@ -125,9 +125,11 @@ export class MemoryGroup {
       if (minIdleMs > 0 && nowMs - item.deliveryTime < minIdleMs) continue;
       consumer ??= this.consumer(consumerName, nowMs);
       this.#take(item, consumer, justId, nowMs);
-      claimed.push({ entry, deliveries: item.deliveryCount });
+      claimed.push({ entry, item });
     }
-    return { claimed, deletedIds, cursor: '0-0' };
+    // Counts as they are after the whole command (an id given twice is claimed twice).
+    const deliveries = claimed.map(({ entry, item }) => ({ entry, deliveries: item.deliveryCount }));
+    return { claimed: deliveries, deletedIds, cursor: '0-0' };
   }
 
   /**

@@ -91,6 +91,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('stream', stream);
     assertName('group', group);
     assertName('consumer', consumer);
+    assertOptions(options);
     assertCount('count', options.count);
     if (options.blockMs !== undefined) assertCount('blockMs', options.blockMs);
     const { target, found } = this.#group(stream, group);
@@ -105,9 +106,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('group', group);
     assertIds('ids', ids);
     if (ids.length === 0) return 0;
-    const found = this.#streams.get(stream)?.groups.get(group);
-    // XACK answers 0 for a missing key or group instead of NOGROUP.
-    return found === undefined ? 0 : found.ack(ids.map((id) => canonicalId('XACK', id)));
+    return this.#group(stream, group).found.ack(ids.map((id) => canonicalId('XACK', id)));
   }
 
   async autoClaim(
@@ -120,6 +119,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('stream', stream);
     assertName('group', group);
     assertName('consumer', consumer);
+    assertOptions(options);
     assertCount('minIdleMs', options.minIdleMs, 0);
     assertCount('count', options.count);
     const cursorText = options.cursor ?? '0-0';
@@ -143,6 +143,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('group', group);
     assertName('consumer', consumer);
     assertIds('ids', ids);
+    assertOptions(options);
     assertCount('minIdleMs', options.minIdleMs, 0);
     if (ids.length === 0) return { cursor: '0-0', entries: [], deletedIds: [] };
     const canonical = ids.map((id) => canonicalId('XCLAIM', id));
@@ -168,12 +169,13 @@ export class MemoryStreamStorage implements StreamStorage {
     this.#open('pending');
     assertName('stream', stream);
     assertName('group', group);
+    assertOptions(options);
     assertCount('count', options.count);
-    if (options.consumer !== undefined) assertName('consumer', options.consumer);
     const startText = options.start ?? '-';
     const endText = options.end ?? '+';
     assertRangeBound('start', startText);
     assertRangeBound('end', endText);
+    if (options.consumer !== undefined) assertName('consumer', options.consumer);
     const minIdleMs = options.minIdleMs ?? 0;
     assertCount('minIdleMs', minIdleMs, 0);
     const start = parseBound('XPENDING', startText, 'start');
@@ -191,12 +193,15 @@ export class MemoryStreamStorage implements StreamStorage {
   async add(stream: string, fields: StreamFields, options: AddOptions = {}): Promise<string> {
     this.#open('add');
     assertName('stream', stream);
+    assertFields(fields);
+    assertOptions(options);
     return this.#add(stream, fields, options.maxLen);
   }
 
   async range(stream: string, options: RangeOptions = {}): Promise<RangeEntry[]> {
     this.#open('range');
     assertName('stream', stream);
+    assertOptions(options);
     const startText = options.start ?? '-';
     const endText = options.end ?? '+';
     assertRangeBound('start', startText);
@@ -282,15 +287,15 @@ export class MemoryStreamStorage implements StreamStorage {
 
   async deadLetter(letter: DeadLetterWrite): Promise<string> {
     this.#open('deadLetter');
+    assertOptions(letter, 'letter');
     assertName('deadStream', letter.deadStream);
     assertName('sourceStream', letter.sourceStream);
     assertName('group', letter.group);
     assertId('id', letter.id);
+    assertFields(letter.fields);
+    // Written first, like the Redis storage: a missing source group raises only after the dead letter exists.
     const id = this.#add(letter.deadStream, letter.fields, letter.maxLen);
-    this.#streams
-      .get(letter.sourceStream)
-      ?.groups.get(letter.group)
-      ?.ack([canonicalId('XACK', letter.id)]);
+    this.#group(letter.sourceStream, letter.group).found.ack([canonicalId('XACK', letter.id)]);
     return id;
   }
 
@@ -321,7 +326,6 @@ export class MemoryStreamStorage implements StreamStorage {
   }
 
   #add(stream: string, fields: StreamFields, maxLen: number | undefined): string {
-    assertFields(fields);
     if (maxLen !== undefined) assertCount('maxLen', maxLen);
     const target = this.#streamOrCreate(stream);
     const entry = target.append({ ...fields }, this.#now());
@@ -385,4 +389,12 @@ function toClaimResult(outcome: ClaimOutcome): ClaimResult {
     entries: outcome.claimed.map(toStreamEntry),
     deletedIds: outcome.deletedIds,
   };
+}
+
+function assertOptions(value: unknown, what = 'options'): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(
+      `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
 }
