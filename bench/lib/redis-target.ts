@@ -33,7 +33,7 @@ export async function openRedisTarget(log: (line: string) => void): Promise<Redi
       startRedisServer?: (options?: { appendOnly?: boolean; args?: string[] }) => Promise<PrivateServer>;
     };
     if (typeof helper.startRedisServer === 'function') {
-      const server = await helper.startRedisServer({ appendOnly: false, args: ['--save', ''] });
+      const server = await helper.startRedisServer({ appendOnly: false }); // it sets --save "" itself
       log(`redis: private redis-server at ${server.url}`);
       return {
         url: server.url,
