@@ -11,7 +11,10 @@ import { StreamvisorError, type StreamvisorErrorOptions } from './streamvisor-er
 export class ConnectionError extends StreamvisorError {
   override name = 'ConnectionError';
 
-  constructor(message: string, options: StreamvisorErrorOptions & { code?: 'CONNECTION' | 'READ_TIMEOUT' } = {}) {
+  constructor(
+    message: string,
+    options: StreamvisorErrorOptions & { code?: 'CONNECTION' | 'READ_TIMEOUT' } = {},
+  ) {
     super(message, options.code ?? 'CONNECTION', true, options);
   }
 }

@@ -10,6 +10,10 @@ export class StorageClosedError extends StreamvisorError {
   override name = 'StorageClosedError';
 
   constructor(method: string) {
-    super(`Cannot call ${method}() on a closed storage; create a new storage instance`, 'STORAGE_CLOSED', false);
+    super(
+      `Cannot call ${method}() on a closed storage; create a new storage instance`,
+      'STORAGE_CLOSED',
+      false,
+    );
   }
 }

@@ -158,7 +158,12 @@ export interface StreamStorage {
    * `blockMs`. Raises `NoGroupError` when the group or stream is missing, also if it is deleted while
    * the read blocks. Redis implementations read on a dedicated connection per consumer.
    */
-  readGroup(stream: string, group: string, consumer: string, options: ReadGroupOptions): Promise<StreamEntry[]>;
+  readGroup(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: ReadGroupOptions,
+  ): Promise<StreamEntry[]>;
 
   /** `XACK stream group ...ids`. Resolves how many were pending. An empty `ids` resolves 0 without a command. */
   ack(stream: string, group: string, ids: readonly string[]): Promise<number>;

@@ -19,26 +19,33 @@ export function assertCount(what: string, value: unknown, min = 1): asserts valu
 /** A full id `<ms>-<seq>`. */
 export function assertId(what: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || !STREAM_ID.test(value)) {
-    throw new TypeError(`Expected \`${what}\` to be a stream id like "1700000000000-0", got ${describe(value)}`);
+    throw new TypeError(
+      `Expected \`${what}\` to be a stream id like "1700000000000-0", got ${describe(value)}`,
+    );
   }
 }
 
 export function assertIds(what: string, values: unknown): asserts values is readonly string[] {
-  if (!Array.isArray(values)) throw new TypeError(`Expected \`${what}\` to be an array of stream ids, got ${describe(values)}`);
+  if (!Array.isArray(values))
+    throw new TypeError(`Expected \`${what}\` to be an array of stream ids, got ${describe(values)}`);
   for (const id of values) assertId(`${what}[]`, id);
 }
 
 /** A range bound: `-`, `+`, `<ms>`, `<ms>-<seq>`, optionally prefixed by `(` for exclusive. */
 export function assertRangeBound(what: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || !/^(-|\+|\(?\d+(-\d+)?)$/.test(value)) {
-    throw new TypeError(`Expected \`${what}\` to be "-", "+" or a stream id (optionally prefixed by "("), got ${describe(value)}`);
+    throw new TypeError(
+      `Expected \`${what}\` to be "-", "+" or a stream id (optionally prefixed by "("), got ${describe(value)}`,
+    );
   }
 }
 
 /** `$`, `0` or a full id. */
 export function assertStartId(value: unknown): asserts value is string {
   if (value !== '$' && value !== '0' && !(typeof value === 'string' && STREAM_ID.test(value))) {
-    throw new TypeError(`Expected \`startId\` to be "$", "0" or a stream id like "1700000000000-0", got ${describe(value)}`);
+    throw new TypeError(
+      `Expected \`startId\` to be "$", "0" or a stream id like "1700000000000-0", got ${describe(value)}`,
+    );
   }
 }
 
@@ -51,7 +58,9 @@ export function assertFields(value: unknown): asserts value is StreamFields {
   for (const key of keys) {
     const field = (value as Record<string, unknown>)[key];
     if (typeof field !== 'string') {
-      throw new TypeError(`Expected field \`${key}\` to be a string, got ${describe(field)}; JSON.stringify objects into \`payload\``);
+      throw new TypeError(
+        `Expected field \`${key}\` to be a string, got ${describe(field)}; JSON.stringify objects into \`payload\``,
+      );
     }
   }
 }

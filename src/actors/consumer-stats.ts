@@ -1,0 +1,24 @@
+import type { DeadReason } from '../machines/dispatch-worker-machine.js';
+
+/** Counters of one consumer, kept across its restarts. Plain fields: updated per message. */
+export class ConsumerStats {
+  /** Messages whose handlers all succeeded (or that were unrouted and acked). */
+  processed = 0;
+  /** Failed handler attempts. */
+  failed = 0;
+  /** Attempts scheduled again in process. */
+  retried = 0;
+  deadLettered = 0;
+  readonly deadLetteredByReason: Partial<Record<DeadReason, number>> = {};
+  /** Messages handed to the durable retry scheduler. */
+  scheduled = 0;
+  /** Unrouted messages acked without a handler (counted in `processed` too). */
+  unrouted = 0;
+  /** Handler durations (ms) are reported to this hook when set (the metrics exporter sets it). */
+  onHandlerDuration: ((ms: number) => void) | undefined;
+
+  recordDeadLetter(reason: DeadReason): void {
+    this.deadLettered++;
+    this.deadLetteredByReason[reason] = (this.deadLetteredByReason[reason] ?? 0) + 1;
+  }
+}

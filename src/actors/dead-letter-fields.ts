@@ -1,0 +1,35 @@
+import type { DeadReason } from '../machines/dispatch-worker-machine.js';
+import type { StreamEntry, StreamFields } from '../storage/stream-storage.js';
+
+export interface DeadLetterInfo {
+  reason: DeadReason;
+  error: string;
+  sourceStream: string;
+  group: string;
+  deliveries: number;
+  at: number;
+}
+
+/** Longest `x-dead-error` kept, characters; error texts can be huge (stack traces, payload dumps). */
+const MAX_ERROR_LENGTH = 4096;
+
+/**
+ * The fields of a dead-letter entry (DESIGN wire format): the original fields plus `x-dead-reason`,
+ * `x-dead-error`, `x-source-stream`, `x-source-id`, `x-group`, `x-deliveries`, `x-dead-at`.
+ *
+ * @example
+ * deadLetterFields(entry, { reason: 'handler-error', error: 'boom', sourceStream: 'orders', group: 'g', deliveries: 3, at: Date.now() })
+ */
+export function deadLetterFields(entry: StreamEntry, info: DeadLetterInfo): StreamFields {
+  return {
+    ...entry.fields,
+    'x-dead-reason': info.reason,
+    'x-dead-error':
+      info.error.length > MAX_ERROR_LENGTH ? `${info.error.slice(0, MAX_ERROR_LENGTH)}…` : info.error,
+    'x-source-stream': info.sourceStream,
+    'x-source-id': entry.id,
+    'x-group': info.group,
+    'x-deliveries': String(info.deliveries),
+    'x-dead-at': String(info.at),
+  };
+}

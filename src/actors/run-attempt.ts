@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { HandlerTimeoutError } from '../errors/handler-timeout-error.js';
+import { NonRetryableError } from '../errors/non-retryable-error.js';
+import type { SettledEvent } from '../machines/dispatch-worker-machine.js';
+import type { HandlerContext } from '../routing/handler.js';
+import { decodeMessage } from '../routing/message.js';
+import type { Router } from '../routing/router.js';
+import { validatePayload } from '../routing/schema.js';
+import type { ConsumerStats } from './consumer-stats.js';
+import type { DispatchJob } from './dispatch-job.js';
+import type { ResolvedConsumer } from './runtime-options.js';
+
+export interface AttemptDeps {
+  spec: ResolvedConsumer;
+  router: Router<unknown>;
+  container: unknown;
+  logger: Logger;
+  clock: Clock;
+  stats: ConsumerStats;
+}
+
+/** Decode (once) and check the message; returns a terminal outcome, or null when handlers should run. */
+function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
+  const { spec } = deps;
+  if (job.entry.deliveries > spec.deadLetter.maxDeliveries) {
+    return {
+      type: 'handler.settled',
+      outcome: 'dead',
+      reason: 'max-deliveries',
+      error: `Delivered ${job.entry.deliveries} times, over deadLetter.maxDeliveries ${spec.deadLetter.maxDeliveries}`,
+    };
+  }
+  if (job.message === null && job.decodeError === null) decode(deps, job);
+  if (job.decodeError !== null) {
+    return {
+      type: 'handler.settled',
+      outcome: 'dead',
+      reason: job.decodeError.reason,
+      error: job.decodeError.error,
+    };
+  }
+  const message = job.message!;
+  try {
+    job.routes = deps.router.match(message);
+  } catch (error) {
+    return { type: 'handler.settled', outcome: 'failed', error: `Filter failed: ${errorText(error)}` };
+  }
+  if (job.routes.length === 0) {
+    if (spec.unrouted === 'dead-letter') {
+      return {
+        type: 'handler.settled',
+        outcome: 'dead',
+        reason: 'unrouted',
+        error: `No handler for type "${message.type}"`,
+      };
+    }
+    deps.stats.unrouted++;
+    deps.logger.debug({ messageId: job.id, messageType: message.type }, 'unrouted message acked');
+    return { type: 'handler.settled', outcome: 'ok' };
+  }
+  return null;
+}
+
+export function decode(deps: Pick<AttemptDeps, 'spec'>, job: DispatchJob): void {
+  const result = decodeMessage(deps.spec.stream, job.entry, { maxPayloadBytes: deps.spec.maxPayloadBytes });
+  if (result.ok) job.message = result.message;
+  else job.decodeError = { reason: result.reason, error: result.error };
+}
+
+/**
+ * Run one attempt of a message: the routes that have not yet succeeded, in registration order.
+ * Every route runs even when an earlier one failed; only the failed ones run again next attempt.
+ * Never rejects: the outcome is the `handler.settled` event for the worker.
+ */
+export async function runAttempt(
+  deps: AttemptDeps,
+  job: DispatchJob,
+  attempt: number,
+): Promise<SettledEvent> {
+  if (attempt === 1 || job.routes === null) {
+    const verdict = admit(deps, job);
+    if (verdict !== null) return verdict;
+  }
+  const routes = job.routes!;
+  const message = job.message!;
+  const controller = new AbortController();
+  job.controller = controller;
+  const timeoutMs = deps.spec.handlerTimeoutMs;
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : deps.clock.setTimeout(() => controller.abort(new HandlerTimeoutError(timeoutMs)), timeoutMs);
+  const ctx = new AttemptContext(deps, job, attempt, controller.signal);
+  let failure: unknown = null;
+  try {
+    for (const route of routes) {
+      if (job.succeeded?.has(route.name)) continue;
+      const started = deps.stats.onHandlerDuration ? performance.now() : 0;
+      try {
+        const input = route.schema ? await validatePayload(route, message) : message;
+        if (timer === undefined) await route.handler(input, ctx);
+        else await raceAbort(route.handler(input, ctx), controller.signal);
+        if (routes.length > 1) {
+          job.succeeded ??= new Set();
+          job.succeeded.add(route.name);
+        }
+      } catch (error) {
+        if (error instanceof NonRetryableError) {
+          return {
+            type: 'handler.settled',
+            outcome: 'dead',
+            reason: 'non-retryable',
+            error: errorText(error),
+          };
+        }
+        failure ??= error;
+      } finally {
+        if (started) deps.stats.onHandlerDuration?.(performance.now() - started);
+      }
+    }
+  } finally {
+    if (timer !== undefined) deps.clock.clearTimeout(timer);
+    job.controller = null;
+  }
+  if (failure === null) return { type: 'handler.settled', outcome: 'ok' };
+  if (job.released) return { type: 'handler.settled', outcome: 'released' };
+  deps.stats.failed++;
+  deps.logger.debug({ messageId: job.id, attempt, err: failure }, 'handler attempt failed');
+  return { type: 'handler.settled', outcome: 'failed', error: errorText(failure) };
+}
+
+/** `ctx` of a handler; the child logger is made only when a handler asks for it. */
+class AttemptContext implements HandlerContext<unknown> {
+  readonly container: unknown;
+  readonly signal: AbortSignal;
+  readonly attempt: number;
+  #deps: AttemptDeps;
+  #job: DispatchJob;
+  #log: Logger | undefined;
+
+  constructor(deps: AttemptDeps, job: DispatchJob, attempt: number, signal: AbortSignal) {
+    this.container = deps.container;
+    this.signal = signal;
+    this.attempt = attempt;
+    this.#deps = deps;
+    this.#job = job;
+  }
+
+  get log(): Logger {
+    this.#log ??= this.#deps.logger.child({ messageId: this.#job.id, messageType: this.#job.message?.type });
+    return this.#log;
+  }
+}
+
+/** Settle with the handler, or reject as soon as the signal aborts (a timeout), whichever is first. */
+function raceAbort(value: unknown, signal: AbortSignal): Promise<unknown> {
+  if (!(value instanceof Promise)) return Promise.resolve(value);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    value.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

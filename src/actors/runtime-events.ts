@@ -1,0 +1,74 @@
+import type { DeadReason } from '../machines/dispatch-worker-machine.js';
+
+/**
+ * Lifecycle events a runtime reports to `runtime.subscribe(listener)`. Per-message events exist only
+ * for the failure path (`message.retrying`, `message.dead-lettered`, `message.scheduled`): the
+ * success path emits nothing, so subscribing costs nothing per processed message.
+ *
+ * `consumer.state` reports lifecycle states (creatingGroup, recovering, backoff, draining, stopped,
+ * exited); the busy loop between polling and dispatching is not reported one by one (read it from
+ * `runtime.snapshot()`).
+ */
+export type RuntimeEvent =
+  | { type: 'runtime.started'; at: number }
+  | { type: 'runtime.stopping'; at: number }
+  | { type: 'runtime.stopped'; at: number }
+  | { type: 'runtime.failed'; at: number; consumerId: string | null; error: string }
+  | { type: 'consumer.state'; at: number; consumerId: string; state: string; previous: string | null }
+  | { type: 'consumer.group-created'; at: number; consumerId: string; startId: string }
+  | { type: 'consumer.backoff'; at: number; consumerId: string; attempt: number; error: string | null }
+  | { type: 'consumer.exited'; at: number; consumerId: string; reason: string; error: string | null }
+  | { type: 'consumer.restarting'; at: number; consumerId: string; reason: string; attempt: number }
+  | { type: 'consumer.restarted'; at: number; consumerId: string; reason: string; restarts: number }
+  | {
+      type: 'message.retrying';
+      at: number;
+      consumerId: string;
+      messageId: string;
+      attempt: number;
+      error: string;
+    }
+  | {
+      type: 'message.dead-lettered';
+      at: number;
+      consumerId: string;
+      messageId: string;
+      reason: DeadReason;
+      error: string;
+      deadLetterId: string;
+    }
+  | { type: 'message.scheduled'; at: number; consumerId: string; messageId: string; attempt: number };
+
+export type RuntimeListener = (event: RuntimeEvent) => void;
+
+/** Synchronous fan-out to listeners; a listener that throws never breaks the runtime. */
+export class EventBus {
+  #listeners = new Set<RuntimeListener>();
+  #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  get active(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  subscribe(listener: RuntimeListener): () => void {
+    if (typeof listener !== 'function') {
+      throw new TypeError(`Expected \`listener\` to be a function, got ${typeof listener}`);
+    }
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: RuntimeEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from '../clock.js';
+import type { Message } from '../routing/message.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../routing/message.js';
+import type { Router } from '../routing/router.js';
+import type { StreamStorage } from '../storage/stream-storage.js';
+import { assertCount, assertName, assertStartId, describe } from '../storage/validate.js';
+import type { RetryScheduler } from './retry-scheduler.js';
+
+/** One supervised consumer: a stream, a group, and how to consume it. */
+export interface ConsumerOptions {
+  stream: string;
+  group: string;
+  /** Consumer name within the group. Give a stable one (e.g. the pod name) to re-process this
+   * consumer's own pending entries right after a crash. @default `${hostname}-${pid}-${n}` */
+  consumer?: string;
+  /** Id of this consumer in snapshots and events. @default `${stream}/${group}/${consumer}` */
+  id?: string;
+  /** Most entries per read; never more than free workers. @default concurrency */
+  count?: number;
+  /** Dispatch workers: messages handled at the same time. @default 8 */
+  concurrency?: number;
+  /** Longest a read blocks waiting for entries, ms. @default 2000 */
+  blockMs?: number;
+  /** Where a new group starts: `$` (new entries only), `0` (all history) or an id. @default '$' */
+  startId?: string;
+  claim?: {
+    /** Entries idle this long (ms) in another consumer's PEL are claimed. @default 60000 */
+    minIdleMs?: number;
+    /** How often to look for them, ms. @default 30000 */
+    intervalMs?: number;
+  };
+  retry?: {
+    /** Attempts in process, the first included. @default 3 */
+    attempts?: number;
+    /** Exponential backoff between attempts, with jitter. @default { initialMs: 200, maxMs: 10000 } */
+    backoff?: { initialMs?: number; maxMs?: number };
+  };
+  deadLetter?: {
+    /** @default `${stream}:dead` */
+    stream?: string;
+    /** Dead-letter a message delivered more often than this, without calling a handler. @default 10 */
+    maxDeliveries?: number;
+    /** Trim the dead-letter stream to about this many entries. @default unbounded */
+    maxLen?: number;
+  };
+  /** Messages with the same key run one after another in stream order; others in parallel. */
+  orderingKey?: (message: Message) => string | undefined;
+  /** Payloads larger than this are dead-lettered (`malformed-payload`). @default 1048576 */
+  maxPayloadBytes?: number;
+  /** What to do with a message whose type has no handler: ack it (counted, logged at debug) or dead-letter it. @default 'ack' */
+  unrouted?: 'ack' | 'dead-letter';
+  /** Abort a handler attempt after this long (ms) and count it as failed. @default none */
+  handlerTimeoutMs?: number;
+}
+
+export interface SupervisorOptions {
+  /** Restarts allowed within `periodMs` before the runtime fails. @default 5 */
+  maxRestarts?: number;
+  /** @default 60000 */
+  periodMs?: number;
+  /** Delay before a restart: min(maxMs, minMs·2^n)·(1 + random·randomFactor). @default { minMs: 500, maxMs: 30000, randomFactor: 0.2 } */
+  backoff?: { minMs?: number; maxMs?: number; randomFactor?: number };
+  /** A consumer healthy this long has its restart backoff reset, ms. @default 10000 */
+  resetAfterMs?: number;
+}
+
+/** An XState inspection observer (e.g. `createWebSocketInspector().inspect` from `@statelyai/inspect`). */
+export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+export interface RuntimeOptions<C = unknown> {
+  /** @default a new `MemoryStreamStorage` (embedded, in process) */
+  storage?: StreamStorage;
+  router: Router<C>;
+  /** Handed to every handler as `ctx.container`. */
+  container?: C;
+  consumers: ConsumerOptions[];
+  supervisor?: SupervisorOptions;
+  /** @default pino at level 'warn' */
+  logger?: Logger;
+  /** @default the system clock; pass XState's `SimulatedClock` for deterministic tests */
+  clock?: Clock;
+  inspect?: InspectOption;
+  /** Called once when the supervisor gives up (restart limit passed). */
+  onFatal?: (error: Error) => void;
+  /** Durable delayed retry after the in-process attempts. @default none: dead-letter */
+  retryScheduler?: RetryScheduler;
+  /** Whether `stop()` closes the storage. @default true */
+  closeStorage?: boolean;
+  /** Source of jitter in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+/** A consumer's options with every default filled in. */
+export interface ResolvedConsumer {
+  id: string;
+  stream: string;
+  group: string;
+  consumer: string;
+  count: number;
+  concurrency: number;
+  blockMs: number;
+  startId: string;
+  claim: { minIdleMs: number; intervalMs: number };
+  retry: { attempts: number; backoff: { initialMs: number; maxMs: number } };
+  deadLetter: { stream: string; maxDeliveries: number; maxLen: number | undefined };
+  orderingKey: ((message: Message) => string | undefined) | undefined;
+  maxPayloadBytes: number;
+  unrouted: 'ack' | 'dead-letter';
+  handlerTimeoutMs: number | undefined;
+}
+
+let consumerCounter = 0;
+
+function positive(what: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  assertCount(what, value, min);
+  return value;
+}
+
+/** Fill defaults and reject bad options with a TypeError that says what to change. */
+export function resolveConsumer(options: ConsumerOptions, index: number): ResolvedConsumer {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`consumers[${index}]\` to be an object, got ${describe(options)}`);
+  }
+  const at = (name: string) => `consumers[${index}].${name}`;
+  assertName(at('stream'), options.stream);
+  assertName(at('group'), options.group);
+  if (options.consumer !== undefined) assertName(at('consumer'), options.consumer);
+  const consumer = options.consumer ?? `${hostname()}-${process.pid}-${++consumerCounter}`;
+  const concurrency = positive(at('concurrency'), options.concurrency, 8);
+  if (concurrency > 1024)
+    throw new TypeError(`Expected \`${at('concurrency')}\` to be at most 1024, got ${concurrency}`);
+  const startId = options.startId ?? '$';
+  assertStartId(startId);
+  for (const fn of ['orderingKey'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') {
+      throw new TypeError(`Expected \`${at(fn)}\` to be a function, got ${describe(options[fn])}`);
+    }
+  }
+  if (options.unrouted !== undefined && options.unrouted !== 'ack' && options.unrouted !== 'dead-letter') {
+    throw new TypeError(
+      `Expected \`${at('unrouted')}\` to be 'ack' or 'dead-letter', got ${describe(options.unrouted)}`,
+    );
+  }
+  const initialMs = positive(at('retry.backoff.initialMs'), options.retry?.backoff?.initialMs, 200, 0);
+  return {
+    id: options.id ?? `${options.stream}/${options.group}/${consumer}`,
+    stream: options.stream,
+    group: options.group,
+    consumer,
+    concurrency,
+    count: Math.min(positive(at('count'), options.count, concurrency), concurrency),
+    blockMs: positive(at('blockMs'), options.blockMs, 2000),
+    startId,
+    claim: {
+      minIdleMs: positive(at('claim.minIdleMs'), options.claim?.minIdleMs, 60_000, 1),
+      intervalMs: positive(at('claim.intervalMs'), options.claim?.intervalMs, 30_000, 1),
+    },
+    retry: {
+      attempts: positive(at('retry.attempts'), options.retry?.attempts, 3),
+      backoff: {
+        initialMs,
+        maxMs: positive(at('retry.backoff.maxMs'), options.retry?.backoff?.maxMs, 10_000, 0),
+      },
+    },
+    deadLetter: {
+      stream: options.deadLetter?.stream ?? `${options.stream}:dead`,
+      maxDeliveries: positive(at('deadLetter.maxDeliveries'), options.deadLetter?.maxDeliveries, 10),
+      maxLen:
+        options.deadLetter?.maxLen === undefined
+          ? undefined
+          : positive(at('deadLetter.maxLen'), options.deadLetter.maxLen, 1),
+    },
+    orderingKey: options.orderingKey,
+    maxPayloadBytes: positive(at('maxPayloadBytes'), options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES),
+    unrouted: options.unrouted ?? 'ack',
+    handlerTimeoutMs:
+      options.handlerTimeoutMs === undefined
+        ? undefined
+        : positive(at('handlerTimeoutMs'), options.handlerTimeoutMs, 1),
+  };
+}
+
+export interface ResolvedSupervisor {
+  maxRestarts: number;
+  periodMs: number;
+  backoff: { minMs: number; maxMs: number; randomFactor: number };
+  resetAfterMs: number;
+}
+
+export function resolveSupervisor(options: SupervisorOptions = {}): ResolvedSupervisor {
+  const randomFactor = options.backoff?.randomFactor ?? 0.2;
+  if (typeof randomFactor !== 'number' || !(randomFactor >= 0)) {
+    throw new TypeError(
+      `Expected \`supervisor.backoff.randomFactor\` to be a number ≥ 0, got ${describe(randomFactor)}`,
+    );
+  }
+  return {
+    maxRestarts: positive('supervisor.maxRestarts', options.maxRestarts, 5, 0),
+    periodMs: positive('supervisor.periodMs', options.periodMs, 60_000),
+    backoff: {
+      minMs: positive('supervisor.backoff.minMs', options.backoff?.minMs, 500, 0),
+      maxMs: positive('supervisor.backoff.maxMs', options.backoff?.maxMs, 30_000, 0),
+      randomFactor,
+    },
+    resetAfterMs: positive('supervisor.resetAfterMs', options.resetAfterMs, 10_000, 0),
+  };
+}

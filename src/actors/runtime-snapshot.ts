@@ -1,0 +1,103 @@
+import type { AnyActorRef } from 'xstate';
+import type { SupervisorContext } from '../machines/supervisor-machine.js';
+import type { ConsumerStats } from './consumer-stats.js';
+import type { ResolvedConsumer } from './runtime-options.js';
+
+export type RuntimeStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface WorkerSnapshot {
+  id: string;
+  state: string;
+  /** Id of the message it works on, if any. */
+  messageId: string | null;
+  attempt: number;
+}
+
+export interface ConsumerSnapshot {
+  id: string;
+  stream: string;
+  group: string;
+  consumer: string;
+  /** The consumer machine's state; `restarting` while it waits for the supervisor's restart. */
+  state: string;
+  restarts: number;
+  inFlight: number;
+  processed: number;
+  /** Failed handler attempts. */
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  deadLetteredByReason: Record<string, number>;
+  scheduled: number;
+  unrouted: number;
+  lastExit: { reason: string; error: string | null } | null;
+  workers: WorkerSnapshot[];
+}
+
+export interface RuntimeSnapshot {
+  status: Exclude<RuntimeStatus, 'idle'>;
+  consumers: ConsumerSnapshot[];
+}
+
+interface SnapshotSource {
+  status: Exclude<RuntimeStatus, 'idle'>;
+  consumers: readonly ResolvedConsumer[];
+  stats: Map<string, ConsumerStats>;
+  children: Record<string, AnyActorRef | undefined>;
+  context: SupervisorContext | null;
+  lastExit: Map<string, { reason: string; error: string | null }>;
+}
+
+export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
+  return {
+    status: source.status,
+    consumers: source.consumers.map((spec) => {
+      const stats = source.stats.get(spec.id)!;
+      const ref = source.children[spec.id];
+      const child = ref?.getSnapshot() as
+        | { value: unknown; status: string; children: Record<string, AnyActorRef | undefined> }
+        | undefined;
+      let state: string;
+      if (child && child.status === 'active') state = String(child.value);
+      else if (child) state = String(child.value);
+      else if (source.status === 'running' || source.status === 'starting') state = 'restarting';
+      else state = source.status === 'failed' ? 'exited' : 'stopped';
+      const workers: WorkerSnapshot[] = [];
+      let inFlight = 0;
+      if (child) {
+        for (let i = 0; i < spec.concurrency; i++) {
+          const worker = child.children[`w${i}`]?.getSnapshot() as
+            | { value: unknown; context: { job: { id: string } | null; attempt: number } }
+            | undefined;
+          if (!worker) continue;
+          const busy = worker.value !== 'idle';
+          if (busy) inFlight++;
+          workers.push({
+            id: `w${i}`,
+            state: String(worker.value),
+            messageId: worker.context.job?.id ?? null,
+            attempt: busy ? worker.context.attempt : 0,
+          });
+        }
+      }
+      return {
+        id: spec.id,
+        stream: spec.stream,
+        group: spec.group,
+        consumer: spec.consumer,
+        state,
+        restarts: source.context?.restarts[spec.id] ?? 0,
+        inFlight,
+        processed: stats.processed,
+        failed: stats.failed,
+        retried: stats.retried,
+        deadLettered: stats.deadLettered,
+        deadLetteredByReason: { ...stats.deadLetteredByReason },
+        scheduled: stats.scheduled,
+        unrouted: stats.unrouted,
+        lastExit: source.lastExit.get(spec.id) ?? null,
+        workers,
+      };
+    }),
+  };
+}

@@ -1,0 +1,53 @@
+// The public entry of streamvisor: named exports only (see DESIGN.md, "Public API").
+
+export type { ConsumerStats } from './actors/consumer-stats.js';
+export type { RetryScheduler } from './actors/retry-scheduler.js';
+export { createRuntime, Runtime } from './actors/runtime.js';
+export type { RuntimeEvent, RuntimeListener } from './actors/runtime-events.js';
+export type {
+  ConsumerOptions,
+  InspectOption,
+  RuntimeOptions,
+  SupervisorOptions,
+} from './actors/runtime-options.js';
+export type {
+  ConsumerSnapshot,
+  RuntimeSnapshot,
+  RuntimeStatus,
+  WorkerSnapshot,
+} from './actors/runtime-snapshot.js';
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export { ConnectionError } from './errors/connection-error.js';
+export { HandlerTimeoutError } from './errors/handler-timeout-error.js';
+export { NoGroupError } from './errors/no-group-error.js';
+export { NonRetryableError } from './errors/non-retryable-error.js';
+export { RedisCommandError } from './errors/redis-command-error.js';
+export { StorageClosedError } from './errors/storage-closed-error.js';
+export type { ErrorCode } from './errors/streamvisor-error.js';
+export { StreamvisorError } from './errors/streamvisor-error.js';
+export { consumerMachine } from './machines/consumer-machine.js';
+export { dispatchWorkerMachine } from './machines/dispatch-worker-machine.js';
+export { supervisorMachine } from './machines/supervisor-machine.js';
+export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
+export type { Message } from './routing/message.js';
+export { Router } from './routing/router.js';
+export { MemoryStreamStorage } from './storage/memory-stream-storage.js';
+export { RedisStreamStorage } from './storage/redis-stream-storage.js';
+export { redactUrl } from './storage/redis-url.js';
+export type {
+  AddOptions,
+  AutoClaimOptions,
+  ClaimResult,
+  ConsumerInfo,
+  DeadLetterWrite,
+  GroupInfo,
+  PendingEntry,
+  PendingOptions,
+  RangeEntry,
+  RangeOptions,
+  ReadGroupOptions,
+  StreamEntry,
+  StreamFields,
+  StreamStorage,
+} from './storage/stream-storage.js';

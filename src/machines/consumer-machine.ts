@@ -1,0 +1,317 @@
+/**
+ * # Consumer machine
+ *
+ * One per (stream, group, consumer name). It owns the read loop and the lifecycle; the messages
+ * themselves are run by its pool of dispatch workers (`w0 … wN-1`, spawned at start) and by its
+ * I/O session (`io`, invoked for the machine's whole life: dispatcher, ack batcher, ownership timer).
+ *
+ * - **creatingGroup**: `XGROUP CREATE … MKSTREAM` at the last id this consumer saw (or the configured
+ *   start id before it saw any); an existing group is success. → recovering when recovery is due
+ *   (always on a fresh start), else → polling.
+ * - **recovering**: re-process this consumer's own pending entries, then walk `XAUTOCLAIM` (every
+ *   page) for entries idle past `claim.minIdleMs`; recovered entries go to the workers as capacity
+ *   allows. → polling.
+ * - **polling**: one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free workers. Done → dispatching
+ *   (the batch is handed to the workers on the transition).
+ * - **dispatching**: waits for `io.capacity` (enough free workers), then → polling, or → recovering
+ *   when `claim.intervalMs` has passed since the last recovery (checked between reads, so a read is
+ *   never abandoned).
+ * - **backoff**: a connection error in any of the above waits `backoffDelay` (exponential, capped,
+ *   jittered), then → creatingGroup (which is idempotent). Handlers in flight keep running.
+ * - **draining**: on `stop`, or on a NOGROUP / fatal error (from read, claim, ack, …): stop reading,
+ *   let in-flight handlers finish (up to the stop deadline; then they are aborted and their messages
+ *   stay pending), flush acks. → stopped (after `stop`) or → exited (after an error).
+ * - **stopped** (final): output `{ reason: 'stopped' }`.
+ * - **exited** (final): output `{ reason: 'nogroup' | 'fatal', error }`, for the supervisor.
+ *
+ * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
+ * each invoke has an `onError` that classifies the error by its `code` / `retriable` fields.
+ */
+import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from 'xstate';
+import { type ExponentialBackoff, exponentialDelay } from './backoff.js';
+import { dispatchWorkerMachine, type WorkerInput } from './dispatch-worker-machine.js';
+
+export type ExitReason = 'nogroup' | 'fatal';
+
+export interface ConsumerInput {
+  /** Stable id of this consumer in its runtime (survives restarts). */
+  id: string;
+  /** Id of this incarnation (changes on every restart); keys the I/O session. */
+  session: string;
+  stream: string;
+  group: string;
+  consumer: string;
+  concurrency: number;
+  /** Where a new group starts when this consumer has seen no id yet: `$`, `0` or an id. */
+  startId: string;
+  /** Last id seen by the previous incarnation, if any. */
+  lastId: string | null;
+  claimIntervalMs: number;
+  backoff: ExponentialBackoff;
+  worker: Omit<WorkerInput, 'session' | 'workerId'>;
+}
+
+export interface ConsumerContext extends ConsumerInput {
+  backoffAttempt: number;
+  lastRecoveryAt: number | null;
+  exitReason: ExitReason | null;
+  error: string | null;
+  healthy: boolean;
+  stopTimeoutMs: number | null;
+}
+
+export interface ConsumerOutput {
+  reason: ExitReason | 'stopped';
+  error: string | null;
+  lastId: string | null;
+}
+
+/** Output of the `poll` actor: how many entries were read and handed over, and the newest id. */
+export interface PollOutput {
+  count: number;
+  lastId: string | null;
+  now: number;
+}
+
+export type ConsumerEvent =
+  | { type: 'stop'; timeoutMs: number }
+  | { type: 'io.capacity'; now: number }
+  | { type: 'io.failed'; reason: ExitReason; error: string };
+
+export interface SessionInput {
+  session: string;
+  id: string;
+}
+
+/** Errors reach the machine as values; they are classified by their `code` and `retriable` fields. */
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
+}
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const unprovided = (name: string) =>
+  fromPromise<never, unknown>(async () => {
+    throw new Error(`The consumer's actor "${name}" was not provided; run consumers through createRuntime`);
+  });
+
+export const consumerMachine = setup({
+  types: {
+    context: {} as ConsumerContext,
+    input: {} as ConsumerInput,
+    events: {} as ConsumerEvent,
+    output: {} as ConsumerOutput,
+  },
+  actors: {
+    worker: dispatchWorkerMachine,
+    session: fromCallback<{ type: string }, SessionInput>(() => () => {}),
+    createGroup: unprovided('createGroup') as unknown as ReturnType<
+      typeof fromPromise<
+        { created: boolean; now: number },
+        { stream: string; group: string; startId: string }
+      >
+    >,
+    recover: unprovided('recover') as unknown as ReturnType<
+      typeof fromPromise<{ lastId: string | null; now: number }, SessionInput>
+    >,
+    poll: unprovided('poll') as unknown as ReturnType<typeof fromPromise<PollOutput, SessionInput>>,
+    drain: unprovided('drain') as unknown as ReturnType<
+      typeof fromPromise<void, SessionInput & { timeoutMs: number | null }>
+    >,
+  },
+  actions: {
+    report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
+    /** Tells the I/O session to send `io.capacity` once enough workers are free. */
+    awaitCapacity: () => {},
+    recordError: assign({ error: ({ event }) => ('error' in event ? errorText(event.error) : null) }),
+    fail: assign({
+      exitReason: ({ event }) =>
+        'error' in event && errorCode(event.error) === 'NOGROUP' ? 'nogroup' : 'fatal',
+      error: ({ event }) => ('error' in event ? errorText(event.error) : null),
+    }),
+    failNoGroup: assign({
+      exitReason: 'nogroup' as const,
+      error: ({ event }) => ('error' in event ? errorText(event.error) : null),
+    }),
+    failFromIo: assign(({ event }) =>
+      event.type === 'io.failed' ? { exitReason: event.reason, error: event.error } : {},
+    ),
+  },
+  guards: {
+    recoveryDue: ({ context, event }) => {
+      const now = 'output' in event ? (event.output as { now: number }).now : 'now' in event ? event.now : 0;
+      return context.lastRecoveryAt === null || now - context.lastRecoveryAt >= context.claimIntervalMs;
+    },
+    isNoGroup: ({ event }) => 'error' in event && errorCode(event.error) === 'NOGROUP',
+    isRetriable: ({ event }) => 'error' in event && isRetriable(event.error),
+    exiting: ({ context }) => context.exitReason !== null,
+  },
+  delays: {
+    backoffDelay: ({ context }) => exponentialDelay(context.backoffAttempt, context.backoff, () => 1),
+  },
+})
+  .createMachine({
+    id: 'consumer',
+    context: ({ input }) => ({
+      ...input,
+      backoffAttempt: 0,
+      lastRecoveryAt: null,
+      exitReason: null,
+      error: null,
+      healthy: false,
+      stopTimeoutMs: null,
+    }),
+    entry: enqueueActions(({ context, enqueue }) => {
+      for (let i = 0; i < context.concurrency; i++) {
+        const workerId = `w${i}`;
+        enqueue.spawnChild('worker', {
+          id: workerId,
+          systemId: workerSystemId(context.session, workerId),
+          input: { ...context.worker, session: context.session, workerId },
+        });
+      }
+    }),
+    invoke: {
+      id: 'io',
+      src: 'session',
+      input: ({ context }) => ({ session: context.session, id: context.id }),
+    },
+    output: ({ context }) => ({
+      reason: context.exitReason ?? 'stopped',
+      error: context.error,
+      lastId: context.lastId,
+    }),
+    initial: 'creatingGroup',
+    on: {
+      stop: { target: '.draining', actions: assign({ stopTimeoutMs: ({ event }) => event.timeoutMs }) },
+      'io.failed': [
+        {
+          guard: ({ event }) => event.reason === 'nogroup' || event.reason === 'fatal',
+          target: '.draining',
+          actions: 'failFromIo',
+        },
+      ],
+    },
+    states: {
+      creatingGroup: {
+        invoke: {
+          id: 'createGroup',
+          src: 'createGroup',
+          input: ({ context }) => ({
+            stream: context.stream,
+            group: context.group,
+            startId: context.lastId ?? context.startId,
+          }),
+          onDone: [
+            {
+              guard: 'recoveryDue',
+              target: 'recovering',
+              actions: { type: 'report', params: { kind: 'group.created' } },
+            },
+            { target: 'polling', actions: { type: 'report', params: { kind: 'group.created' } } },
+          ],
+          onError: [
+            { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
+            { target: 'draining', actions: 'fail' },
+          ],
+        },
+      },
+      recovering: {
+        invoke: {
+          id: 'recover',
+          src: 'recover',
+          input: ({ context }) => ({ session: context.session, id: context.id }),
+          onDone: {
+            target: 'polling',
+            actions: assign(({ context, event }) => ({
+              lastRecoveryAt: event.output.now,
+              lastId: maxId(context.lastId, event.output.lastId),
+            })),
+          },
+          onError: [
+            { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
+            { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
+            { target: 'draining', actions: 'fail' },
+          ],
+        },
+      },
+      polling: {
+        invoke: {
+          id: 'poll',
+          src: 'poll',
+          input: ({ context }) => ({ session: context.session, id: context.id }),
+          onDone: {
+            target: 'dispatching',
+            actions: [
+              assign(({ context, event }) => ({
+                lastId: maxId(context.lastId, event.output.lastId),
+                backoffAttempt: 0,
+                error: null,
+                healthy: true,
+              })),
+              enqueueActions(({ context, enqueue }) => {
+                if (!context.healthy) enqueue(sendParent({ type: 'consumer.healthy', id: context.id }));
+              }),
+            ],
+          },
+          onError: [
+            { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
+            { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
+            { target: 'draining', actions: 'fail' },
+          ],
+        },
+      },
+      dispatching: {
+        entry: 'awaitCapacity',
+        on: {
+          'io.capacity': [{ guard: 'recoveryDue', target: 'recovering' }, { target: 'polling' }],
+        },
+      },
+      backoff: {
+        entry: [
+          assign({ backoffAttempt: ({ context }) => context.backoffAttempt + 1 }),
+          { type: 'report', params: { kind: 'backoff' } },
+        ],
+        after: { backoffDelay: 'creatingGroup' },
+      },
+      draining: {
+        entry: { type: 'report', params: { kind: 'draining' } },
+        on: { stop: {}, 'io.failed': {} },
+        invoke: {
+          id: 'drain',
+          src: 'drain',
+          input: ({ context }) => ({
+            session: context.session,
+            id: context.id,
+            timeoutMs: context.stopTimeoutMs,
+          }),
+          onDone: [{ guard: 'exiting', target: 'exited' }, { target: 'stopped' }],
+          onError: [{ guard: 'exiting', target: 'exited' }, { target: 'stopped' }],
+        },
+      },
+      stopped: { type: 'final' },
+      exited: { type: 'final' },
+    },
+  })
+  .provide({});
+
+/** The system id of a consumer incarnation's worker, so its I/O session can address it. */
+export function workerSystemId(session: string, workerId: string): string {
+  return `${session}/${workerId}`;
+}
+
+/** The larger of two stream ids (either may be null). */
+export function maxId(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  if (am.length !== bm.length) return am.length > bm.length ? a : b;
+  if (am !== bm) return am > bm ? a : b;
+  if (as.length !== bs.length) return as.length > bs.length ? a : b;
+  return as >= bs ? a : b;
+}

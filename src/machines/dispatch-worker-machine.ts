@@ -1,0 +1,217 @@
+/**
+ * # Dispatch worker machine
+ *
+ * One of a consumer's fixed pool of workers (`w0 … wN-1`). It takes one message at a time and owns
+ * that message's failure path, so every retry is a visible transition.
+ *
+ * - **idle**: free. `run { job }` → running, attempt 1.
+ * - **running**: entry `startAttempt` runs the handlers that have not yet succeeded for this message
+ *   (the runner reports back with `handler.settled`). Outcomes:
+ *   - `ok`: every matching handler succeeded → idle, action `complete` (hands the id to the ack
+ *     batcher: acking is batched across workers, so it is an action on this transition, not a state
+ *     that would hold the worker for a round trip);
+ *   - `failed` with attempts left → retrying;
+ *   - `failed` on the last attempt → scheduling when a retry scheduler is configured, else
+ *     deadLettering with reason `handler-error`;
+ *   - `dead` (non-retryable error, bad input, unrouted by option, too many deliveries) → deadLettering;
+ *   - `released` (aborted by a stop) → idle, action `release`: the message stays pending.
+ *   `abort` aborts the running attempt's signal; the worker waits for the handlers to settle.
+ * - **retrying**: waits the named delay `retryDelay` (exponential with jitter), then → running with
+ *   attempt + 1. `abort` → idle (released, stays pending).
+ * - **deadLettering**: invokes `deadLetter` (XADD to the dead-letter stream, then XACK). Done → idle
+ *   (`recordDeadLetter`); error → idle (`release`: the message stays pending and comes back later).
+ * - **scheduling**: invokes `scheduleRetry` (durable delayed re-delivery, then XACK). Done → idle
+ *   (`recordScheduled`); error → deadLettering.
+ *
+ * Pure: no I/O here. Every side effect is a named action or actor provided by `src/actors`.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import { type ExponentialBackoff, exponentialDelay } from './backoff.js';
+
+/** The part of a job the machine needs; the runtime's job object carries more. */
+export interface WorkerJob {
+  readonly id: string;
+}
+
+export type DeadReason =
+  | 'handler-error'
+  | 'non-retryable'
+  | 'max-deliveries'
+  | 'missing-type'
+  | 'malformed-payload'
+  | 'unrouted';
+
+export interface WorkerInput {
+  /** The consumer incarnation this worker belongs to. */
+  session: string;
+  workerId: string;
+  /** Attempts in process before the message is scheduled or dead-lettered, ≥ 1. */
+  attempts: number;
+  retry: ExponentialBackoff;
+  /** Whether a durable retry scheduler is configured. */
+  hasScheduler: boolean;
+}
+
+export interface WorkerContext extends WorkerInput {
+  job: WorkerJob | null;
+  attempt: number;
+  /** Why the current job is being dead-lettered, and the error text. */
+  deadReason: DeadReason | null;
+  lastError: string | null;
+}
+
+/** Input of the `deadLetter` actor. */
+export interface DeadLetterInput {
+  session: string;
+  job: WorkerJob;
+  reason: DeadReason;
+  error: string;
+  attempt: number;
+}
+
+/** Input of the `scheduleRetry` actor. */
+export interface ScheduleRetryInput {
+  session: string;
+  job: WorkerJob;
+  error: string;
+  attempt: number;
+}
+
+export type SettledEvent =
+  | { type: 'handler.settled'; outcome: 'ok' }
+  | { type: 'handler.settled'; outcome: 'failed'; error: string }
+  | { type: 'handler.settled'; outcome: 'dead'; reason: DeadReason; error: string }
+  | { type: 'handler.settled'; outcome: 'released' };
+
+export type WorkerEvent = { type: 'run'; job: WorkerJob } | SettledEvent | { type: 'abort' };
+
+export const dispatchWorkerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    input: {} as WorkerInput,
+    events: {} as WorkerEvent,
+  },
+  actions: {
+    startAttempt: () => {},
+    abortAttempt: () => {},
+    complete: () => {},
+    release: () => {},
+    recordRetry: () => {},
+    recordDeadLetter: () => {},
+    recordScheduled: () => {},
+    clearJob: assign({ job: null }),
+  },
+  actors: {
+    // Replaced by the runtime; these defaults fail loudly if a machine is run without I/O.
+    deadLetter: fromUnprovided<string, DeadLetterInput>('deadLetter'),
+    scheduleRetry: fromUnprovided<void, ScheduleRetryInput>('scheduleRetry'),
+  },
+  guards: {
+    attemptsLeft: ({ context }) => context.attempt < context.attempts,
+    hasScheduler: ({ context }) => context.hasScheduler,
+  },
+  delays: {
+    retryDelay: ({ context }) => exponentialDelay(context.attempt, context.retry, () => 1),
+  },
+}).createMachine({
+  id: 'worker',
+  initial: 'idle',
+  context: ({ input }) => ({ ...input, job: null, attempt: 0, deadReason: null, lastError: null }),
+  states: {
+    idle: {
+      on: {
+        run: {
+          target: 'running',
+          actions: assign(({ event }) => ({ job: event.job, attempt: 1, deadReason: null, lastError: null })),
+        },
+      },
+    },
+    running: {
+      entry: 'startAttempt',
+      on: {
+        abort: { actions: 'abortAttempt' },
+        'handler.settled': [
+          { guard: ({ event }) => event.outcome === 'ok', target: 'idle', actions: ['complete', 'clearJob'] },
+          {
+            guard: ({ event }) => event.outcome === 'released',
+            target: 'idle',
+            actions: ['release', 'clearJob'],
+          },
+          {
+            guard: ({ event }) => event.outcome === 'dead',
+            target: 'deadLettering',
+            actions: assign(({ event }) =>
+              event.outcome === 'dead' ? { deadReason: event.reason, lastError: event.error } : {},
+            ),
+          },
+          {
+            guard: 'attemptsLeft',
+            target: 'retrying',
+            actions: [assign({ lastError: ({ event }) => errorOf(event) }), 'recordRetry'],
+          },
+          {
+            guard: 'hasScheduler',
+            target: 'scheduling',
+            actions: assign({ lastError: ({ event }) => errorOf(event) }),
+          },
+          {
+            target: 'deadLettering',
+            actions: assign({ deadReason: 'handler-error', lastError: ({ event }) => errorOf(event) }),
+          },
+        ],
+      },
+    },
+    retrying: {
+      after: {
+        retryDelay: { target: 'running', actions: assign({ attempt: ({ context }) => context.attempt + 1 }) },
+      },
+      on: { abort: { target: 'idle', actions: ['release', 'clearJob'] } },
+    },
+    deadLettering: {
+      invoke: {
+        id: 'deadLetter',
+        src: 'deadLetter',
+        input: ({ context }): DeadLetterInput => ({
+          session: context.session,
+          job: context.job!,
+          reason: context.deadReason ?? 'handler-error',
+          error: context.lastError ?? '',
+          attempt: context.attempt,
+        }),
+        onDone: { target: 'idle', actions: ['recordDeadLetter', 'clearJob'] },
+        onError: { target: 'idle', actions: ['release', 'clearJob'] },
+      },
+    },
+    scheduling: {
+      invoke: {
+        id: 'scheduleRetry',
+        src: 'scheduleRetry',
+        input: ({ context }): ScheduleRetryInput => ({
+          session: context.session,
+          job: context.job!,
+          error: context.lastError ?? '',
+          attempt: context.attempt,
+        }),
+        onDone: { target: 'idle', actions: ['recordScheduled', 'clearJob'] },
+        onError: {
+          target: 'deadLettering',
+          actions: assign({ deadReason: 'handler-error' }),
+        },
+      },
+    },
+  },
+});
+
+function errorOf(event: WorkerEvent): string {
+  return event.type === 'handler.settled' && (event.outcome === 'failed' || event.outcome === 'dead')
+    ? event.error
+    : '';
+}
+
+function fromUnprovided<O, I>(name: string) {
+  return fromPromise<O, I>(async () => {
+    throw new Error(
+      `The dispatch worker's actor "${name}" was not provided; run workers through createRuntime`,
+    );
+  });
+}
