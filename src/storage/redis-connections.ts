@@ -117,3 +117,30 @@ export async function closeConnection(client: RedisClient, timeoutMs: number): P
     client.disconnect();
   }
 }
+
+const readiness = new WeakMap<RedisClient, Promise<void>>();
+
+/**
+ * Resolves when `client` is ready; rejects after `timeoutMs` (or at once when it was closed for good).
+ * One shared wait per client, so many queued commands add a single listener.
+ */
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'end') return Promise.reject(new Error('Connection is closed.'));
+  const shared = readiness.get(client);
+  if (shared !== undefined) return shared;
+  if (client.status === 'wait') client.connect().catch(() => undefined);
+  const wait = new Promise<void>((resolve, reject) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`not ready within ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    client.once('ready', onReady);
+  }).finally(() => readiness.delete(client));
+  readiness.set(client, wait);
+  return wait;
+}

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { isReplyError } from './redis-errors.js';
 
 // XAUTOCLAIM and XCLAIM do not report delivery counts, and Redis 7 silently drops deleted entries
@@ -48,6 +47,9 @@ end
 return {'0-0', entries, deliveries, deleted}
 `;
 
+/** Sends one command and resolves its raw reply (ioredis' `call`). */
+export type SendCommand = (command: string, ...args: (string | number)[]) => Promise<unknown>;
+
 /** A Lua script run by EVALSHA, falling back to EVAL once when the server does not know it yet. */
 export class RedisScript {
   readonly source: string;
@@ -58,13 +60,13 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Run with one key (so a Cluster routes it by that key's slot). */
-  async run(client: Redis | Cluster, key: string, args: readonly (string | number)[]): Promise<unknown> {
+  /** Run with one key (so a Cluster routes it by that key's slot) through `call`, e.g. `client.call`. */
+  async run(call: SendCommand, key: string, args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await client.call('EVALSHA', this.sha, 1, key, ...args);
+      return await call('EVALSHA', this.sha, 1, key, ...args);
     } catch (error) {
       if (!isReplyError(error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.call('EVAL', this.source, 1, key, ...args);
+      return call('EVAL', this.source, 1, key, ...args);
     }
   }
 }

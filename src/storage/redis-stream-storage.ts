@@ -1,27 +1,31 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConnectionError } from '../errors/connection-error.js';
-import { NoGroupError } from '../errors/no-group-error.js';
 import { StorageClosedError } from '../errors/storage-closed-error.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
+import { autoClaim, claim, touch } from './redis-claim-commands.js';
+import { assertOptions, type CommandContext, failure } from './redis-commands.js';
 import {
   closeConnection,
   connectFromUrl,
   duplicateForReads,
+  isCluster,
   ownConnectionOptions,
   protocolOf,
+  whenReady,
 } from './redis-connections.js';
-import { isMissingKeyReply, isNoGroupReply, isReplyError, toStorageError } from './redis-errors.js';
+import { add, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
 import {
-  parseClaimScript,
-  parseConsumers,
-  parseGroups,
-  parseIds,
-  parsePending,
-  parseRangeEntries,
-  parseReadGroup,
-} from './redis-replies.js';
-import { autoClaimScript, claimScript } from './redis-scripts.js';
+  ack,
+  consumers,
+  deleteConsumer,
+  destroyGroup,
+  ensureGroup,
+  groups,
+  pending,
+} from './redis-group-commands.js';
+import { parseReadGroup } from './redis-replies.js';
+import type { SendCommand } from './redis-scripts.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 import type {
   AddOptions,
@@ -39,15 +43,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
-import {
-  assertCount,
-  assertFields,
-  assertId,
-  assertIds,
-  assertName,
-  assertRangeBound,
-  assertStartId,
-} from './validate.js';
+import { assertCount, assertName } from './validate.js';
 
 /** Options of `new RedisStreamStorage(client, options)`. */
 export interface RedisStreamStorageOptions {
@@ -69,9 +65,8 @@ export interface RedisStreamStorageUrlOptions extends RedisStreamStorageOptions 
   redis?: RedisOptions;
 }
 
-// Lua's unpack() and the argument stack have limits; larger id lists go in several script calls.
-const CLAIM_CHUNK = 1000;
 const QUIT_TIMEOUT_MS = 500;
+const READY_TIMEOUT_MS = 2000;
 
 /**
  * `StreamStorage` on Redis 7+ through ioredis, a single server (`Redis`) or a `Cluster`.
@@ -80,7 +75,8 @@ const QUIT_TIMEOUT_MS = 500;
  * dedicated connection for blocking reads (a `duplicate()`, opened on its first blocking read), guarded
  * by a watchdog. A client you pass in is yours: `close()` leaves it open but closes every duplicate.
  * `fromUrl` creates and owns every connection, with bounded retries so commands fail with
- * `ConnectionError` within about two seconds while Redis is down. Clients you pass in must be created
+ * `ConnectionError` within about two seconds while Redis is down. With a `Cluster`, a command waits at
+ * most two seconds for the cluster to become ready (ioredis would queue it forever). Clients you pass in must be created
  * with `protocol: 2` (ioredis 6 speaks RESP3 by default); for the same bounded failures give them
  * `maxRetriesPerRequest: 1` and a `commandTimeout`.
  *
@@ -98,8 +94,8 @@ export class RedisStreamStorage implements StreamStorage {
   readonly #client: RedisClient;
   readonly #reads: BlockingReads;
   readonly #logger: Pick<Logger, 'warn' | 'debug'> | undefined;
+  #ctx: CommandContext;
   #ownsClient = false;
-  #secret: string | undefined;
   #closing: Promise<void> | null = null;
 
   /**
@@ -118,6 +114,10 @@ export class RedisStreamStorage implements StreamStorage {
     const margin = options.watchdogMarginMs ?? 1000;
     assertCount('watchdogMarginMs', margin);
     this.#client = client;
+    const send: SendCommand = isCluster(client)
+      ? this.#callWhenClusterReady
+      : (command, ...args) => client.call(command, ...args);
+    this.#ctx = { send, secret: undefined };
     this.#logger = options.logger;
     this.#reads = new BlockingReads((consumer) => this.#openReader(consumer), margin);
   }
@@ -144,32 +144,107 @@ export class RedisStreamStorage implements StreamStorage {
       throw error;
     }
     storage.#ownsClient = true;
-    storage.#secret = parsed.password;
+    storage.#ctx = { send: storage.#ctx.send, secret: parsed.password };
     storage.#watchErrors(client, `main connection to ${redactUrl(url)}`);
     return storage;
   }
 
-  async ensureGroup(stream: string, group: string, startId = '$'): Promise<boolean> {
-    this.#open('ensureGroup');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertStartId(startId);
-    try {
-      await this.#client.call('XGROUP', 'CREATE', stream, group, startId, 'MKSTREAM');
-      return true;
-    } catch (error) {
-      if (isReplyError(error) && error.message.startsWith('BUSYGROUP')) return false;
-      throw this.#error(error, 'XGROUP CREATE', stream, group);
-    }
+  ensureGroup(stream: string, group: string, startId = '$'): Promise<boolean> {
+    return this.#closing ? closed('ensureGroup') : ensureGroup(this.#ctx, stream, group, startId);
   }
 
-  async readGroup(
+  readGroup(
     stream: string,
     group: string,
     consumer: string,
     options: ReadGroupOptions,
   ): Promise<StreamEntry[]> {
-    this.#open('readGroup');
+    return this.#closing ? closed('readGroup') : this.#readGroup(stream, group, consumer, options);
+  }
+
+  ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
+    return this.#closing ? closed('ack') : ack(this.#ctx, stream, group, ids);
+  }
+
+  autoClaim(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: AutoClaimOptions,
+  ): Promise<ClaimResult> {
+    return this.#closing ? closed('autoClaim') : autoClaim(this.#ctx, stream, group, consumer, options);
+  }
+
+  claim(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+    options: { minIdleMs: number },
+  ): Promise<ClaimResult> {
+    return this.#closing ? closed('claim') : claim(this.#ctx, stream, group, consumer, ids, options);
+  }
+
+  touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<string[]> {
+    return this.#closing ? closed('touch') : touch(this.#ctx, stream, group, consumer, ids);
+  }
+
+  pending(stream: string, group: string, options: PendingOptions): Promise<PendingEntry[]> {
+    return this.#closing ? closed('pending') : pending(this.#ctx, stream, group, options);
+  }
+
+  add(stream: string, fields: StreamFields, options: AddOptions = {}): Promise<string> {
+    return this.#closing ? closed('add') : add(this.#ctx, stream, fields, options);
+  }
+
+  range(stream: string, options: RangeOptions = {}): Promise<RangeEntry[]> {
+    return this.#closing ? closed('range') : range(this.#ctx, stream, options);
+  }
+
+  delete(stream: string, ids: readonly string[]): Promise<number> {
+    return this.#closing ? closed('delete') : deleteEntries(this.#ctx, stream, ids);
+  }
+
+  length(stream: string): Promise<number> {
+    return this.#closing ? closed('length') : length(this.#ctx, stream);
+  }
+
+  groups(stream: string): Promise<GroupInfo[]> {
+    return this.#closing ? closed('groups') : groups(this.#ctx, stream);
+  }
+
+  consumers(stream: string, group: string): Promise<ConsumerInfo[]> {
+    return this.#closing ? closed('consumers') : consumers(this.#ctx, stream, group);
+  }
+
+  deleteConsumer(stream: string, group: string, consumer: string): Promise<number> {
+    return this.#closing ? closed('deleteConsumer') : deleteConsumer(this.#ctx, stream, group, consumer);
+  }
+
+  destroyGroup(stream: string, group: string): Promise<boolean> {
+    return this.#closing ? closed('destroyGroup') : destroyGroup(this.#ctx, stream, group);
+  }
+
+  deadLetter(letter: DeadLetterWrite): Promise<string> {
+    return this.#closing ? closed('deadLetter') : deadLetter(this.#ctx, letter);
+  }
+
+  /**
+   * Close the connections this storage created (the main one when made by `fromUrl`, and every
+   * blocking-read connection); a client passed to the constructor stays open. Idempotent, and
+   * resolves within about a second even when Redis is unreachable.
+   */
+  close(): Promise<void> {
+    if (this.#closing === null) this.#closing = this.#shutdown();
+    return this.#closing;
+  }
+
+  async #readGroup(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: ReadGroupOptions,
+  ): Promise<StreamEntry[]> {
     assertName('stream', stream);
     assertName('group', group);
     assertName('consumer', consumer);
@@ -179,18 +254,8 @@ export class RedisStreamStorage implements StreamStorage {
     if (blockMs !== undefined) assertCount('blockMs', blockMs);
     try {
       if (blockMs === undefined) {
-        const reply = await this.#client.call(
-          'XREADGROUP',
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          options.count,
-          'STREAMS',
-          stream,
-          '>',
-        );
-        return parseReadGroup(reply);
+        const args = ['GROUP', group, consumer, 'COUNT', options.count, 'STREAMS', stream, '>'];
+        return parseReadGroup(await this.#ctx.send('XREADGROUP', ...args));
       }
       const args = [
         'GROUP',
@@ -206,7 +271,7 @@ export class RedisStreamStorage implements StreamStorage {
       ];
       return parseReadGroup(await this.#reads.read(consumer, blockMs, args));
     } catch (error) {
-      const mapped = this.#error(error, 'XREADGROUP', stream, group);
+      const mapped = failure(this.#ctx, error, 'XREADGROUP', stream, group);
       if (mapped instanceof ConnectionError) {
         this.#logger?.warn(
           { stream, group, consumer, code: mapped.code, error: mapped.message },
@@ -217,271 +282,17 @@ export class RedisStreamStorage implements StreamStorage {
     }
   }
 
-  async ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
-    this.#open('ack');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertIds('ids', ids);
-    if (ids.length === 0) return 0;
-    let acked: number;
-    try {
-      acked = (await this.#client.call('XACK', stream, group, ...ids)) as number;
-    } catch (error) {
-      throw this.#error(error, 'XACK', stream, group);
-    }
-    // XACK answers 0 for a missing group instead of NOGROUP; only then is the extra check worth it.
-    if (acked < ids.length) await this.#assertGroup(stream, group);
-    return acked;
-  }
-
-  async autoClaim(
-    stream: string,
-    group: string,
-    consumer: string,
-    options: AutoClaimOptions,
-  ): Promise<ClaimResult> {
-    this.#open('autoClaim');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertOptions(options);
-    assertCount('minIdleMs', options.minIdleMs, 0);
-    assertCount('count', options.count);
-    const cursor = options.cursor ?? '0-0';
-    assertId('cursor', cursor);
-    try {
-      const args = [group, consumer, options.minIdleMs, cursor, options.count];
-      return parseClaimScript(await autoClaimScript.run(this.#client, stream, args));
-    } catch (error) {
-      throw this.#error(error, 'XAUTOCLAIM', stream, group);
-    }
-  }
-
-  async claim(
-    stream: string,
-    group: string,
-    consumer: string,
-    ids: readonly string[],
-    options: { minIdleMs: number },
-  ): Promise<ClaimResult> {
-    this.#open('claim');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertIds('ids', ids);
-    assertOptions(options);
-    assertCount('minIdleMs', options.minIdleMs, 0);
-    if (ids.length === 0) return { cursor: '0-0', entries: [], deletedIds: [] };
-    try {
-      if (ids.length <= CLAIM_CHUNK) {
-        return parseClaimScript(
-          await claimScript.run(this.#client, stream, [group, consumer, options.minIdleMs, ...ids]),
-        );
-      }
-      const entries: StreamEntry[] = [];
-      const deletedIds: string[] = [];
-      for (let start = 0; start < ids.length; start += CLAIM_CHUNK) {
-        const args = [group, consumer, options.minIdleMs, ...ids.slice(start, start + CLAIM_CHUNK)];
-        const part = parseClaimScript(await claimScript.run(this.#client, stream, args));
-        entries.push(...part.entries);
-        deletedIds.push(...part.deletedIds);
-      }
-      return { cursor: '0-0', entries, deletedIds };
-    } catch (error) {
-      throw this.#error(error, 'XCLAIM', stream, group);
-    }
-  }
-
-  async touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<string[]> {
-    this.#open('touch');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertIds('ids', ids);
-    if (ids.length === 0) return [];
-    try {
-      return parseIds(await this.#client.call('XCLAIM', stream, group, consumer, 0, ...ids, 'JUSTID'));
-    } catch (error) {
-      throw this.#error(error, 'XCLAIM JUSTID', stream, group);
-    }
-  }
-
-  async pending(stream: string, group: string, options: PendingOptions): Promise<PendingEntry[]> {
-    this.#open('pending');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertOptions(options);
-    assertCount('count', options.count);
-    const start = options.start ?? '-';
-    const end = options.end ?? '+';
-    assertRangeBound('start', start);
-    assertRangeBound('end', end);
-    if (options.consumer !== undefined) assertName('consumer', options.consumer);
-    if (options.minIdleMs !== undefined) assertCount('minIdleMs', options.minIdleMs, 0);
-    const args: (string | number)[] = [stream, group];
-    if (options.minIdleMs !== undefined && options.minIdleMs > 0) args.push('IDLE', options.minIdleMs);
-    args.push(start, end, options.count);
-    if (options.consumer !== undefined) args.push(options.consumer);
-    try {
-      return parsePending(await this.#client.call('XPENDING', ...args));
-    } catch (error) {
-      throw this.#error(error, 'XPENDING', stream, group);
-    }
-  }
-
-  async add(stream: string, fields: StreamFields, options: AddOptions = {}): Promise<string> {
-    this.#open('add');
-    assertName('stream', stream);
-    assertFields(fields);
-    assertOptions(options);
-    if (options.maxLen !== undefined) assertCount('maxLen', options.maxLen);
-    try {
-      return (await this.#client.call('XADD', xaddArgs(stream, fields, options.maxLen))) as string;
-    } catch (error) {
-      throw this.#error(error, 'XADD', stream, undefined);
-    }
-  }
-
-  async range(stream: string, options: RangeOptions = {}): Promise<RangeEntry[]> {
-    this.#open('range');
-    assertName('stream', stream);
-    assertOptions(options);
-    const start = options.start ?? '-';
-    const end = options.end ?? '+';
-    assertRangeBound('start', start);
-    assertRangeBound('end', end);
-    if (options.count !== undefined) assertCount('count', options.count);
-    try {
-      const reply =
-        options.count === undefined
-          ? await this.#client.call('XRANGE', stream, start, end)
-          : await this.#client.call('XRANGE', stream, start, end, 'COUNT', options.count);
-      return parseRangeEntries(reply);
-    } catch (error) {
-      throw this.#error(error, 'XRANGE', stream, undefined);
-    }
-  }
-
-  async delete(stream: string, ids: readonly string[]): Promise<number> {
-    this.#open('delete');
-    assertName('stream', stream);
-    assertIds('ids', ids);
-    if (ids.length === 0) return 0;
-    try {
-      return (await this.#client.call('XDEL', stream, ...ids)) as number;
-    } catch (error) {
-      throw this.#error(error, 'XDEL', stream, undefined);
-    }
-  }
-
-  async length(stream: string): Promise<number> {
-    this.#open('length');
-    assertName('stream', stream);
-    try {
-      return (await this.#client.call('XLEN', stream)) as number;
-    } catch (error) {
-      throw this.#error(error, 'XLEN', stream, undefined);
-    }
-  }
-
-  async groups(stream: string): Promise<GroupInfo[]> {
-    this.#open('groups');
-    assertName('stream', stream);
-    try {
-      return parseGroups(await this.#client.call('XINFO', 'GROUPS', stream));
-    } catch (error) {
-      if (isReplyError(error) && isMissingKeyReply(error.message)) return [];
-      throw this.#error(error, 'XINFO GROUPS', stream, undefined);
-    }
-  }
-
-  async consumers(stream: string, group: string): Promise<ConsumerInfo[]> {
-    this.#open('consumers');
-    assertName('stream', stream);
-    assertName('group', group);
-    try {
-      return parseConsumers(await this.#client.call('XINFO', 'CONSUMERS', stream, group));
-    } catch (error) {
-      if (isReplyError(error) && isMissingKeyReply(error.message))
-        throw new NoGroupError(stream, group, { cause: error });
-      throw this.#error(error, 'XINFO CONSUMERS', stream, group);
-    }
-  }
-
-  async deleteConsumer(stream: string, group: string, consumer: string): Promise<number> {
-    this.#open('deleteConsumer');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    try {
-      return (await this.#client.call('XGROUP', 'DELCONSUMER', stream, group, consumer)) as number;
-    } catch (error) {
-      if (isReplyError(error) && isMissingKeyReply(error.message))
-        throw new NoGroupError(stream, group, { cause: error });
-      throw this.#error(error, 'XGROUP DELCONSUMER', stream, group);
-    }
-  }
-
-  async destroyGroup(stream: string, group: string): Promise<boolean> {
-    this.#open('destroyGroup');
-    assertName('stream', stream);
-    assertName('group', group);
-    try {
-      return (await this.#client.call('XGROUP', 'DESTROY', stream, group)) === 1;
-    } catch (error) {
-      if (isReplyError(error) && isMissingKeyReply(error.message)) return false;
-      throw this.#error(error, 'XGROUP DESTROY', stream, group);
-    }
-  }
-
-  async deadLetter(letter: DeadLetterWrite): Promise<string> {
-    this.#open('deadLetter');
-    assertOptions(letter, 'letter');
-    assertName('deadStream', letter.deadStream);
-    assertName('sourceStream', letter.sourceStream);
-    assertName('group', letter.group);
-    assertId('id', letter.id);
-    assertFields(letter.fields);
-    if (letter.maxLen !== undefined) assertCount('maxLen', letter.maxLen);
-    // Two awaits, not a pipeline: the dead letter must exist before the source is acked, a failed XADD
-    // must not be followed by the XACK, and in a Cluster the two keys may live on different nodes.
-    let id: string;
-    try {
-      id = (await this.#client.call(
-        'XADD',
-        xaddArgs(letter.deadStream, letter.fields, letter.maxLen),
-      )) as string;
-    } catch (error) {
-      throw this.#error(error, 'XADD', letter.deadStream, undefined);
-    }
-    let acked: number;
-    try {
-      acked = (await this.#client.call('XACK', letter.sourceStream, letter.group, letter.id)) as number;
-    } catch (error) {
-      throw this.#error(error, 'XACK', letter.sourceStream, letter.group);
-    }
-    if (acked === 0) await this.#assertGroup(letter.sourceStream, letter.group);
-    return id;
-  }
-
-  /**
-   * Close the connections this storage created (the main one when made by `fromUrl`, and every
-   * blocking-read connection); a client passed to the constructor stays open. Idempotent, and
-   * resolves within about a second even when Redis is unreachable.
-   */
-  close(): Promise<void> {
-    if (this.#closing === null) this.#closing = this.#shutdown();
-    return this.#closing;
-  }
-
   async #shutdown(): Promise<void> {
     this.#reads.close();
     if (this.#ownsClient) await closeConnection(this.#client, QUIT_TIMEOUT_MS);
   }
 
-  #open(method: string): void {
-    if (this.#closing !== null) throw new StorageClosedError(method);
-  }
+  // ioredis keeps commands for a Cluster that has no reachable node in an offline queue forever;
+  // wait for the cluster to be ready at most READY_TIMEOUT_MS, then fail with ConnectionError.
+  #callWhenClusterReady = async (command: string, ...args: (string | number)[]): Promise<unknown> => {
+    if (this.#client.status !== 'ready') await whenReady(this.#client, READY_TIMEOUT_MS);
+    return this.#client.call(command, ...args);
+  };
 
   #openReader(consumer: string): RedisClient {
     const connection = duplicateForReads(this.#client);
@@ -492,39 +303,13 @@ export class RedisStreamStorage implements StreamStorage {
   #watchErrors(connection: RedisClient, what: string): void {
     connection.on('error', (error: unknown) => {
       const raw = error instanceof Error ? error.message : String(error);
-      const message = this.#secret ? raw.split(this.#secret).join('***') : raw;
+      const secret = this.#ctx.secret;
+      const message = secret ? raw.split(secret).join('***') : raw;
       this.#logger?.debug({ connection: what, error: message }, 'redis connection error');
     });
   }
-
-  async #assertGroup(stream: string, group: string): Promise<void> {
-    try {
-      await this.#client.call('XPENDING', stream, group);
-    } catch (error) {
-      if (isReplyError(error) && isNoGroupReply(error.message))
-        throw new NoGroupError(stream, group, { cause: error });
-      throw this.#error(error, 'XPENDING', stream, group);
-    }
-  }
-
-  #error(error: unknown, command: string, stream: string, group: string | undefined): Error {
-    return toStorageError(error, command, stream, group, this.#secret);
-  }
 }
 
-function xaddArgs(stream: string, fields: StreamFields, maxLen: number | undefined): (string | number)[] {
-  const args: (string | number)[] =
-    maxLen === undefined ? [stream, '*'] : [stream, 'MAXLEN', '~', maxLen, '*'];
-  for (const key in fields) {
-    if (Object.hasOwn(fields, key)) args.push(key, fields[key] as string);
-  }
-  return args;
-}
-
-function assertOptions(value: unknown, what = 'options'): void {
-  if (typeof value !== 'object' || value === null) {
-    throw new TypeError(
-      `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
-    );
-  }
+function closed(method: string): Promise<never> {
+  return Promise.reject(new StorageClosedError(method));
 }
