@@ -247,15 +247,18 @@ export const consumerMachine = setup({
           onDone: {
             target: 'dispatching',
             actions: [
+              // Before the assign: actions see the context as updated by the ones before them.
+              // Only with a parent: a consumer run on its own (tests, tools) has no one to tell.
+              enqueueActions(({ context, enqueue, self }) => {
+                if (!context.healthy && self._parent)
+                  enqueue(sendParent({ type: 'consumer.healthy', id: context.id }));
+              }),
               assign(({ context, event }) => ({
                 lastId: maxId(context.lastId, event.output.lastId),
                 backoffAttempt: 0,
                 error: null,
                 healthy: true,
               })),
-              enqueueActions(({ context, enqueue }) => {
-                if (!context.healthy) enqueue(sendParent({ type: 'consumer.healthy', id: context.id }));
-              }),
             ],
           },
           onError: [
