@@ -3,12 +3,12 @@
  * only, as a user would. Shared by the streamvisor cases and the scale worker.
  */
 import { pino } from 'pino';
-import { createRuntime, RedisStreamStorage, Router } from '../../src/index.js';
+import { createRuntime, RedisStreamStorage, Router, type Runtime } from '../../src/index.js';
 import { BENCH_TYPE } from './redis.js';
 import { waitUntil } from './wait.js';
 
 /** The runtime `createRuntime` returns. */
-export type BenchRuntime = ReturnType<typeof createRuntime>;
+export type BenchRuntime = Runtime<object>;
 
 /** What to start: one consumer of `stream` in `group`. */
 export interface SvConsumerSpec {
