@@ -7,6 +7,7 @@ export interface WorkerLookup {
 }
 
 import type { Clock } from '../clock.js';
+import { exponentialDelay } from '../machines/backoff.js';
 import { type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
 import type {
   DeadLetterInput,
@@ -19,7 +20,7 @@ import { AckBatcher } from './ack-batcher.js';
 import type { ConsumerStats } from './consumer-stats.js';
 import { deadLetterFields } from './dead-letter-fields.js';
 import { createJob, type DispatchJob } from './dispatch-job.js';
-import type { RetryScheduler } from './retry-scheduler.js';
+import { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './retry-scheduler.js';
 import { type AttemptDeps, decode, errorText, runAttempt } from './run-attempt.js';
 import type { EventBus } from './runtime-events.js';
 import type { ResolvedConsumer } from './runtime-options.js';
@@ -267,15 +268,19 @@ export class ConsumerSession {
     this.#finish(job);
   }
 
+  /** Attempt `attempt` failed and another follows: pick its backoff (read by the worker's delay). */
   retrying(job: DispatchJob, attempt: number, error: string): void {
-    this.deps.stats.retried++;
-    if (this.deps.bus.active) {
-      this.deps.bus.emit({
+    const { spec, stats, bus, random } = this.deps;
+    stats.retried++;
+    job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
+    if (bus.active) {
+      bus.emit({
         type: 'message.retrying',
         at: this.deps.clock.now(),
-        consumerId: this.deps.spec.id,
+        consumerId: spec.id,
         messageId: job.id,
         attempt,
+        delayMs: job.retryDelayMs,
         error,
       });
     }
@@ -323,17 +328,41 @@ export class ConsumerSession {
     this.#finish(job);
   }
 
-  async scheduleRetry(input: ScheduleRetryInput): Promise<void> {
-    const job = input.job as DispatchJob;
-    const { spec, storage, retryScheduler } = this.deps;
-    if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
-    await retryScheduler.schedule(spec.stream, job.entry, spec.retry.backoff.maxMs);
-    await storage.ack(spec.stream, spec.group, [job.id]);
+  /**
+   * Whether a message that used up its in-process attempts goes to the retry scheduler: one is
+   * configured and the message's `x-retry-attempt` is below `retry.scheduled.attempts`.
+   */
+  canSchedule(job: DispatchJob): boolean {
+    return (
+      this.deps.retryScheduler !== undefined &&
+      scheduledAttempts(job.entry) < this.deps.spec.retry.scheduled.attempts
+    );
   }
 
-  scheduled(input: ScheduleRetryInput): void {
+  /**
+   * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's
+   * delay, then ack the source. Resolves the delay, ms.
+   */
+  async scheduleRetry(input: ScheduleRetryInput): Promise<number> {
+    const job = input.job as DispatchJob;
+    const { spec, storage, retryScheduler, random } = this.deps;
+    if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
+    const next = scheduledAttempts(job.entry) + 1;
+    const delayMs = exponentialDelay(next, spec.retry.scheduled.backoff, random);
+    const entry = { ...job.entry, fields: { ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(next) } };
+    await retryScheduler.schedule(spec.stream, entry, delayMs);
+    await storage.ack(spec.stream, spec.group, [job.id]);
+    return delayMs;
+  }
+
+  scheduled(input: ScheduleRetryInput, delayMs: number): void {
     const job = input.job as DispatchJob;
     this.deps.stats.scheduled++;
+    const retryAttempt = scheduledAttempts(job.entry) + 1;
+    this.deps.logger.info(
+      { messageId: job.id, retryAttempt, delayMs, error: input.error },
+      'message handed to the retry scheduler',
+    );
     if (this.deps.bus.active) {
       this.deps.bus.emit({
         type: 'message.scheduled',
@@ -341,6 +370,9 @@ export class ConsumerSession {
         consumerId: this.deps.spec.id,
         messageId: job.id,
         attempt: input.attempt,
+        retryAttempt,
+        delayMs,
+        error: input.error,
       });
     }
     this.#finish(job);

@@ -18,6 +18,8 @@ export interface DispatchJob extends WorkerJob {
   /** Ordering key, if one is configured and the message has one. */
   key: string | undefined;
   controller: AbortController | null;
+  /** Backoff before the next in-process attempt, ms (set when the worker enters `retrying`). */
+  retryDelayMs: number;
   /** Set when a stop aborted the job: whatever its handlers do, it is left pending. */
   released: boolean;
   worker: AnyActorRef | null;
@@ -33,6 +35,7 @@ export function createJob(entry: StreamEntry): DispatchJob {
     succeeded: null,
     key: undefined,
     controller: null,
+    retryDelayMs: 0,
     released: false,
     worker: null,
   };

@@ -25,7 +25,10 @@ export type RuntimeEvent =
       at: number;
       consumerId: string;
       messageId: string;
+      /** The attempt that failed (from 1); attempt + 1 runs after `delayMs`. */
       attempt: number;
+      /** Backoff before the next attempt, ms. */
+      delayMs: number;
       error: string;
     }
   | {
@@ -37,7 +40,19 @@ export type RuntimeEvent =
       error: string;
       deadLetterId: string;
     }
-  | { type: 'message.scheduled'; at: number; consumerId: string; messageId: string; attempt: number };
+  | {
+      type: 'message.scheduled';
+      at: number;
+      consumerId: string;
+      messageId: string;
+      /** In-process attempts made (the last one failed). */
+      attempt: number;
+      /** The `x-retry-attempt` the re-delivered message carries (1 for its first durable retry). */
+      retryAttempt: number;
+      /** When it comes back, ms from now. */
+      delayMs: number;
+      error: string;
+    };
 
 export type RuntimeListener = (event: RuntimeEvent) => void;
 

@@ -37,6 +37,14 @@ export interface ConsumerOptions {
     attempts?: number;
     /** Exponential backoff between attempts, with jitter. @default { initialMs: 200, maxMs: 10000 } */
     backoff?: { initialMs?: number; maxMs?: number };
+    /**
+     * Durable retries through `createRuntime({ retryScheduler })`, once the in-process attempts are
+     * used up. A message is scheduled again while its `x-retry-attempt` header (how often it was
+     * scheduled) is below `attempts`, then dead-lettered (`handler-error`). The delay of scheduled
+     * attempt n is `min(maxMs, initialMs·2^(n-1))`, equal jitter (half to all of it).
+     * @default { attempts: 5, backoff: { initialMs: 10000, maxMs: 3600000 } }
+     */
+    scheduled?: { attempts?: number; backoff?: { initialMs?: number; maxMs?: number } };
   };
   deadLetter?: {
     /** @default `${stream}:dead` */
@@ -104,7 +112,11 @@ export interface ResolvedConsumer {
   blockMs: number;
   startId: string;
   claim: { minIdleMs: number; intervalMs: number };
-  retry: { attempts: number; backoff: { initialMs: number; maxMs: number } };
+  retry: {
+    attempts: number;
+    backoff: { initialMs: number; maxMs: number };
+    scheduled: { attempts: number; backoff: { initialMs: number; maxMs: number } };
+  };
   deadLetter: { stream: string; maxDeliveries: number; maxLen: number | undefined };
   orderingKey: ((message: Message) => string | undefined) | undefined;
   maxPayloadBytes: number;
@@ -165,6 +177,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
         initialMs,
         maxMs: positive(at('retry.backoff.maxMs'), options.retry?.backoff?.maxMs, 10_000, 0),
       },
+      scheduled: resolveScheduled(options.retry?.scheduled, at),
     },
     deadLetter: {
       stream: options.deadLetter?.stream ?? `${options.stream}:dead`,
@@ -181,6 +194,20 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
       options.handlerTimeoutMs === undefined
         ? undefined
         : positive(at('handlerTimeoutMs'), options.handlerTimeoutMs, 1),
+  };
+}
+
+function resolveScheduled(
+  scheduled: NonNullable<ConsumerOptions['retry']>['scheduled'],
+  at: (name: string) => string,
+): ResolvedConsumer['retry']['scheduled'] {
+  const backoff = scheduled?.backoff;
+  return {
+    attempts: positive(at('retry.scheduled.attempts'), scheduled?.attempts, 5, 0),
+    backoff: {
+      initialMs: positive(at('retry.scheduled.backoff.initialMs'), backoff?.initialMs, 10_000, 0),
+      maxMs: positive(at('retry.scheduled.backoff.maxMs'), backoff?.maxMs, 3_600_000, 0),
+    },
   };
 }
 

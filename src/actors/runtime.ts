@@ -67,6 +67,15 @@ export class Runtime<C = unknown> {
     if (!Array.isArray(options.consumers) || options.consumers.length === 0) {
       throw new TypeError('Expected `consumers` to be a non-empty array of { stream, group, … }');
     }
+    const scheduler = options.retryScheduler as { schedule?: unknown } | undefined;
+    if (
+      scheduler !== undefined &&
+      (typeof scheduler !== 'object' || typeof scheduler?.schedule !== 'function')
+    ) {
+      throw new TypeError(
+        'Expected `retryScheduler` to be a RetryScheduler ({ schedule(stream, entry, delayMs) }), e.g. new RedisRetryScheduler(client)',
+      );
+    }
     this.#options = options;
     this.consumers = options.consumers.map(resolveConsumer);
     const ids = new Set<string>();
@@ -173,6 +182,7 @@ export class Runtime<C = unknown> {
       error: (error) => this.#onSupervisorDone({ reason: 'failed', consumerId: null, error: String(error) }),
     });
     this.#actor.start();
+    this.#options.retryScheduler?.start?.([...new Set(this.consumers.map((c) => c.stream))]);
     this.#emit({ type: 'runtime.started', at: this.#clock.now() });
     return this.#startPromise;
   }

@@ -66,24 +66,36 @@ export function wireMachines(wiring: MachineWiring) {
         const output = 'output' in event ? String(event.output) : '';
         ownerOf(context.job, context)?.deadLettered(input, output);
       },
-      recordScheduled: ({ context }) =>
-        ownerOf(context.job, context)?.scheduled({
-          session: context.session,
-          job: context.job!,
-          error: context.lastError ?? '',
-          attempt: context.attempt,
-        }),
+      recordScheduled: ({ context, event }) =>
+        ownerOf(context.job, context)?.scheduled(
+          {
+            session: context.session,
+            job: context.job!,
+            error: context.lastError ?? '',
+            attempt: context.attempt,
+          },
+          'output' in event ? Number(event.output) : 0,
+        ),
+    },
+    guards: {
+      // A configured scheduler takes the message only while its x-retry-attempt is under the limit.
+      hasScheduler: ({ context }) =>
+        context.hasScheduler &&
+        (ownerOf(context.job, context)?.canSchedule(context.job as DispatchJob) ?? false),
     },
     actors: {
       deadLetter: fromPromise<string, DeadLetterInput>(async ({ input }) => {
         return requireSession(sessions, input.session).deadLetter(input);
       }),
-      scheduleRetry: fromPromise<void, ScheduleRetryInput>(async ({ input }) => {
-        await requireSession(sessions, input.session).scheduleRetry(input);
-      }),
+      scheduleRetry: fromPromise<number, ScheduleRetryInput>(({ input }) =>
+        requireSession(sessions, input.session).scheduleRetry(input),
+      ),
     },
     delays: {
-      retryDelay: ({ context }) => exponentialDelay(context.attempt, context.retry, wiring.random),
+      // The session picked the delay when the worker entered `retrying` (and reported it).
+      retryDelay: ({ context }) =>
+        (context.job as DispatchJob | null)?.retryDelayMs ??
+        exponentialDelay(context.attempt, context.retry, wiring.random),
     },
   });
 

@@ -11,8 +11,9 @@
  *     batcher: acking is batched across workers, so it is an action on this transition, not a state
  *     that would hold the worker for a round trip);
  *   - `failed` with attempts left → retrying;
- *   - `failed` on the last attempt → scheduling when a retry scheduler is configured, else
- *     deadLettering with reason `handler-error`;
+ *   - `failed` on the last attempt → scheduling when a retry scheduler is configured (guard
+ *     `hasScheduler`; the runtime also requires the message's `x-retry-attempt` to be under
+ *     `retry.scheduled.attempts`), else deadLettering with reason `handler-error`;
  *   - `dead` (non-retryable error, bad input, unrouted by option, too many deliveries) → deadLettering;
  *   - `released` (aborted by a stop) → idle, action `release`: the message stays pending.
  *   `abort` aborts the running attempt's signal; the worker waits for the handlers to settle.
@@ -104,7 +105,8 @@ export const dispatchWorkerMachine = setup({
   actors: {
     // Replaced by the runtime; these defaults fail loudly if a machine is run without I/O.
     deadLetter: fromUnprovided<string, DeadLetterInput>('deadLetter'),
-    scheduleRetry: fromUnprovided<void, ScheduleRetryInput>('scheduleRetry'),
+    /** Resolves the delay (ms) after which the scheduler re-delivers the message. */
+    scheduleRetry: fromUnprovided<number, ScheduleRetryInput>('scheduleRetry'),
   },
   guards: {
     attemptsLeft: ({ context }) => context.attempt < context.attempts,
