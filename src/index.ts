@@ -1,7 +1,18 @@
 // The public entry of streamvisor: named exports only (see DESIGN.md, "Public API").
 
 export type { ConsumerStats } from './actors/consumer-stats.js';
-export type { RetryScheduler } from './actors/retry-scheduler.js';
+export {
+  MemoryRetryScheduler,
+  type MemoryRetrySchedulerOptions,
+} from './actors/memory-retry-scheduler.js';
+export {
+  RedisRetryScheduler,
+  type RedisRetrySchedulerOptions,
+  type RedisRetrySchedulerUrlOptions,
+} from './actors/redis-retry-scheduler.js';
+export type { PromoteResult } from './actors/redis-retry-scripts.js';
+export { retryKey } from './actors/retry-key.js';
+export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './actors/retry-scheduler.js';
 export { createRuntime, Runtime } from './actors/runtime.js';
 export type { RuntimeEvent, RuntimeListener } from './actors/runtime-events.js';
 export type {
