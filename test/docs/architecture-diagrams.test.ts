@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderMachineDocs } from '../../scripts/render-machine-docs.js';
+
+describe('docs/architecture.md', () => {
+  it('shows the diagrams of the current machine definitions', () => {
+    const text = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    expect(text.match(/```mermaid/g)).toHaveLength(3);
+    expect(renderMachineDocs(text)).toBe(text);
+  });
+});
