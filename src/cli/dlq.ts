@@ -1,0 +1,210 @@
+import { Command, Option } from 'commander';
+import { integerArg, streamIdsArg } from './arguments.js';
+import {
+  type DeadLetter,
+  purgeDeadLetters,
+  replayDeadLetters,
+  type Selection,
+  selectDeadLetters,
+} from './dead-letters.js';
+import { formatDuration, line, printJson, table, truncate } from './output.js';
+import { startProgress } from './progress.js';
+import { redisOption, requireRedisUrl, withRedis } from './redis.js';
+import { UsageError } from './usage-error.js';
+
+interface DlqOptions {
+  redis?: string;
+  stream: string;
+  deadStream?: string;
+  id?: string[];
+  reason?: string;
+  all?: boolean;
+  count?: number;
+  yes?: boolean;
+  json?: boolean;
+}
+
+/** A dlq subcommand with the options every one of them takes. */
+function dlqSubcommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .addOption(redisOption())
+    .requiredOption('--stream <name>', 'the source stream; its dead letters are in <name>:dead')
+    .option('--dead-stream <name>', 'the dead-letter stream, when not <stream>:dead')
+    .option('--json', 'print JSON only');
+}
+
+function deadStreamOf(options: DlqOptions): string {
+  return options.deadStream ?? `${options.stream}:dead`;
+}
+
+/** `--id … | --reason R | --all`: exactly one, for the commands that change dead letters. */
+function selectionOf(options: DlqOptions, verb: string): Selection {
+  const given = [options.id !== undefined, options.reason !== undefined, options.all === true].filter(
+    Boolean,
+  );
+  if (given.length !== 1) {
+    throw new UsageError(
+      `say which dead letters to ${verb}: pass exactly one of --id ID…, --reason REASON or --all`,
+    );
+  }
+  if (options.id !== undefined) return { ids: options.id };
+  if (options.reason !== undefined) return { reason: options.reason };
+  return {};
+}
+
+function selectOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--id <id...>', 'dead-letter ids (repeatable)').argParser(streamIdsArg))
+    .option('--reason <reason>', 'every dead letter with this x-dead-reason (e.g. handler-error)')
+    .option('--all', 'every dead letter of the stream');
+}
+
+function ageOf(letter: DeadLetter): string {
+  return letter.deadAt === null ? '-' : `${formatDuration(Date.now() - letter.deadAt)} ago`;
+}
+
+function listCommand(): Command {
+  return dlqSubcommand('list', 'list dead letters, oldest first')
+    .option('--reason <reason>', 'only dead letters with this x-dead-reason')
+    .addOption(new Option('--count <n>', 'at most this many').argParser(integerArg(1)).default(100))
+    .addHelpText('after', '\nExample:\n  streamvisor dlq list --stream orders --reason handler-error --json')
+    .action(async (options: DlqOptions) => {
+      const url = requireRedisUrl(options.redis);
+      const selection: Selection = { limit: options.count ?? 100 };
+      if (options.reason !== undefined) selection.reason = options.reason;
+      const { letters } = await withRedis(url, ({ storage }) =>
+        selectDeadLetters(storage, deadStreamOf(options), selection),
+      );
+      if (options.json) return printJson(letters);
+      if (letters.length === 0) return line(`no dead letters in ${deadStreamOf(options)}`);
+      line(
+        table(
+          ['Id', 'Dead', 'Reason', 'Type', 'Deliveries', 'Source id', 'Error'],
+          letters.map((l) => [
+            l.id,
+            ageOf(l),
+            l.reason ?? '-',
+            l.type ?? '-',
+            l.deliveries ?? '-',
+            l.sourceId ?? '-',
+            truncate(l.error ?? '', 60),
+          ]),
+        ),
+      );
+    });
+}
+
+function showCommand(): Command {
+  return dlqSubcommand('show', 'show one dead letter with every field')
+    .addOption(new Option('--id <id>', 'the dead-letter id').argParser((v) => streamIdsArg(v, undefined)))
+    .addHelpText('after', '\nExample:\n  streamvisor dlq show --stream orders --id 1700000000000-0')
+    .action(async (options: DlqOptions) => {
+      const id = options.id?.[0];
+      if (id === undefined) throw new UsageError('pass --id ID (see `streamvisor dlq list`)');
+      const url = requireRedisUrl(options.redis);
+      const { letters } = await withRedis(url, ({ storage }) =>
+        selectDeadLetters(storage, deadStreamOf(options), { ids: [id] }),
+      );
+      const letter = letters[0];
+      if (letter === undefined) throw new Error(`no dead letter ${id} in ${deadStreamOf(options)}`);
+      if (options.json) return printJson(letter);
+      line(`id:            ${letter.id}`);
+      line(`reason:        ${letter.reason ?? '-'}`);
+      line(`error:         ${letter.error ?? '-'}`);
+      line(
+        `dead since:    ${letter.deadAt === null ? '-' : new Date(letter.deadAt).toISOString()} (${ageOf(letter)})`,
+      );
+      line(`source:        ${letter.sourceStream ?? '-'} ${letter.sourceId ?? ''}`);
+      line(`group:         ${letter.group ?? '-'}`);
+      line(`deliveries:    ${letter.deliveries ?? '-'}`);
+      line('fields:');
+      for (const [key, value] of Object.entries(letter.fields)) line(`  ${key}: ${pretty(key, value)}`);
+    });
+}
+
+function pretty(key: string, value: string): string {
+  if (key !== 'payload') return value;
+  try {
+    return JSON.stringify(JSON.parse(value), null, 2).replace(/\n/g, '\n  ');
+  } catch {
+    return `${value}  (not valid JSON)`;
+  }
+}
+
+function replayCommand(): Command {
+  return selectOptions(
+    dlqSubcommand(
+      'replay',
+      'put dead letters back on their source stream and delete them from the dead-letter stream',
+    ),
+  )
+    .addHelpText(
+      'after',
+      '\nEach message is re-added with its original fields plus x-replayed-from=<dead-letter id>.\nExamples:\n  streamvisor dlq replay --stream orders --id 1700000000000-0\n  streamvisor dlq replay --stream orders --reason handler-error',
+    )
+    .action(async (options: DlqOptions) => {
+      const selection = selectionOf(options, 'replay');
+      const url = requireRedisUrl(options.redis);
+      const dead = deadStreamOf(options);
+      const replayed = await withRedis(url, async ({ storage }) => {
+        const { letters, missing } = await selectDeadLetters(storage, dead, selection);
+        if (missing.length > 0)
+          throw new Error(`no dead letter ${missing.join(', ')} in ${dead}; nothing replayed`);
+        const progress = startProgress('replaying', letters.length, !options.json);
+        try {
+          return await replayDeadLetters(storage, dead, letters, options.stream, (done) =>
+            progress.update(done),
+          );
+        } finally {
+          progress.stop();
+        }
+      });
+      if (options.json) return printJson(replayed);
+      for (const r of replayed) line(`${r.deadLetterId} → ${r.stream} ${r.id}`);
+      line(`replayed ${replayed.length} dead letter${replayed.length === 1 ? '' : 's'} from ${dead}`);
+    });
+}
+
+function purgeCommand(): Command {
+  return selectOptions(dlqSubcommand('purge', 'delete dead letters for good'))
+    .option('--yes', 'confirm the deletion (required)')
+    .addHelpText('after', '\nExample:\n  streamvisor dlq purge --stream orders --reason missing-type --yes')
+    .action(async (options: DlqOptions) => {
+      const selection = selectionOf(options, 'purge');
+      if (options.yes !== true)
+        throw new UsageError('purge deletes dead letters for good; add --yes to confirm');
+      const url = requireRedisUrl(options.redis);
+      const dead = deadStreamOf(options);
+      const ids = await withRedis(url, async ({ storage }) => {
+        const { letters, missing } = await selectDeadLetters(storage, dead, selection);
+        if (missing.length > 0)
+          throw new Error(`no dead letter ${missing.join(', ')} in ${dead}; nothing purged`);
+        const ids = letters.map((letter) => letter.id);
+        const progress = startProgress('purging', ids.length, !options.json);
+        try {
+          await purgeDeadLetters(storage, dead, ids, (done) => progress.update(done));
+        } finally {
+          progress.stop();
+        }
+        return ids;
+      });
+      if (options.json) return printJson(ids);
+      line(`purged ${ids.length} dead letter${ids.length === 1 ? '' : 's'} from ${dead}`);
+    });
+}
+
+/**
+ * `streamvisor dlq list|show|replay|purge`: inspect and act on a stream's dead letters.
+ *
+ * @example
+ * program.addCommand(dlqCommand())
+ */
+export function dlqCommand(): Command {
+  return new Command('dlq')
+    .description('list, show, replay or purge the dead letters of a stream (<stream>:dead)')
+    .addCommand(listCommand())
+    .addCommand(showCommand())
+    .addCommand(replayCommand())
+    .addCommand(purgeCommand());
+}
