@@ -1,0 +1,123 @@
+/**
+ * An at-least-once ledger for integration and fault tests: it records the ids a test published and
+ * every time a handler saw one, then reports what was lost (published, never handled), what was
+ * handled more than once (allowed by at-least-once, but worth counting) and what was handled without
+ * having been published (always a bug).
+ *
+ * @example
+ * const ledger = new Ledger()
+ * router.on('t', async (message) => ledger.handled(message.id, 'consumer-a'))
+ * ledger.published(await storage.add(stream, { type: 't' }))
+ * await ledger.waitUntilHandled(5000)
+ * expect(ledger.report().lost).toEqual([])
+ */
+export class Ledger {
+  readonly #published: string[] = [];
+  readonly #publishedSet = new Set<string>();
+  readonly #handled = new Map<string, number>();
+  readonly #handledBy = new Map<string, Set<string>>();
+  readonly #byConsumer = new Map<string, number>();
+  #waiters: Array<() => void> = [];
+
+  /** Record an id the test published (in publishing order). */
+  published(id: string): void {
+    if (this.#publishedSet.has(id)) throw new Error(`Id ${id} was recorded as published twice`);
+    this.#published.push(id);
+    this.#publishedSet.add(id);
+    this.#wake();
+  }
+
+  /** Record that a handler ran (to success) for `id`, on the consumer `by`. */
+  handled(id: string, by = 'default'): void {
+    this.#handled.set(id, (this.#handled.get(id) ?? 0) + 1);
+    let set = this.#handledBy.get(id);
+    if (set === undefined) {
+      set = new Set();
+      this.#handledBy.set(id, set);
+    }
+    set.add(by);
+    this.#byConsumer.set(by, (this.#byConsumer.get(by) ?? 0) + 1);
+    this.#wake();
+  }
+
+  /** Ids in publishing order. */
+  get publishedIds(): readonly string[] {
+    return this.#published;
+  }
+
+  /** How often `id` was handled (0 if never). */
+  timesHandled(id: string): number {
+    return this.#handled.get(id) ?? 0;
+  }
+
+  /** The consumers that handled `id`. */
+  handlersOf(id: string): ReadonlySet<string> {
+    return this.#handledBy.get(id) ?? new Set();
+  }
+
+  /** Handled count per consumer (duplicates included). */
+  get byConsumer(): ReadonlyMap<string, number> {
+    return this.#byConsumer;
+  }
+
+  /** Distinct published ids handled at least once. */
+  get handledCount(): number {
+    let count = 0;
+    for (const id of this.#published) if (this.#handled.has(id)) count++;
+    return count;
+  }
+
+  /** Lost (published, never handled), duplicates (handled more than once) and unexpected ids. */
+  report(ids: readonly string[] = this.#published): LedgerReport {
+    const lost = ids.filter((id) => !this.#handled.has(id));
+    const duplicates = [...this.#handled].filter(([, n]) => n > 1).map(([id]) => id);
+    const unexpected = [...this.#handled.keys()].filter((id) => !this.#publishedSet.has(id));
+    return { published: this.#published.length, handled: this.handledCount, lost, duplicates, unexpected };
+  }
+
+  /** Resolves once `predicate` holds (checked on every record); rejects after `timeoutMs`. */
+  waitFor(predicate: () => boolean, timeoutMs: number, what = 'the condition'): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w !== check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== check);
+        const r = this.report();
+        reject(
+          new Error(
+            `Timed out after ${timeoutMs} ms waiting for ${what}: published ${r.published}, handled ${r.handled}, lost ${r.lost.length}, duplicates ${r.duplicates.length}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.push(check);
+    });
+  }
+
+  /** Resolves once every id published so far was handled at least once. */
+  waitUntilHandled(timeoutMs: number): Promise<void> {
+    const target = [...this.#published];
+    return this.waitFor(() => target.every((id) => this.#handled.has(id)), timeoutMs, 'every published id');
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}
+
+export interface LedgerReport {
+  /** Ids published. */
+  published: number;
+  /** Distinct published ids handled at least once. */
+  handled: number;
+  /** Published, never handled. */
+  lost: string[];
+  /** Handled more than once. */
+  duplicates: string[];
+  /** Handled, never published. */
+  unexpected: string[];
+}
