@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import type { WorkerJob } from '../machines/dispatch-worker-machine.js';
+import type { SettledEvent, WorkerJob } from '../machines/dispatch-worker-machine.js';
 import type { Route } from '../routing/handler.js';
 import type { Message } from '../routing/message.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
@@ -23,6 +23,11 @@ export interface DispatchJob extends WorkerJob {
   /** Set when a stop aborted the job: whatever its handlers do, it is left pending. */
   released: boolean;
   worker: AnyActorRef | null;
+  /**
+   * Outcome of the first attempt, when it ran inline (the fast path) and did not succeed: the
+   * worker machine replays it on entering `running` instead of running the handlers again.
+   */
+  firstOutcome: SettledEvent | null;
 }
 
 export function createJob(entry: StreamEntry): DispatchJob {
@@ -38,5 +43,6 @@ export function createJob(entry: StreamEntry): DispatchJob {
     retryDelayMs: 0,
     released: false,
     worker: null,
+    firstOutcome: null,
   };
 }

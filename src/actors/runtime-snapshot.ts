@@ -46,6 +46,8 @@ interface SnapshotSource {
   children: Record<string, AnyActorRef | undefined>;
   context: SupervisorContext | null;
   lastExit: Map<string, { reason: string; error: string | null }>;
+  /** I/O sessions by incarnation id: which worker slots run a message on the fast path. */
+  sessions: ReadonlyMap<string, { readonly busyWorkers: ReadonlyMap<string, string> }>;
 }
 
 export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
@@ -55,7 +57,12 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
       const stats = source.stats.get(spec.id)!;
       const ref = source.children[spec.id];
       const child = ref?.getSnapshot() as
-        | { value: unknown; status: string; children: Record<string, AnyActorRef | undefined> }
+        | {
+            value: unknown;
+            status: string;
+            context: { session: string };
+            children: Record<string, AnyActorRef | undefined>;
+          }
         | undefined;
       let state: string;
       if (child && child.status === 'active') state = String(child.value);
@@ -65,18 +72,22 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
       const workers: WorkerSnapshot[] = [];
       let inFlight = 0;
       if (child) {
+        const fastPath = source.sessions.get(child.context.session)?.busyWorkers;
         for (let i = 0; i < spec.concurrency; i++) {
-          const worker = child.children[`w${i}`]?.getSnapshot() as
+          const id = `w${i}`;
+          const worker = child.children[id]?.getSnapshot() as
             | { value: unknown; context: { job: { id: string } | null; attempt: number } }
             | undefined;
           if (!worker) continue;
-          const busy = worker.value !== 'idle';
+          // A slot running a first attempt inline is `running` though its machine is still idle.
+          const inline = worker.value === 'idle' ? fastPath?.get(id) : undefined;
+          const busy = worker.value !== 'idle' || inline !== undefined;
           if (busy) inFlight++;
           workers.push({
-            id: `w${i}`,
-            state: String(worker.value),
-            messageId: worker.context.job?.id ?? null,
-            attempt: busy ? worker.context.attempt : 0,
+            id,
+            state: inline !== undefined ? 'running' : String(worker.value),
+            messageId: inline ?? worker.context.job?.id ?? null,
+            attempt: inline !== undefined ? 1 : busy ? worker.context.attempt : 0,
           });
         }
       }

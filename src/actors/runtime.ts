@@ -57,6 +57,7 @@ export class Runtime<C = unknown> {
   #done: Promise<SupervisorOutput | null>;
   #resolveDone!: (output: SupervisorOutput | null) => void;
   #fatal: Error | null = null;
+  #sessions: ReadonlyMap<string, { readonly busyWorkers: ReadonlyMap<string, string> }> = new Map();
 
   constructor(options: RuntimeOptions<C>) {
     if (typeof options !== 'object' || options === null)
@@ -129,7 +130,7 @@ export class Runtime<C = unknown> {
       this.#onStartFailed = reject;
     });
     const supervisorOptions = resolveSupervisor(this.#options.supervisor);
-    const { supervisor } = wireMachines({
+    const { supervisor, sessions } = wireMachines({
       storage: this.storage,
       clock: this.#clock,
       random: this.#options.random ?? Math.random,
@@ -151,6 +152,7 @@ export class Runtime<C = unknown> {
       onConsumerReport: (context, kind) => this.#onConsumerReport(context, kind),
       onSupervisorReport: (context, event, kind) => this.#onSupervisorReport(context, event, kind),
     });
+    this.#sessions = sessions;
     const inspect = this.#options.inspect;
     this.#actor = createActor(supervisor, {
       clock: this.#clock,
@@ -252,6 +254,7 @@ export class Runtime<C = unknown> {
       children: (snapshot?.children ?? {}) as Record<string, AnyActorRef | undefined>,
       context: snapshot?.context ?? null,
       lastExit: this.#lastExit,
+      sessions: this.#sessions,
     });
   }
 
