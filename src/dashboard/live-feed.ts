@@ -1,0 +1,104 @@
+import type { Runtime } from '../actors/runtime.js';
+import { readGroupNumbers } from './group-stats.js';
+import { Timeline, type TimelineEntry } from './timeline.js';
+import { type DashboardView, diffView, type GroupNumbers, toView, type ViewDiff } from './view.js';
+
+/** What the dashboard reads from a runtime (its public API only). */
+export type DashboardSource = Pick<Runtime<unknown>, 'snapshot' | 'subscribe' | 'storage' | 'consumers'>;
+
+export interface LiveFeedOptions {
+  /** How often `runtime.snapshot()` is sampled while a page watches, ms. @default 100 */
+  sampleMs: number;
+  /** How often XINFO GROUPS is read (and processed/s computed) while a page watches, ms. @default 1000 */
+  groupPollMs: number;
+  /** Receives at most one update per sample, only when something changed. */
+  send: (update: { diff: ViewDiff | null; timeline: TimelineEntry[] }) => void;
+}
+
+/**
+ * Samples the runtime on a timer and reports what changed: at most one aggregated update per
+ * `sampleMs` for all consumers together, never one per message. Lifecycle events are collected from
+ * `runtime.subscribe` all along (they are rare), so a page opened later still sees recent history.
+ */
+export class LiveFeed {
+  #runtime: DashboardSource;
+  #options: LiveFeedOptions;
+  #timeline = new Timeline();
+  #unsubscribe: () => void;
+  #groups = new Map<string, GroupNumbers>();
+  #rates = new Map<string, number>();
+  #lastCounts: { at: number; processed: Map<string, number> } | null = null;
+  #last: DashboardView | null = null;
+  #sampler: NodeJS.Timeout | null = null;
+  #poller: NodeJS.Timeout | null = null;
+  #polling = false;
+
+  constructor(runtime: DashboardSource, options: LiveFeedOptions) {
+    this.#runtime = runtime;
+    this.#options = options;
+    this.#unsubscribe = runtime.subscribe((event) => {
+      this.#timeline.add(event);
+      if (!this.#sampler) this.#timeline.flush();
+    });
+  }
+
+  /** The whole current view and the recent timeline, for a page that just connected. */
+  current(): { view: DashboardView; timeline: TimelineEntry[] } {
+    return { view: this.#view(), timeline: this.#timeline.recent() };
+  }
+
+  /** Run the timers while at least one page watches. */
+  setWatched(watched: boolean): void {
+    if (watched && !this.#sampler) {
+      this.#last = this.#view();
+      this.#sampler = setInterval(() => this.#sample(), this.#options.sampleMs);
+      this.#poller = setInterval(() => void this.#poll(), this.#options.groupPollMs);
+      this.#sampler.unref();
+      this.#poller.unref();
+      void this.#poll();
+    } else if (!watched && this.#sampler) {
+      clearInterval(this.#sampler);
+      if (this.#poller) clearInterval(this.#poller);
+      this.#sampler = null;
+      this.#poller = null;
+      this.#timeline.flush();
+    }
+  }
+
+  close(): void {
+    this.setWatched(false);
+    this.#unsubscribe();
+  }
+
+  #view(): DashboardView {
+    return toView(this.#runtime.snapshot(), this.#groups, this.#rates);
+  }
+
+  #sample(): void {
+    const next = this.#view();
+    const diff = this.#last ? diffView(this.#last, next) : null;
+    this.#last = next;
+    const timeline = this.#timeline.flush();
+    if (diff || timeline.length > 0) this.#options.send({ diff, timeline });
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const now = performance.now();
+      const processed = new Map(this.#runtime.snapshot().consumers.map((c) => [c.id, c.processed]));
+      if (this.#lastCounts) {
+        const seconds = Math.max(0.001, (now - this.#lastCounts.at) / 1000);
+        for (const [id, count] of processed) {
+          const before = this.#lastCounts.processed.get(id) ?? count;
+          this.#rates.set(id, Math.round(((count - before) / seconds) * 10) / 10);
+        }
+      }
+      this.#lastCounts = { at: now, processed };
+      this.#groups = await readGroupNumbers(this.#runtime.storage, this.#runtime.consumers);
+    } finally {
+      this.#polling = false;
+    }
+  }
+}

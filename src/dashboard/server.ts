@@ -1,0 +1,178 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Logger, pino } from 'pino';
+import { createTokenCheck } from './auth.js';
+import { type DashboardSource, LiveFeed } from './live-feed.js';
+import { createMetrics, type MetricsSource } from './metrics.js';
+import { SseHub, sseMessage } from './sse.js';
+import { buildStatecharts } from './statechart.js';
+
+export interface DashboardOptions {
+  /** TCP port; 0 picks a free one (read it from `url`). */
+  port: number;
+  /** Interface to bind. Anything but loopback exposes the runtime's state: set `token` then. @default '127.0.0.1' */
+  host?: string;
+  /** When set, every route but the static assets needs `Authorization: Bearer <token>`; the page and its event stream also accept `?token=`. */
+  token?: string;
+  /** How often the runtime is sampled while a page watches, ms. @default 100 */
+  sampleMs?: number;
+  /** How often XINFO GROUPS is read while a page watches, ms. @default 1000 */
+  groupPollMs?: number;
+  /** @default pino at level 'warn' */
+  logger?: Logger;
+}
+
+export interface Dashboard {
+  /** The page, e.g. `http://127.0.0.1:4000/` (without the token). */
+  readonly url: string;
+  /** Stop serving: ends every event stream and closes the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Everything the page needs, read once from `page/` beside this module (copied to dist by the build). */
+const ASSETS = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'chart.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+} as const;
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+async function loadAssets(): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const name of Object.keys(ASSETS)) {
+    files.set(name, await readFile(new URL(`./page/${name}`, import.meta.url)));
+  }
+  return files;
+}
+
+function validate(options: DashboardOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('Expected `options` to be an object like { port: 4000 }');
+  }
+  const { port, host, token } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  if (host !== undefined && (typeof host !== 'string' || host === '')) {
+    throw new TypeError(`Expected \`host\` to be a non-empty string, got ${String(host)}`);
+  }
+  if (token !== undefined && (typeof token !== 'string' || token === '')) {
+    throw new TypeError('Expected `token` to be a non-empty string');
+  }
+  for (const key of ['sampleMs', 'groupPollMs'] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isFinite(value) || value < 10)) {
+      throw new TypeError(`Expected \`${key}\` to be a number ≥ 10 (ms), got ${String(value)}`);
+    }
+  }
+}
+
+/**
+ * Serve a live page of the runtime: the supervisor → consumers → dispatch workers tree with each
+ * machine's statechart (current state highlighted), per-consumer counters, the group's pending count
+ * and lag, a timeline of lifecycle events; and `/metrics` in Prometheus text format. The page updates
+ * over Server-Sent Events with at most one aggregated diff per `sampleMs`. Uses only the runtime's
+ * public API; every asset is served from the package (no CDN).
+ *
+ * @example
+ * const dashboard = await startDashboard(runtime, { port: 4000 })
+ * console.log(`open ${dashboard.url}`)
+ * process.once('SIGTERM', () => dashboard.close())
+ */
+export async function startDashboard(
+  runtime: DashboardSource & MetricsSource,
+  options: DashboardOptions,
+): Promise<Dashboard> {
+  validate(options);
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? pino({ level: 'warn', name: 'streamvisor-dashboard' });
+  if (options.token === undefined && !['127.0.0.1', '::1', 'localhost'].includes(host)) {
+    logger.warn({ host }, 'dashboard bound to a non-loopback interface without a token');
+  }
+  const [assets, charts] = await Promise.all([loadAssets(), buildStatecharts()]);
+  const authorized = createTokenCheck(options.token);
+  const metrics = createMetrics(runtime);
+  const hub = new SseHub((count) => feed.setWatched(count > 0));
+  const feed: LiveFeed = new LiveFeed(runtime, {
+    sampleMs: options.sampleMs ?? 100,
+    groupPollMs: options.groupPollMs ?? 1000,
+    send: (update) => hub.broadcast(sseMessage('update', update)),
+  });
+
+  const sendAsset = (res: ServerResponse, name: keyof typeof ASSETS) => {
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': ASSETS[name],
+      'Cache-Control': name === 'index.html' ? 'no-store' : 'no-cache',
+    });
+    res.end(assets.get(name));
+  };
+  const deny = (res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
+    res.end(`${text}\n`);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return deny(res, 405, 'Method Not Allowed', { Allow: 'GET' });
+    const asset = /^\/assets\/([a-z]+\.(?:js|css))$/.exec(url.pathname)?.[1];
+    if (asset !== undefined && asset in ASSETS) return sendAsset(res, asset as keyof typeof ASSETS);
+    const page = url.pathname === '/' || url.pathname === '/index.html';
+    const events = url.pathname === '/events';
+    if (!page && !events && url.pathname !== '/metrics') return deny(res, 404, 'Not Found');
+    if (!authorized(req, url, page || events)) {
+      return deny(res, 401, 'Unauthorized: send Authorization: Bearer <token>', {
+        'WWW-Authenticate': 'Bearer realm="streamvisor"',
+      });
+    }
+    if (page) return sendAsset(res, 'index.html');
+    if (events) {
+      const { view, timeline } = feed.current();
+      return hub.open(res, sseMessage('init', { charts, view, timeline }));
+    }
+    const body = await metrics.metrics();
+    res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+    res.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error, url: req.url }, 'dashboard request failed');
+      if (!res.headersSent) deny(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        feed.close();
+        hub.closeAll();
+        metrics.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

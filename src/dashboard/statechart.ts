@@ -1,0 +1,218 @@
+/**
+ * Statecharts for the dashboard: a machine's own definition → a graph of its top-level states and
+ * transitions → an elkjs layered layout → plain JSON with coordinates, which the page draws as SVG.
+ * Computed once per process (the machines do not change at run time).
+ */
+import type { ElkNode } from 'elkjs/lib/elk.bundled.js';
+import elkModule from 'elkjs/lib/elk.bundled.js';
+import type { AnyStateMachine } from 'xstate';
+import { consumerMachine } from '../machines/consumer-machine.js';
+import { dispatchWorkerMachine } from '../machines/dispatch-worker-machine.js';
+import { supervisorMachine } from '../machines/supervisor-machine.js';
+
+/** A state (or a pseudo node: `__initial`, the start dot; `__any`, transitions taken from any state). */
+export interface ChartNode {
+  id: string;
+  label: string;
+  kind: 'state' | 'final' | 'initial' | 'any';
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** All transitions from one node to another, merged into one drawn edge. */
+export interface ChartEdge {
+  id: string;
+  source: string;
+  target: string;
+  /** Event names, shortened (`poll ✗` for `xstate.error.actor.poll`). */
+  label: string;
+  /** Named guards of the merged transitions, for a tooltip. */
+  guards: string[];
+  /** The polyline, start to end, in chart coordinates. */
+  points: { x: number; y: number }[];
+  labelBox: { x: number; y: number; width: number; height: number } | null;
+}
+
+/** A laid-out statechart of one machine, JSON-safe. */
+export interface Statechart {
+  machine: string;
+  width: number;
+  height: number;
+  nodes: ChartNode[];
+  edges: ChartEdge[];
+}
+
+interface GraphEdge {
+  source: string;
+  target: string;
+  events: string[];
+  guards: string[];
+}
+
+const FONT_WIDTH = 6.6;
+const LABEL_HEIGHT = 14;
+
+/** `xstate.done.actor.poll` → `poll ✓`, `xstate.after.backoffDelay.consumer.backoff` → `after backoffDelay`. */
+export function eventLabel(eventType: string): string {
+  const done = /^xstate\.done\.actor\.(.+)$/.exec(eventType);
+  if (done) return done[1] === '*' ? 'child done' : `${done[1]} ✓`;
+  const error = /^xstate\.error\.actor\.(.+)$/.exec(eventType);
+  if (error) return error[1] === '*' ? 'child error' : `${error[1]} ✗`;
+  const after = /^xstate\.after\.([^.]+)\./.exec(eventType);
+  if (after) return `after ${after[1]}`;
+  return eventType === '' ? 'always' : eventType;
+}
+
+interface TransitionLike {
+  eventType: string;
+  target?: readonly { key: string; parent?: unknown }[] | undefined;
+  guard?: unknown;
+}
+
+/**
+ * The graph of a machine's top-level states. Targetless transitions (actions only) are left out:
+ * they do not change the state. Root-level transitions start from the `__any` pseudo node.
+ */
+export function machineGraph(machine: AnyStateMachine): { nodes: ChartNode[]; edges: GraphEdge[] } {
+  const def = machine.root.definition;
+  const box = (id: string, label: string, kind: ChartNode['kind']): ChartNode => {
+    const pseudo = kind === 'initial' || kind === 'any';
+    const width = kind === 'initial' ? 14 : Math.max(64, Math.ceil(label.length * 7.2) + 24);
+    return { id, label, kind, x: 0, y: 0, width, height: kind === 'initial' ? 14 : pseudo ? 26 : 32 };
+  };
+  const nodes: ChartNode[] = [box('__initial', '', 'initial')];
+  for (const [key, state] of Object.entries(def.states)) {
+    nodes.push(box(key, key, state.type === 'final' ? 'final' : 'state'));
+  }
+  const merged = new Map<string, GraphEdge>();
+  const add = (source: string, t: TransitionLike) => {
+    for (const target of t.target ?? []) {
+      const id = `${source}->${target.key}`;
+      const edge = merged.get(id) ?? { source, target: target.key, events: [], guards: [] };
+      const label = eventLabel(t.eventType);
+      if (!edge.events.includes(label)) edge.events.push(label);
+      if (typeof t.guard === 'string' && !edge.guards.includes(t.guard)) edge.guards.push(t.guard);
+      merged.set(id, edge);
+    }
+  };
+  for (const target of def.initial?.target ?? []) {
+    merged.set(`__initial->${target.key}`, {
+      source: '__initial',
+      target: target.key,
+      events: [],
+      guards: [],
+    });
+  }
+  for (const [key, state] of Object.entries(machine.root.states)) {
+    for (const t of def.states[key]?.transitions ?? []) add(key, t);
+    for (const t of state.always ?? []) add(key, { ...t, eventType: '' });
+  }
+  const rootTransitions = (def.transitions as TransitionLike[]).filter((t) => (t.target ?? []).length > 0);
+  if (rootTransitions.length > 0) {
+    nodes.push(box('__any', 'any state', 'any'));
+    for (const t of rootTransitions) add('__any', t);
+  }
+  return { nodes, edges: [...merged.values()] };
+}
+
+/** Lay a machine's graph out with elkjs (layered, left to right). */
+export async function layoutStatechart(
+  machine: AnyStateMachine,
+  direction: 'RIGHT' | 'DOWN' = 'RIGHT',
+): Promise<Statechart> {
+  const graph = machineGraph(machine);
+  const elk = new elkModule.default();
+  const input: ElkNode = {
+    id: machine.id,
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': direction,
+      'elk.edgeRouting': 'POLYLINE',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '44',
+      'elk.spacing.nodeNode': '22',
+      'elk.spacing.edgeLabel': '3',
+      'elk.edgeLabels.inline': 'false',
+      'elk.padding': '[top=12,left=12,bottom=12,right=12]',
+    },
+    children: graph.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
+    edges: graph.edges.map((e) => {
+      const text = e.events.join(' / ');
+      return {
+        id: `${e.source}->${e.target}`,
+        sources: [e.source],
+        targets: [e.target],
+        labels: text
+          ? [
+              {
+                id: `${e.source}->${e.target}:label`,
+                text,
+                width: text.length * FONT_WIDTH + 6,
+                height: LABEL_HEIGHT,
+              },
+            ]
+          : [],
+      };
+    }),
+  };
+  const result = await elk.layout(input);
+  const placed = new Map((result.children ?? []).map((c) => [c.id, c]));
+  const nodes = graph.nodes.map((n) => {
+    const c = placed.get(n.id);
+    return { ...n, x: c?.x ?? 0, y: c?.y ?? 0 };
+  });
+  const edges: ChartEdge[] = (result.edges ?? []).map((e, i) => {
+    const g = graph.edges[i]!;
+    const section = e.sections?.[0];
+    const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
+    const label = e.labels?.[0];
+    return {
+      id: e.id,
+      source: g.source,
+      target: g.target,
+      label: g.events.join(' / '),
+      guards: g.guards,
+      points: points.map((p) => ({ x: round(p.x), y: round(p.y) })),
+      labelBox: label
+        ? {
+            x: round(label.x ?? 0),
+            y: round(label.y ?? 0),
+            width: label.width ?? 0,
+            height: label.height ?? 0,
+          }
+        : null,
+    };
+  });
+  return { machine: machine.id, width: result.width ?? 0, height: result.height ?? 0, nodes, edges };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** The three statecharts the dashboard draws, keyed by role. */
+export interface Statecharts {
+  supervisor: Statechart;
+  consumer: Statechart;
+  worker: Statechart;
+}
+
+let charts: Promise<Statecharts> | null = null;
+
+/**
+ * Lay out the supervisor, consumer and dispatch worker machines (once per process; later calls share
+ * the result).
+ *
+ * @example
+ * const { consumer } = await buildStatecharts()
+ * consumer.nodes.find((n) => n.id === 'polling') // { x, y, width, height, … }
+ */
+export function buildStatecharts(): Promise<Statecharts> {
+  charts ??= Promise.all([
+    layoutStatechart(supervisorMachine),
+    layoutStatechart(consumerMachine),
+    layoutStatechart(dispatchWorkerMachine),
+  ]).then(([supervisor, consumer, worker]) => ({ supervisor, consumer, worker }));
+  return charts;
+}

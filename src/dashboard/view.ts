@@ -1,0 +1,115 @@
+/**
+ * The page's model of the runtime: a compact, JSON-safe view built from `runtime.snapshot()` plus the
+ * group's XINFO numbers, and the field-level diff between two views (what the page is sent).
+ */
+import type { ConsumerSnapshot, RuntimeSnapshot } from '../actors/runtime-snapshot.js';
+
+/** Group numbers from `storage.groups(stream)` (XINFO GROUPS). */
+export interface GroupNumbers {
+  pending: number | null;
+  lag: number | null;
+}
+
+/** One consumer as the page shows it. */
+export interface ConsumerView {
+  id: string;
+  stream: string;
+  group: string;
+  consumer: string;
+  state: string;
+  restarts: number;
+  lastExit: { reason: string; error: string | null } | null;
+  inFlight: number;
+  processed: number;
+  /** Messages processed per second over the last rate window. */
+  rate: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  deadLetteredByReason: Record<string, number>;
+  scheduled: number;
+  pending: number | null;
+  lag: number | null;
+  workers: { id: string; state: string; attempt: number }[];
+}
+
+export interface DashboardView {
+  status: RuntimeSnapshot['status'];
+  consumers: ConsumerView[];
+}
+
+/** A diff: the changed top-level status, and per consumer id only the fields that changed. */
+export interface ViewDiff {
+  status?: RuntimeSnapshot['status'];
+  consumers?: Record<string, Partial<ConsumerView>>;
+}
+
+export function groupKey(stream: string, group: string): string {
+  return `${stream}\u0000${group}`;
+}
+
+export function toView(
+  snapshot: RuntimeSnapshot,
+  groups: ReadonlyMap<string, GroupNumbers>,
+  rates: ReadonlyMap<string, number>,
+): DashboardView {
+  return {
+    status: snapshot.status,
+    consumers: snapshot.consumers.map((c: ConsumerSnapshot) => {
+      const group = groups.get(groupKey(c.stream, c.group));
+      return {
+        id: c.id,
+        stream: c.stream,
+        group: c.group,
+        consumer: c.consumer,
+        state: c.state,
+        restarts: c.restarts,
+        lastExit: c.lastExit,
+        inFlight: c.inFlight,
+        processed: c.processed,
+        rate: rates.get(c.id) ?? 0,
+        failed: c.failed,
+        retried: c.retried,
+        deadLettered: c.deadLettered,
+        deadLetteredByReason: c.deadLetteredByReason,
+        scheduled: c.scheduled,
+        pending: group?.pending ?? null,
+        lag: group?.lag ?? null,
+        workers: c.workers.map((w) => ({ id: w.id, state: w.state, attempt: w.attempt })),
+      };
+    }),
+  };
+}
+
+/** The fields of `next` that differ from `previous`; `null` when nothing changed. */
+export function diffView(previous: DashboardView, next: DashboardView): ViewDiff | null {
+  const diff: ViewDiff = {};
+  let changed = false;
+  if (previous.status !== next.status) {
+    diff.status = next.status;
+    changed = true;
+  }
+  const before = new Map(previous.consumers.map((c) => [c.id, c]));
+  for (const consumer of next.consumers) {
+    const old = before.get(consumer.id);
+    const fields: Partial<Record<keyof ConsumerView, unknown>> = {};
+    let any = false;
+    for (const key of Object.keys(consumer) as (keyof ConsumerView)[]) {
+      if (old && same(old[key], consumer[key])) continue;
+      fields[key] = consumer[key];
+      any = true;
+    }
+    if (any) {
+      diff.consumers ??= {};
+      diff.consumers[consumer.id] = fields as Partial<ConsumerView>;
+      changed = true;
+    }
+  }
+  return changed ? diff : null;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
