@@ -29,6 +29,11 @@ export type {
 } from './actors/runtime-snapshot.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
+export type { DashboardSource } from './dashboard/live-feed.js';
+export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics.js';
+export { createMetrics } from './dashboard/metrics.js';
+export type { Dashboard, DashboardOptions } from './dashboard/server.js';
+export { startDashboard } from './dashboard/server.js';
 export { ConnectionError } from './errors/connection-error.js';
 export { HandlerTimeoutError } from './errors/handler-timeout-error.js';
 export { NoGroupError } from './errors/no-group-error.js';
