@@ -103,7 +103,7 @@ export class MemoryGroup {
   claim(
     stream: MemoryStream,
     consumerName: string,
-    ids: readonly string[],
+    ids: readonly StreamId[],
     minIdleMs: number,
     justId: boolean,
     nowMs: number,
@@ -112,12 +112,12 @@ export class MemoryGroup {
     const deletedIds: string[] = [];
     let consumer: MemoryConsumer | undefined;
     for (const id of ids) {
-      const item = this.pel.get(id);
+      const item = this.pel.get(id.id);
       const entry = stream.get(id);
       if (entry === undefined) {
         if (item !== undefined) {
           this.pel.remove(item);
-          deletedIds.push(id);
+          deletedIds.push(item.id);
         }
         continue;
       }
@@ -156,7 +156,7 @@ export class MemoryGroup {
     while (examined < attempts && left > 0 && examined < window.length) {
       const item = window[examined]!;
       examined++;
-      const entry = stream.get(item.id);
+      const entry = stream.get(item);
       if (entry === undefined) {
         this.pel.remove(item);
         deletedIds.push(item.id);

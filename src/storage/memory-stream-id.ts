@@ -35,12 +35,6 @@ export function makeId(ms: number, seq: number): StreamId {
   return { ms, seq, id: `${ms}-${seq}` };
 }
 
-/** The id Redis' `streamNextID` generates after `last` at time `nowMs`: never goes backwards. */
-export function nextId(last: StreamId, nowMs: number): StreamId {
-  if (nowMs > last.ms) return makeId(nowMs, 0);
-  return makeId(last.ms, last.seq + 1);
-}
-
 function invalidId(command: string): never {
   throw new RedisCommandError(command, 'ERR Invalid stream ID specified as stream command argument');
 }

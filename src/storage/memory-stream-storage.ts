@@ -146,9 +146,9 @@ export class MemoryStreamStorage implements StreamStorage {
     assertOptions(options);
     assertCount('minIdleMs', options.minIdleMs, 0);
     if (ids.length === 0) return { cursor: '0-0', entries: [], deletedIds: [] };
-    const canonical = ids.map((id) => canonicalId('XCLAIM', id));
+    const parsed = ids.map((id) => parseId('XCLAIM', id));
     const { target, found } = this.#group(stream, group);
-    return toClaimResult(found.claim(target, consumer, canonical, options.minIdleMs, false, this.#now()));
+    return toClaimResult(found.claim(target, consumer, parsed, options.minIdleMs, false, this.#now()));
   }
 
   async touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<string[]> {
@@ -158,11 +158,9 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('consumer', consumer);
     assertIds('ids', ids);
     if (ids.length === 0) return [];
-    const canonical = ids.map((id) => canonicalId('XCLAIM', id));
+    const parsed = ids.map((id) => parseId('XCLAIM', id));
     const { target, found } = this.#group(stream, group);
-    return found
-      .claim(target, consumer, canonical, 0, true, this.#now())
-      .claimed.map(({ entry }) => entry.id);
+    return found.claim(target, consumer, parsed, 0, true, this.#now()).claimed.map(({ entry }) => entry.id);
   }
 
   async pending(stream: string, group: string, options: PendingOptions): Promise<PendingEntry[]> {
@@ -223,7 +221,8 @@ export class MemoryStreamStorage implements StreamStorage {
     const target = this.#streams.get(stream);
     if (target === undefined || ids.length === 0) return 0;
     let deleted = 0;
-    for (const id of ids) if (target.delete(canonicalId('XDEL', id))) deleted++;
+    // Parse every id first: like XDEL, a bad id deletes nothing.
+    for (const id of ids.map((text) => parseId('XDEL', text))) if (target.delete(id)) deleted++;
     return deleted;
   }
 

@@ -3,7 +3,6 @@ import {
   beforeEnd,
   compareStreamIds,
   type IdBound,
-  nextId,
   type StreamId,
   seekStart,
   ZERO_ID,
@@ -28,7 +27,7 @@ const COMPACT_AFTER = 1024;
 export class MemoryStream {
   /** Live entries (XLEN). */
   length = 0;
-  /** Id of the last entry ever added (Redis keeps it after deletes and trims). */
+  /** Id of the last entry ever added (Redis keeps it after deletes and trims); may be that entry itself. */
   lastId: StreamId = ZERO_ID;
   /** Entries ever added (Redis 7 `entries-added`). */
   entriesAdded = 0;
@@ -40,15 +39,18 @@ export class MemoryStream {
   #entries: StoredEntry[] = [];
   #head = 0;
   #deletedSlots = 0;
-  #byId = new Map<string, StoredEntry>();
 
   /** Append an entry with the next id at `nowMs` (XADD `*`). */
   append(fields: StreamFields, nowMs: number): StoredEntry {
-    const id = nextId(this.lastId, nowMs);
-    const entry: StoredEntry = { ms: id.ms, seq: id.seq, id: id.id, fields, deleted: false };
+    // Redis' streamNextID: the clock's ms, or the last ms with the next seq when the clock has not
+    // moved past it (also when it went backwards).
+    const last = this.lastId;
+    const moved = nowMs > last.ms;
+    const ms = moved ? nowMs : last.ms;
+    const seq = moved ? 0 : last.seq + 1;
+    const entry: StoredEntry = { ms, seq, id: `${ms}-${seq}`, fields, deleted: false };
     this.#entries.push(entry);
-    this.#byId.set(entry.id, entry);
-    this.lastId = id;
+    this.lastId = entry;
     this.length++;
     this.entriesAdded++;
     return entry;
@@ -64,28 +66,32 @@ export class MemoryStream {
         continue;
       }
       entry.deleted = true;
-      this.#byId.delete(entry.id);
       this.length--;
     }
     this.#reclaim();
   }
 
-  /** XDEL one id (canonical text). Resolves whether it existed. */
-  delete(id: string): boolean {
-    const entry = this.#byId.get(id);
+  /** XDEL one id. Resolves whether it existed. */
+  delete(id: StreamId): boolean {
+    const entry = this.get(id);
     if (entry === undefined) return false;
     entry.deleted = true;
-    this.#byId.delete(id);
     this.length--;
     this.#deletedSlots++;
-    if (compareStreamIds(entry, this.maxDeletedId) > 0)
+    if (compareStreamIds(entry, this.maxDeletedId) > 0) {
       this.maxDeletedId = { ms: entry.ms, seq: entry.seq, id: entry.id };
+    }
     this.#reclaim();
     return true;
   }
 
-  get(id: string): StoredEntry | undefined {
-    return this.#byId.get(id);
+  /**
+   * The live entry with this id: a binary search, O(log n). (A map by id would make every add pay
+   * for hashing a fresh id string, which costs more than all lookups by id together.)
+   */
+  get(id: StreamId): StoredEntry | undefined {
+    const entry = this.#entries[seekStart(this.#entries, this.#head, { at: id, exclusive: false })];
+    return entry !== undefined && !entry.deleted && compareStreamIds(entry, id) === 0 ? entry : undefined;
   }
 
   /** First live entry, if any (Redis' `first_id`, which is `0-0` for an empty stream). */
