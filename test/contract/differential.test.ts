@@ -412,4 +412,66 @@ describe('differential: MemoryStreamStorage against Redis 7', () => {
     );
     await fc.assert(property, { numRuns: Number(process.env.DIFFERENTIAL_RUNS ?? 200) });
   }, 60_000);
+
+  it('rejects the same bad arguments with the same errors, in the same order of checks', async () => {
+    const keys = `${prefix}:bad:`;
+    const memory = new MemoryStreamStorage({ clock: new SimulatedClock() });
+    const huge = '18446744073709551616-0';
+    const calls: [string, (storage: StreamStorage, s: string) => Promise<unknown>][] = [
+      ['empty stream and group', (storage) => storage.readGroup('', '', 'c', { count: 1 })],
+      ['options null', (storage, s) => storage.readGroup(s, 'g', 'c', null as unknown as { count: number })],
+      ['count 0 and blockMs 0', (storage, s) => storage.readGroup(s, 'g', 'c', { count: 0, blockMs: 0 })],
+      ['fractional blockMs', (storage, s) => storage.readGroup(s, 'g', 'c', { count: 1, blockMs: 1.5 })],
+      ['bad id in ack', (storage, s) => storage.ack(s, 'g', ['1-0', 'x'])],
+      ['ids not an array', (storage, s) => storage.delete(s, '1-0' as unknown as string[])],
+      [
+        'bad cursor',
+        (storage, s) => storage.autoClaim(s, 'g', 'c', { minIdleMs: -1, count: 1, cursor: '+' }),
+      ],
+      ['bad start id', (storage, s) => storage.ensureGroup(s, 'g', '-')],
+      ['fields with a number', (storage, s) => storage.add(s, { a: 1 } as unknown as StreamFields)],
+      ['no fields', (storage, s) => storage.add(s, {}, { maxLen: 0 })],
+      ['maxLen 0', (storage, s) => storage.add(s, { a: '1' }, { maxLen: 0 })],
+      ['pending bounds', (storage, s) => storage.pending(s, 'g', { count: 1, start: '(+', end: 'x' })],
+      ['pending consumer', (storage, s) => storage.pending(s, 'g', { count: 1, consumer: '' })],
+      ['range count', (storage, s) => storage.range(s, { count: 0 })],
+      [
+        'dead letter id',
+        (storage, s) =>
+          storage.deadLetter({ deadStream: s, sourceStream: s, group: 'g', id: '1', fields: {} }),
+      ],
+      // Rejected by Redis itself (RedisCommandError), before it looks for the group.
+      ['exclusive end at 0-0', (storage, s) => storage.pending(s, 'nogroup', { count: 1, end: '(0-0' })],
+      [
+        'exclusive start at the last id',
+        (storage, s) => storage.range(s, { start: `(${huge.replace('16-0', '15-18446744073709551615')}` }),
+      ],
+      ['id beyond 64 bits', (storage, s) => storage.range(s, { end: huge })],
+      [
+        'cursor beyond 64 bits',
+        (storage, s) => storage.autoClaim(s, 'nogroup', 'c', { minIdleMs: 0, count: 1, cursor: huge }),
+      ],
+      ['missing group with a huge id', (storage, s) => storage.ack(s, 'nogroup', [huge])],
+    ];
+    try {
+      for (const [name, call] of calls) {
+        const outcomes = [];
+        for (const storage of [redis, memory]) {
+          const error = await call(storage, `${keys}s`).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          outcomes.push(
+            error instanceof Error
+              ? `${error.name}: ${error instanceof TypeError ? error.message : ''}`
+              : error,
+          );
+        }
+        expect(outcomes[1], name).toEqual(outcomes[0]);
+        expect(outcomes[0], name).toBeDefined();
+      }
+    } finally {
+      await memory.close();
+    }
+  });
 });
