@@ -128,6 +128,8 @@ export async function layoutStatechart(
     id: machine.id,
     layoutOptions: {
       'elk.algorithm': 'layered',
+      'elk.layered.cycleBreaking.strategy': 'DEPTH_FIRST',
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
       'elk.direction': direction,
       'elk.edgeRouting': 'POLYLINE',
       'elk.layered.spacing.nodeNodeBetweenLayers': '44',

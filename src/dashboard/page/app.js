@@ -13,8 +13,8 @@ const STATS = [
   ['deadLettered', 'dead-lettered'],
   ['inFlight', 'in flight'],
   ['restarts', 'restarts'],
-  ['pending', 'group pending'],
-  ['lag', 'group lag'],
+  ['pending', 'pending'],
+  ['lag', 'lag'],
 ];
 const SUPERVISOR_STATE = {
   starting: 'running',
@@ -99,6 +99,7 @@ function paint(entry, previousState) {
   if (reasons.length) parts.push(`dead letters: ${reasons.join(', ')}`);
   if (model.scheduled) parts.push(`durable retries: ${fmt.format(model.scheduled)}`);
   entry.detail.textContent = parts.join(' · ');
+  entry.detail.title = parts.join('\n');
   entry.detail.hidden = parts.length === 0;
   entry.card.dataset.state = model.state;
   entry.stateBadge.textContent = model.state;
