@@ -61,7 +61,8 @@ function buildConsumer(model) {
   for (const [key, label] of STATS) {
     const cell = h('div', { class: `stat stat-${key}` });
     const dd = h('dd', { 'data-field': key });
-    cell.append(h('dt', {}, label), dd);
+    const hint = key === 'pending' || key === 'lag' ? { title: `the group's ${label} (XINFO GROUPS)` } : {};
+    cell.append(h('dt', hint, label), dd);
     stats.append(cell);
     fields[key] = dd;
   }
