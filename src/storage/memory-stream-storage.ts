@@ -1,10 +1,8 @@
 import { type Clock, systemClock } from '../clock.js';
-import { NoGroupError } from '../errors/no-group-error.js';
 import { StorageClosedError } from '../errors/storage-closed-error.js';
-import { BlockedReads } from './memory-blocked-reads.js';
-import { byteOrder, type ClaimOutcome, type Delivery, MemoryGroup } from './memory-group.js';
-import { MemoryStream } from './memory-stream.js';
-import { canonicalId, compareStreamIds, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
+import { MemoryGroup } from './memory-group.js';
+import { MemoryKeyspace, toClaimResult, toStreamEntry } from './memory-keyspace.js';
+import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -59,14 +57,11 @@ export interface MemoryStreamStorageOptions {
  */
 export class MemoryStreamStorage implements StreamStorage {
   readonly kind = 'memory' as const;
-  readonly #clock: Clock;
-  readonly #streams = new Map<string, MemoryStream>();
-  readonly #blocked: BlockedReads;
+  readonly #keys: MemoryKeyspace;
   #closing: Promise<void> | undefined;
 
   constructor(options: MemoryStreamStorageOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
-    this.#blocked = new BlockedReads(this.#clock);
+    this.#keys = new MemoryKeyspace(options.clock ?? systemClock);
   }
 
   async ensureGroup(stream: string, group: string, startId = '$'): Promise<boolean> {
@@ -75,7 +70,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('group', group);
     assertStartId(startId);
     const lastId = startId === '$' ? undefined : startId === '0' ? ZERO_ID : parseId('XGROUP', startId);
-    const target = this.#streamOrCreate(stream);
+    const target = this.#keys.streamOrCreate(stream);
     if (target.groups.has(group)) return false;
     target.groups.set(group, new MemoryGroup(group, lastId ?? target.lastId));
     return true;
@@ -94,10 +89,10 @@ export class MemoryStreamStorage implements StreamStorage {
     assertOptions(options);
     assertCount('count', options.count);
     if (options.blockMs !== undefined) assertCount('blockMs', options.blockMs);
-    const { target, found } = this.#group(stream, group);
-    const delivered = found.readNew(target, consumer, options.count, this.#now());
+    const { target, found } = this.#keys.group(stream, group);
+    const delivered = found.readNew(target, consumer, options.count, this.#keys.now());
     if (delivered.length > 0 || options.blockMs === undefined) return delivered.map(toStreamEntry);
-    return this.#blocked.wait({ stream, group, consumer, count: options.count }, options.blockMs);
+    return this.#keys.block(stream, group, consumer, options.count, options.blockMs);
   }
 
   async ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
@@ -106,7 +101,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('group', group);
     assertIds('ids', ids);
     if (ids.length === 0) return 0;
-    return this.#group(stream, group).found.ack(ids.map((id) => canonicalId('XACK', id)));
+    return this.#keys.group(stream, group).found.ack(ids.map((id) => canonicalId('XACK', id)));
   }
 
   async autoClaim(
@@ -125,9 +120,9 @@ export class MemoryStreamStorage implements StreamStorage {
     const cursorText = options.cursor ?? '0-0';
     assertId('cursor', cursorText);
     const cursor = parseId('XAUTOCLAIM', cursorText);
-    const { target, found } = this.#group(stream, group);
+    const { target, found } = this.#keys.group(stream, group);
     return toClaimResult(
-      found.autoClaim(target, consumer, options.minIdleMs, cursor, options.count, this.#now()),
+      found.autoClaim(target, consumer, options.minIdleMs, cursor, options.count, this.#keys.now()),
     );
   }
 
@@ -147,8 +142,8 @@ export class MemoryStreamStorage implements StreamStorage {
     assertCount('minIdleMs', options.minIdleMs, 0);
     if (ids.length === 0) return { cursor: '0-0', entries: [], deletedIds: [] };
     const parsed = ids.map((id) => parseId('XCLAIM', id));
-    const { target, found } = this.#group(stream, group);
-    return toClaimResult(found.claim(target, consumer, parsed, options.minIdleMs, false, this.#now()));
+    const { target, found } = this.#keys.group(stream, group);
+    return toClaimResult(found.claim(target, consumer, parsed, options.minIdleMs, false, this.#keys.now()));
   }
 
   async touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<string[]> {
@@ -159,8 +154,10 @@ export class MemoryStreamStorage implements StreamStorage {
     assertIds('ids', ids);
     if (ids.length === 0) return [];
     const parsed = ids.map((id) => parseId('XCLAIM', id));
-    const { target, found } = this.#group(stream, group);
-    return found.claim(target, consumer, parsed, 0, true, this.#now()).claimed.map(({ entry }) => entry.id);
+    const { target, found } = this.#keys.group(stream, group);
+    return found
+      .claim(target, consumer, parsed, 0, true, this.#keys.now())
+      .claimed.map(({ entry }) => entry.id);
   }
 
   async pending(stream: string, group: string, options: PendingOptions): Promise<PendingEntry[]> {
@@ -178,8 +175,8 @@ export class MemoryStreamStorage implements StreamStorage {
     assertCount('minIdleMs', minIdleMs, 0);
     const start = parseBound('XPENDING', startText, 'start');
     const end = parseBound('XPENDING', endText, 'end');
-    const { found } = this.#group(stream, group);
-    const now = this.#now();
+    const { found } = this.#keys.group(stream, group);
+    const now = this.#keys.now();
     return found.pending(start, end, options.count, minIdleMs, options.consumer, now).map((item) => ({
       id: item.id,
       consumer: item.consumer.name,
@@ -207,7 +204,7 @@ export class MemoryStreamStorage implements StreamStorage {
     if (options.count !== undefined) assertCount('count', options.count);
     const start = parseBound('XRANGE', startText, 'start');
     const end = parseBound('XRANGE', endText, 'end');
-    const target = this.#streams.get(stream);
+    const target = this.#keys.stream(stream);
     if (target === undefined) return [];
     return target
       .range(start, end, options.count ?? 0)
@@ -218,7 +215,7 @@ export class MemoryStreamStorage implements StreamStorage {
     this.#open('delete');
     assertName('stream', stream);
     assertIds('ids', ids);
-    const target = this.#streams.get(stream);
+    const target = this.#keys.stream(stream);
     if (target === undefined || ids.length === 0) return 0;
     let deleted = 0;
     // Parse every id first: like XDEL, a bad id deletes nothing.
@@ -229,40 +226,21 @@ export class MemoryStreamStorage implements StreamStorage {
   async length(stream: string): Promise<number> {
     this.#open('length');
     assertName('stream', stream);
-    return this.#streams.get(stream)?.length ?? 0;
+    return this.#keys.stream(stream)?.length ?? 0;
   }
 
   async groups(stream: string): Promise<GroupInfo[]> {
     this.#open('groups');
     assertName('stream', stream);
-    const target = this.#streams.get(stream);
-    if (target === undefined) return [];
-    return [...target.groups.values()]
-      .sort((a, b) => byteOrder(a.name, b.name))
-      .map((group) => ({
-        name: group.name,
-        consumers: group.consumers.size,
-        pending: group.pel.size,
-        lastDeliveredId: group.lastId.id,
-        entriesRead: group.entriesRead,
-        lag: target.lagOf(group),
-      }));
+    const target = this.#keys.stream(stream);
+    return target === undefined ? [] : this.#keys.groupInfos(target);
   }
 
   async consumers(stream: string, group: string): Promise<ConsumerInfo[]> {
     this.#open('consumers');
     assertName('stream', stream);
     assertName('group', group);
-    const { found } = this.#group(stream, group);
-    const now = this.#now();
-    return [...found.consumers.values()]
-      .sort((a, b) => byteOrder(a.name, b.name))
-      .map((consumer) => ({
-        name: consumer.name,
-        pending: consumer.pending.size,
-        idleMs: Math.max(0, now - consumer.seenTime),
-        inactiveMs: null,
-      }));
+    return this.#keys.consumerInfos(this.#keys.group(stream, group).found);
   }
 
   async deleteConsumer(stream: string, group: string, consumer: string): Promise<number> {
@@ -270,18 +248,14 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('stream', stream);
     assertName('group', group);
     assertName('consumer', consumer);
-    return this.#group(stream, group).found.deleteConsumer(consumer);
+    return this.#keys.group(stream, group).found.deleteConsumer(consumer);
   }
 
   async destroyGroup(stream: string, group: string): Promise<boolean> {
     this.#open('destroyGroup');
     assertName('stream', stream);
     assertName('group', group);
-    const target = this.#streams.get(stream);
-    if (target === undefined || !target.groups.delete(group)) return false;
-    // Like Redis, signal the key: readers blocked on the destroyed group get NOGROUP.
-    this.#serveBlocked(stream);
-    return true;
+    return this.#keys.destroyGroup(stream, group);
   }
 
   async deadLetter(letter: DeadLetterWrite): Promise<string> {
@@ -294,7 +268,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertFields(letter.fields);
     // Written first, like the Redis storage: a missing source group raises only after the dead letter exists.
     const id = this.#add(letter.deadStream, letter.fields, letter.maxLen);
-    this.#group(letter.sourceStream, letter.group).found.ack([canonicalId('XACK', letter.id)]);
+    this.#keys.group(letter.sourceStream, letter.group).found.ack([canonicalId('XACK', letter.id)]);
     return id;
   }
 
@@ -309,85 +283,26 @@ export class MemoryStreamStorage implements StreamStorage {
   async deleteStream(stream: string): Promise<boolean> {
     this.#open('deleteStream');
     assertName('stream', stream);
-    if (!this.#streams.delete(stream)) return false;
-    this.#serveBlocked(stream);
-    return true;
+    return this.#keys.deleteStream(stream);
   }
 
   /** Reject blocked reads with `StorageClosedError`, cancel their timers and drop every stream. Idempotent. */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#closing = Promise.resolve();
-      this.#blocked.rejectAll(() => new StorageClosedError('readGroup'));
-      this.#streams.clear();
+      this.#keys.clear(() => new StorageClosedError('readGroup'));
     }
     return this.#closing;
   }
 
   #add(stream: string, fields: StreamFields, maxLen: number | undefined): string {
     if (maxLen !== undefined) assertCount('maxLen', maxLen);
-    const target = this.#streamOrCreate(stream);
-    const entry = target.append({ ...fields }, this.#now());
-    if (maxLen !== undefined) target.trim(maxLen);
-    this.#serveBlocked(stream);
-    return entry.id;
-  }
-
-  /**
-   * Redis' `serveClientsBlockedOnStreamKey`: in blocking order, a reader whose group is gone gets
-   * NOGROUP, a reader whose group has entries past its last delivered id is served; others wait on.
-   */
-  #serveBlocked(stream: string): void {
-    const target = this.#streams.get(stream);
-    for (const read of this.#blocked.on(stream)) {
-      const group = target?.groups.get(read.group);
-      if (target === undefined || group === undefined) {
-        this.#blocked.settle(read, { error: new NoGroupError(stream, read.group) });
-      } else if (compareStreamIds(target.lastId, group.lastId) > 0) {
-        const now = this.#now();
-        group.consumer(read.consumer, now);
-        this.#blocked.settle(read, {
-          entries: group.readNew(target, read.consumer, read.count, now).map(toStreamEntry),
-        });
-      }
-    }
+    return this.#keys.add(stream, fields, maxLen);
   }
 
   #open(method: string): void {
     if (this.#closing !== undefined) throw new StorageClosedError(method);
   }
-
-  #now(): number {
-    return Math.max(0, Math.floor(this.#clock.now()));
-  }
-
-  #streamOrCreate(name: string): MemoryStream {
-    let target = this.#streams.get(name);
-    if (target === undefined) {
-      target = new MemoryStream();
-      this.#streams.set(name, target);
-    }
-    return target;
-  }
-
-  #group(stream: string, group: string): { target: MemoryStream; found: MemoryGroup } {
-    const target = this.#streams.get(stream);
-    const found = target?.groups.get(group);
-    if (target === undefined || found === undefined) throw new NoGroupError(stream, group);
-    return { target, found };
-  }
-}
-
-function toStreamEntry({ entry, deliveries }: Delivery): StreamEntry {
-  return { id: entry.id, fields: { ...entry.fields }, deliveries };
-}
-
-function toClaimResult(outcome: ClaimOutcome): ClaimResult {
-  return {
-    cursor: outcome.cursor,
-    entries: outcome.claimed.map(toStreamEntry),
-    deletedIds: outcome.deletedIds,
-  };
 }
 
 function assertOptions(value: unknown, what = 'options'): void {
