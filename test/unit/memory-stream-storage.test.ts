@@ -449,3 +449,57 @@ describe('MemoryStreamStorage argument checks', () => {
     expect(await storage.length('s')).toBe(0);
   });
 });
+
+describe('MemoryStreamStorage at scale', () => {
+  it('keeps the PEL ordered through out-of-order acks, claims and compaction', async () => {
+    const { storage } = setup();
+    await storage.ensureGroup('s', 'g', '$');
+    const ids: string[] = [];
+    for (let i = 0; i < 5000; i++) ids.push(await storage.add('s', { n: String(i) }));
+    await storage.readGroup('s', 'g', 'a', { count: 5000 });
+    // Ack every id not divisible by 3, from the end backwards: no slot can be reclaimed from the head.
+    const acked = ids.filter((_, i) => i % 3 !== 0).reverse();
+    expect(await storage.ack('s', 'g', acked)).toBe(acked.length);
+    const kept = ids.filter((_, i) => i % 3 === 0);
+    // Give a few entries to another consumer, out of id order.
+    const moved = [kept[1500]!, kept[3]!, kept[700]!];
+    await storage.claim('s', 'g', 'b', moved, { minIdleMs: 0 });
+    const all = await storage.pending('s', 'g', { count: 10_000 });
+    expect(all.map((p) => p.id)).toEqual(kept);
+    // The consumer filter walks b's own (small, unordered) PEL in id order.
+    const own = await storage.pending('s', 'g', { count: 10, consumer: 'b', start: `(${kept[3]}` });
+    expect(own.map((p) => p.id)).toEqual([kept[700], kept[1500]]);
+    const seen: string[] = [];
+    let cursor = '0-0';
+    do {
+      const page = await storage.autoClaim('s', 'g', 'c', { minIdleMs: 0, count: 97, cursor });
+      seen.push(...page.entries.map((entry) => entry.id));
+      cursor = page.cursor;
+    } while (cursor !== '0-0');
+    expect(seen).toEqual(kept);
+    expect(await storage.groups('s')).toMatchObject([{ pending: kept.length, entriesRead: 5000, lag: 0 }]);
+  });
+
+  it('keeps ranges and lookups right after deletes and trims reclaim space', async () => {
+    const { storage } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 6000; i++) ids.push(await storage.add('s', { n: String(i) }));
+    expect(
+      await storage.delete(
+        's',
+        ids.filter((_, i) => i % 2 === 1),
+      ),
+    ).toBe(3000);
+    await storage.add('s', { n: 'last' }, { maxLen: 1000 });
+    const left = await storage.range('s');
+    expect(left).toHaveLength(1000);
+    expect(left[0]!.id).toBe(ids[4002]);
+    expect(left.at(-1)!.fields.n).toBe('last');
+    expect(await storage.range('s', { start: ids[5001]!, count: 2 })).toEqual([
+      { id: ids[5002], fields: { n: '5002' } },
+      { id: ids[5004], fields: { n: '5004' } },
+    ]);
+    expect(await storage.delete('s', [ids[4002]!, ids[4001]!, ids[10]!])).toBe(1);
+    expect(await storage.length('s')).toBe(999);
+  });
+});
