@@ -3,7 +3,14 @@ import { createRuntime, RedisStreamStorage, Router, type RuntimeEvent } from '..
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
 import { Ledger } from '../helpers/ledger.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
-import { delay, eventually, pendingCount, testClient, testLogger } from './runtime-support.js';
+import {
+  delay,
+  eventually,
+  pendingCount,
+  startPublisher,
+  testClient,
+  testLogger,
+} from './runtime-support.js';
 
 // The consumer group is destroyed (XGROUP DESTROY) while a publisher keeps writing. What is
 // guaranteed, for a single consumer whose handlers succeed:
@@ -43,34 +50,28 @@ describe('consumer group destroyed mid-run (shared Redis)', () => {
     runtime.subscribe((event) => events.push(event));
 
     // The group is created at '$': publish only once the runtime has started.
-    let publishing = true;
-    let publisher: Promise<void> = Promise.resolve();
+    let publisher: { stop(): Promise<void> } | null = null;
     let afterFault: string[] = [];
     try {
       await runtime.start();
-      publisher = (async () => {
-        while (publishing) {
-          ledger.published(String(await redis.xadd(stream, '*', 'type', 'job', 'payload', '{}')));
-          await delay(2);
-        }
-      })();
+      publisher = startPublisher(redis, stream, ledger);
       await eventually(() => ledger.handledCount >= 50, 5000, '50 messages handled before the fault');
 
-      const beforeFault = ledger.publishedIds.length;
       expect(await redis.xgroup('DESTROY', stream, group)).toBe(1);
+      // The publisher shares this connection, so once DESTROY has replied, every XADD sent before it
+      // has replied (and was recorded) too: the ids recorded from here on were added after the fault.
+      const beforeFault = ledger.publishedIds.length;
       await eventually(
         () => events.some((e) => e.type === 'consumer.restarted'),
         5000,
         'the consumer to be restarted',
       );
       await eventually(() => ledger.publishedIds.length >= beforeFault + 100, 5000, '100 more published');
-      publishing = false;
-      await publisher;
+      await publisher.stop();
       afterFault = ledger.publishedIds.slice(beforeFault);
       await ledger.waitUntilHandled(8000);
     } finally {
-      publishing = false;
-      await publisher;
+      await publisher?.stop();
       await runtime.stop({ timeoutMs: 2000 });
     }
     try {
@@ -92,6 +93,72 @@ describe('consumer group destroyed mid-run (shared Redis)', () => {
       expect(created[1]).toMatchObject({ startId: expect.stringMatching(/^\d+-\d+$/) });
       expect(runtime.snapshot().consumers[0]).toMatchObject({ restarts: 1 });
       expect(await redis.xinfo('GROUPS', stream)).toHaveLength(1);
+      expect(await pendingCount(redis, stream, group)).toBe(0);
+    } finally {
+      redis.disconnect();
+      await cleanupKeys(prefix);
+    }
+  });
+
+  it('with two consumers: nothing lost; duplicates only among entries published before the fault', async () => {
+    // Each consumer recreates the group at its own last read id; the first to do so wins, and when it
+    // had read less far than the other, the entries in between are delivered again: at-least-once.
+    const prefix = uniquePrefix();
+    const stream = `${prefix}:events`;
+    const group = 'workers';
+    const ledger = new Ledger();
+    const redis = testClient(sharedRedisUrl());
+    const events: RuntimeEvent[] = [];
+    const runtimes = ['a', 'b'].map((name) => {
+      const router = new Router();
+      router.on('job', async (message) => {
+        await delay(10);
+        ledger.handled(message.id, name);
+      });
+      const runtime = trackRuntime(
+        createRuntime({
+          storage: RedisStreamStorage.fromUrl(sharedRedisUrl()),
+          router,
+          logger: testLogger(),
+          consumers: [{ stream, group, consumer: name, concurrency: 4, blockMs: 100 }],
+          supervisor: { backoff: { minMs: 50, maxMs: 200 } },
+        }),
+      );
+      runtime.subscribe((event) => events.push(event));
+      return runtime;
+    });
+    let publisher: { stop(): Promise<void> } | null = null;
+    let beforeFault = new Set<string>();
+    let afterFault: string[] = [];
+    try {
+      await Promise.all(runtimes.map((r) => r.start()));
+      publisher = startPublisher(redis, stream, ledger, 1);
+      await eventually(() => ledger.handledCount >= 40, 5000, '40 messages handled before the fault');
+      await redis.xgroup('DESTROY', stream, group);
+      // The publisher shares this connection, so once DESTROY has replied, every XADD sent before it
+      // has replied (and was recorded) too: the ids recorded from here on were added after the fault.
+      const cut = ledger.publishedIds.length;
+      await eventually(
+        () => events.filter((e) => e.type === 'consumer.restarted').length === 2,
+        5000,
+        'both consumers to be restarted',
+      );
+      await eventually(() => ledger.publishedIds.length >= cut + 100, 5000, '100 more published');
+      await publisher.stop();
+      beforeFault = new Set(ledger.publishedIds.slice(0, cut));
+      afterFault = ledger.publishedIds.slice(cut);
+      await ledger.waitUntilHandled(8000);
+    } finally {
+      await publisher?.stop();
+      await Promise.all(runtimes.map((r) => r.stop({ timeoutMs: 2000 })));
+    }
+    try {
+      const report = ledger.report();
+      expect(report.lost).toEqual([]);
+      expect(report.unexpected).toEqual([]);
+      expect(report.duplicates.filter((id) => !beforeFault.has(id))).toEqual([]);
+      expect(afterFault.filter((id) => ledger.timesHandled(id) !== 1)).toEqual([]);
+      for (const name of ['a', 'b']) expect(ledger.byConsumer.get(name) ?? 0).toBeGreaterThan(0);
       expect(await pendingCount(redis, stream, group)).toBe(0);
     } finally {
       redis.disconnect();

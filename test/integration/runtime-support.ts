@@ -62,3 +62,21 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await delay(10);
   }
 }
+
+/** A publisher that keeps adding `{ type: 'job' }` entries (about one per `everyMs`) until `stop()`. */
+export function startPublisher(redis: Redis, stream: string, ledger: Ledger, everyMs = 2) {
+  let publishing = true;
+  const loop = (async () => {
+    while (publishing) {
+      ledger.published(String(await redis.xadd(stream, '*', 'type', 'job', 'payload', '{}')));
+      await delay(everyMs);
+    }
+  })();
+  return {
+    /** Stop publishing; resolves once the last XADD settled. */
+    stop(): Promise<void> {
+      publishing = false;
+      return loop;
+    },
+  };
+}
