@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { StreamEntry } from './stream-storage.js';
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** A `readGroup` waiting for new entries (Redis' client blocked on a stream key). */
 export interface BlockedRead {
   readonly stream: string;
@@ -37,11 +39,17 @@ export class BlockedReads {
         this.#byStream.set(read.stream, waiters);
       }
       waiters.add(waiter);
-      waiter.timer = this.#clock.setTimeout(() => {
-        waiter.timer = undefined;
-        this.#forget(waiter);
-        resolve([]);
-      }, blockMs);
+      // Node fires timers longer than 2^31 - 1 ms at once: wait in steps for such (odd) blockMs.
+      const arm = (left: number): void => {
+        const step = Math.min(left, MAX_TIMER_MS);
+        waiter.timer = this.#clock.setTimeout(() => {
+          waiter.timer = undefined;
+          if (left > step) return arm(left - step);
+          this.#forget(waiter);
+          resolve([]);
+        }, step);
+      };
+      arm(blockMs);
     });
   }
 

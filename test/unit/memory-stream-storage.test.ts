@@ -222,6 +222,21 @@ describe('MemoryStreamStorage blocking reads', () => {
     expect(settled).toEqual([]);
   });
 
+  it('waits out a blockMs longer than a Node timer can hold', async () => {
+    const { clock, storage } = setup();
+    await storage.ensureGroup('s', 'g', '$');
+    let settled: unknown;
+    const read = storage.readGroup('s', 'g', 'c', { count: 1, blockMs: 3_000_000_000 }).then((value) => {
+      settled = value;
+    });
+    clock.increment(2_147_483_647);
+    await flush();
+    expect(settled).toBeUndefined();
+    clock.increment(3_000_000_000 - 2_147_483_647);
+    await read;
+    expect(settled).toEqual([]);
+  });
+
   it('serves several blocked readers in the order they blocked, and per group', async () => {
     const { storage } = setup();
     await storage.ensureGroup('s', 'g', '$');
