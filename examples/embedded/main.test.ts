@@ -71,7 +71,7 @@ afterEach(() => {
   }
 });
 
-describe('examples/embedded', () => {
+describe('examples/embedded', { timeout: 15_000 }, () => {
   it('handles events by type and exits 0 on SIGTERM, finishing in-flight work, nothing pending', async () => {
     const prefix = uniquePrefix();
     const stream = `${prefix}:bot_events`;

@@ -10,7 +10,7 @@ import { eventually, pendingCount, publishMany, testClient, testLogger } from '.
 
 afterEach(() => expectNoLeaks());
 
-describe('claiming a stopped runtime’s pending messages (shared Redis)', () => {
+describe('claiming a stopped runtime’s pending messages (shared Redis)', { timeout: 15_000 }, () => {
   it('runtime B claims and handles what runtime A left pending; nothing is lost', async () => {
     const prefix = uniquePrefix();
     const stream = `${prefix}:events`;

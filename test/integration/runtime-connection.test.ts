@@ -11,7 +11,7 @@ import { delay, eventually, pendingCount, publishMany, testClient, testLogger } 
 
 afterEach(() => expectNoLeaks());
 
-describe('Redis connections killed (private redis-server)', () => {
+describe('Redis connections killed (private redis-server)', { timeout: 15_000 }, () => {
   it('the consumer backs off, resumes, and every message is handled', async () => {
     const server = await startRedisServer();
     const stream = 'sv:events';

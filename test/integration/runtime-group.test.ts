@@ -9,7 +9,7 @@ import { delay, pendingCount, publishMany, testClient, testLogger } from './runt
 
 afterEach(() => expectNoLeaks());
 
-describe('runtimes sharing one consumer group (shared Redis)', () => {
+describe('runtimes sharing one consumer group (shared Redis)', { timeout: 15_000 }, () => {
   it('3 runtimes handle 3,000 messages: every one exactly once, and each runtime did some', async () => {
     const prefix = uniquePrefix();
     const stream = `${prefix}:events`;

@@ -25,7 +25,7 @@ import {
 
 afterEach(() => expectNoLeaks());
 
-describe('consumer group destroyed mid-run (shared Redis)', () => {
+describe('consumer group destroyed mid-run (shared Redis)', { timeout: 15_000 }, () => {
   it('heals by recreating the group at the last read id: nothing lost, nothing replayed', async () => {
     const prefix = uniquePrefix();
     const stream = `${prefix}:events`;
