@@ -17,6 +17,8 @@ export class Ledger {
   readonly #handled = new Map<string, number>();
   readonly #handledBy = new Map<string, Set<string>>();
   readonly #byConsumer = new Map<string, number>();
+  readonly #otherwise = new Map<string, string>();
+  readonly #excused = new Set<string>();
   #waiters: Array<() => void> = [];
 
   /** Record an id the test published (in publishing order). */
@@ -38,6 +40,33 @@ export class Ledger {
     set.add(by);
     this.#byConsumer.set(by, (this.#byConsumer.get(by) ?? 0) + 1);
     this.#wake();
+  }
+
+  /**
+   * Record that `id` reached another defined end than a successful handler: `dead:<x-dead-reason>`
+   * (found in the dead-letter stream), or e.g. `unrouted-acked`. Such an id is not lost.
+   */
+  settledOtherwise(id: string, path: string): void {
+    this.#otherwise.set(id, path);
+    this.#wake();
+  }
+
+  /** Record `id` as dead-lettered with `reason` (the entry's `x-dead-reason`). */
+  deadLettered(id: string, reason: string): void {
+    this.settledOtherwise(id, `dead:${reason}`);
+  }
+
+  /** The other end `id` reached (`dead:<reason>`, …), if any. */
+  pathOf(id: string): string | undefined {
+    return this.#otherwise.get(id);
+  }
+
+  /**
+   * Excuse `ids` from the loss check: data a fault destroyed on purpose (FLUSHALL, a restart without
+   * data) before anyone could handle it. Reported apart; an excused id that is handled counts as handled.
+   */
+  excuse(ids: Iterable<string>): void {
+    for (const id of ids) if (!this.#handled.has(id) && !this.#otherwise.has(id)) this.#excused.add(id);
   }
 
   /** Ids in publishing order. */
@@ -67,12 +96,37 @@ export class Ledger {
     return count;
   }
 
-  /** Lost (published, never handled), duplicates (handled more than once) and unexpected ids. */
+  /**
+   * Lost (published, never handled nor settled otherwise, nor excused), duplicates (handled more than
+   * once), unexpected ids (handled, never published), and how many ids took each other path.
+   */
   report(ids: readonly string[] = this.#published): LedgerReport {
-    const lost = ids.filter((id) => !this.#handled.has(id));
+    const lost = ids.filter(
+      (id) => !this.#handled.has(id) && !this.#otherwise.has(id) && !this.#excused.has(id),
+    );
     const duplicates = [...this.#handled].filter(([, n]) => n > 1).map(([id]) => id);
     const unexpected = [...this.#handled.keys()].filter((id) => !this.#publishedSet.has(id));
-    return { published: this.#published.length, handled: this.handledCount, lost, duplicates, unexpected };
+    const paths: Record<string, number> = {};
+    for (const path of this.#otherwise.values()) paths[path] = (paths[path] ?? 0) + 1;
+    const excused = [...this.#excused].filter((id) => !this.#handled.has(id) && !this.#otherwise.has(id));
+    return {
+      published: this.#published.length,
+      handled: this.handledCount,
+      lost,
+      duplicates,
+      unexpected,
+      paths,
+      excused: excused.length,
+    };
+  }
+
+  /** A one-line summary of `report()` for logs and failure messages. */
+  summary(): string {
+    const r = this.report();
+    const paths = Object.entries(r.paths)
+      .map(([path, n]) => `${path} ${n}`)
+      .join(', ');
+    return `published ${r.published}, handled ${r.handled}, other paths {${paths}}, excused ${r.excused}, lost ${r.lost.length}, duplicates ${r.duplicates.length}, unexpected ${r.unexpected.length}`;
   }
 
   /** Resolves once `predicate` holds (checked on every record); rejects after `timeoutMs`. */
@@ -104,6 +158,20 @@ export class Ledger {
     return this.waitFor(() => target.every((id) => this.#handled.has(id)), timeoutMs, 'every published id');
   }
 
+  /** Resolves once every id in `ids` was handled at least once (or settled otherwise). */
+  waitUntilSettled(ids: readonly string[], timeoutMs: number): Promise<void> {
+    let next = 0;
+    return this.waitFor(
+      () => {
+        while (next < ids.length && (this.#handled.has(ids[next]!) || this.#otherwise.has(ids[next]!)))
+          next++;
+        return next === ids.length;
+      },
+      timeoutMs,
+      `${ids.length} ids to be handled`,
+    );
+  }
+
   #wake(): void {
     for (const waiter of [...this.#waiters]) waiter();
   }
@@ -120,4 +188,8 @@ export interface LedgerReport {
   duplicates: string[];
   /** Handled, never published. */
   unexpected: string[];
+  /** How many ids took each other defined path (`dead:<reason>`, `unrouted-acked`, …). */
+  paths: Record<string, number>;
+  /** Ids a destructive fault removed before they could be handled (see `excuse`). */
+  excused: number;
 }
