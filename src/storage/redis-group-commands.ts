@@ -1,8 +1,15 @@
 import { NoGroupError } from '../errors/no-group-error.js';
 import { assertGroupExists, assertOptions, type CommandContext, failure } from './redis-commands.js';
 import { isMissingKeyReply, isReplyError } from './redis-errors.js';
-import { parseConsumers, parseGroups, parsePending } from './redis-replies.js';
-import type { ConsumerInfo, GroupInfo, PendingEntry, PendingOptions } from './stream-storage.js';
+import { parseConsumers, parseGroups, parseIds, parsePending } from './redis-replies.js';
+import { deleteIdleConsumersScript } from './redis-scripts.js';
+import type {
+  ConsumerInfo,
+  DeleteIdleConsumersOptions,
+  GroupInfo,
+  PendingEntry,
+  PendingOptions,
+} from './stream-storage.js';
 import { assertCount, assertIds, assertName, assertRangeBound, assertStartId } from './validate.js';
 
 // Consumer-group commands: XGROUP, XINFO, XACK, XPENDING.
@@ -115,6 +122,28 @@ export async function deleteConsumer(
     if (isReplyError(error) && isMissingKeyReply(error.message))
       throw new NoGroupError(stream, group, { cause: error });
     throw failure(ctx, error, 'XGROUP DELCONSUMER', stream, group);
+  }
+}
+
+/** XINFO CONSUMERS + XGROUP DELCONSUMER of the idle ones with nothing pending, atomically (a script). */
+export async function deleteIdleConsumers(
+  ctx: CommandContext,
+  stream: string,
+  group: string,
+  options: DeleteIdleConsumersOptions,
+): Promise<string[]> {
+  assertName('stream', stream);
+  assertName('group', group);
+  assertOptions(options);
+  assertCount('minIdleMs', options.minIdleMs, 0);
+  if (options.keep !== undefined) assertName('keep', options.keep);
+  try {
+    const args = [group, options.minIdleMs, options.keep ?? ''];
+    return parseIds(await deleteIdleConsumersScript.run(ctx.send, stream, args));
+  } catch (error) {
+    if (isReplyError(error) && isMissingKeyReply(error.message))
+      throw new NoGroupError(stream, group, { cause: error });
+    throw failure(ctx, error, 'XINFO CONSUMERS', stream, group);
   }
 }
 

@@ -47,6 +47,30 @@ end
 return {'0-0', entries, deliveries, deleted}
 `;
 
+/**
+ * KEYS[1] stream; ARGV group, minIdleMs, name to keep (or ''). Deletes the consumers idle at least
+ * minIdleMs with nothing pending, in one atomic step: a consumer that reads between the check and the
+ * delete cannot lose its pending entries (XGROUP DELCONSUMER drops them). Replies the names removed.
+ */
+const DELETE_IDLE_CONSUMERS = `
+local key, group, minIdle, keep = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local consumers = redis.call('XINFO', 'CONSUMERS', key, group)
+local removed = {}
+for i = 1, #consumers do
+  local info, name, pending, idle = consumers[i], nil, nil, nil
+  for j = 1, #info, 2 do
+    local field = info[j]
+    if field == 'name' then name = info[j + 1]
+    elseif field == 'pending' then pending = info[j + 1]
+    elseif field == 'idle' then idle = info[j + 1] end
+  end
+  if name and name ~= keep and pending == 0 and idle and idle >= minIdle then
+    if redis.call('XGROUP', 'DELCONSUMER', key, group, name) == 0 then removed[#removed + 1] = name end
+  end
+end
+return removed
+`;
+
 /** Sends one command and resolves its raw reply (ioredis' `call`). */
 export type SendCommand = (command: string, ...args: (string | number)[]) => Promise<unknown>;
 
@@ -75,3 +99,5 @@ export class RedisScript {
 export const autoClaimScript = new RedisScript(AUTOCLAIM);
 /** XCLAIM + delivery counts + ids removed from the PEL because their entries were deleted. */
 export const claimScript = new RedisScript(CLAIM);
+/** Delete the idle consumers of a group that have nothing pending; replies their names. */
+export const deleteIdleConsumersScript = new RedisScript(DELETE_IDLE_CONSUMERS);

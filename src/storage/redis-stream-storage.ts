@@ -19,6 +19,7 @@ import {
   ack,
   consumers,
   deleteConsumer,
+  deleteIdleConsumers,
   destroyGroup,
   ensureGroup,
   groups,
@@ -33,6 +34,7 @@ import type {
   ClaimResult,
   ConsumerInfo,
   DeadLetterWrite,
+  DeleteIdleConsumersOptions,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -71,8 +73,8 @@ const READY_TIMEOUT_MS = 2000;
 /**
  * `StreamStorage` on Redis 7+ through ioredis, a single server (`Redis`) or a `Cluster`.
  *
- * Connections: non-blocking commands share the main connection; each consumer name gets its own
- * dedicated connection for blocking reads (a `duplicate()`, opened on its first blocking read), guarded
+ * Connections: non-blocking commands share the main connection; each stream and consumer name gets its
+ * own dedicated connection for blocking reads (a `duplicate()`, opened on its first blocking read), guarded
  * by a watchdog. A client you pass in is yours: `close()` leaves it open but closes every duplicate.
  * `fromUrl` creates and owns every connection, with bounded retries so commands fail with
  * `ConnectionError` within about two seconds while Redis is down. With a `Cluster`, a command waits at
@@ -119,7 +121,7 @@ export class RedisStreamStorage implements StreamStorage {
       : (command, ...args) => client.call(command, ...args);
     this.#ctx = { send, secret: undefined };
     this.#logger = options.logger;
-    this.#reads = new BlockingReads((consumer) => this.#openReader(consumer), margin);
+    this.#reads = new BlockingReads((reader) => this.#openReader(reader), margin);
   }
 
   /**
@@ -221,6 +223,12 @@ export class RedisStreamStorage implements StreamStorage {
     return this.#closing ? closed('deleteConsumer') : deleteConsumer(this.#ctx, stream, group, consumer);
   }
 
+  deleteIdleConsumers(stream: string, group: string, options: DeleteIdleConsumersOptions): Promise<string[]> {
+    return this.#closing
+      ? closed('deleteIdleConsumers')
+      : deleteIdleConsumers(this.#ctx, stream, group, options);
+  }
+
   destroyGroup(stream: string, group: string): Promise<boolean> {
     return this.#closing ? closed('destroyGroup') : destroyGroup(this.#ctx, stream, group);
   }
@@ -269,7 +277,9 @@ export class RedisStreamStorage implements StreamStorage {
         stream,
         '>',
       ];
-      return parseReadGroup(await this.#reads.read(consumer, blockMs, args));
+      // One reader connection per stream and consumer name: partitions of one consumer share its
+      // name, and one connection serves one blocking read at a time.
+      return parseReadGroup(await this.#reads.read(`${stream}/${consumer}`, blockMs, args));
     } catch (error) {
       const mapped = failure(this.#ctx, error, 'XREADGROUP', stream, group);
       if (mapped instanceof ConnectionError) {
@@ -294,9 +304,9 @@ export class RedisStreamStorage implements StreamStorage {
     return this.#client.call(command, ...args);
   };
 
-  #openReader(consumer: string): RedisClient {
+  #openReader(reader: string): RedisClient {
     const connection = duplicateForReads(this.#client);
-    this.#watchErrors(connection, `blocking-read connection of consumer "${consumer}"`);
+    this.#watchErrors(connection, `blocking-read connection of "${reader}" (stream/consumer)`);
     return connection;
   }
 

@@ -65,6 +65,14 @@ export interface ConsumerInfo {
   readonly inactiveMs: number | null;
 }
 
+/** Options of `deleteIdleConsumers`. */
+export interface DeleteIdleConsumersOptions {
+  /** Only consumers idle at least this long (ms, ≥ 0) are removed. */
+  readonly minIdleMs: number;
+  /** A consumer name never removed (the caller's own). */
+  readonly keep?: string;
+}
+
 export interface ReadGroupOptions {
   /** Maximum entries to return, ≥ 1. */
   count: number;
@@ -217,6 +225,15 @@ export interface StreamStorage {
 
   /** `XGROUP DELCONSUMER stream group consumer`. Resolves how many pending entries the consumer had. */
   deleteConsumer(stream: string, group: string, consumer: string): Promise<number>;
+
+  /**
+   * Remove the consumers of `group` idle at least `minIdleMs` that have nothing pending (never one with
+   * pending entries, never `keep`), in one atomic step. Resolves the names removed; raises
+   * `NoGroupError` when the group is missing. Optional: the runtime cleans up stale consumer names
+   * (`staleConsumerMs`) only on storages that have it (`RedisStreamStorage` does: many processes share
+   * a group only through Redis).
+   */
+  deleteIdleConsumers?(stream: string, group: string, options: DeleteIdleConsumersOptions): Promise<string[]>;
 
   /** `XGROUP DESTROY stream group`. Resolves whether a group was destroyed. Blocked readers get `NoGroupError`. */
   destroyGroup(stream: string, group: string): Promise<boolean>;
