@@ -69,6 +69,7 @@ export class BlockingReads {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        used.off('close', onClose);
         slot.abort = null;
         if (error === null) resolve(reply);
         else reject(error);
@@ -83,6 +84,13 @@ export class BlockingReads {
         );
         this.#drop(slot, used);
       }, blockMs + this.#marginMs);
+      // A connection killed under a blocked read (CLIENT KILL, a restart) would otherwise leave the
+      // read waiting for the watchdog: fail it at once, so the consumer backs off and reconnects now.
+      const onClose = (): void => {
+        finish(new ConnectionError(`The connection of consumer "${consumer}" closed during a blocking read`));
+        this.#drop(slot, used);
+      };
+      used.once('close', onClose);
       slot.abort = (error) => finish(error);
       used.call('XREADGROUP', ...args).then(
         (reply) => finish(null, reply),
