@@ -103,7 +103,7 @@ describe.skipIf(!hasChromium)(
       await page.goto(`${dashboard.url}?token=${TOKEN}`);
       await page.waitForFunction(
         (running) => {
-          const cards = [...document.querySelectorAll('[data-consumer-id]')];
+          const cards = Array.from(document.querySelectorAll('[data-consumer-id]'));
           return (
             cards.length === 3 && cards.every((c) => running.includes(c.getAttribute('data-state') ?? ''))
           );
@@ -130,10 +130,9 @@ describe.skipIf(!hasChromium)(
       await page.waitForFunction(
         () => {
           const sum = (field: string) =>
-            [...document.querySelectorAll(`[data-consumer-id^="orders"] [data-field="${field}"]`)].reduce(
-              (n, dd) => n + (Number((dd.textContent ?? '').replace(/,/g, '')) || 0),
-              0,
-            );
+            Array.from(
+              document.querySelectorAll(`[data-consumer-id^="orders"] [data-field="${field}"]`),
+            ).reduce((n, dd) => n + (Number((dd.textContent ?? '').replace(/,/g, '')) || 0), 0);
           return sum('processed') >= 43 && sum('retried') >= 3 && sum('deadLettered') >= 2;
         },
         undefined,
@@ -201,16 +200,15 @@ describe.skipIf(!hasChromium)(
       for (let i = 0; i < 20; i++) await publisher.add(orders, { type: 'order.placed', payload: '{}' });
       await page.waitForFunction(
         (n) =>
-          [...document.querySelectorAll('[data-consumer-id^="orders"] [data-field="processed"]')].reduce(
-            (sum, dd) => sum + (Number((dd.textContent ?? '').replace(/,/g, '')) || 0),
-            0,
-          ) >=
+          Array.from(
+            document.querySelectorAll('[data-consumer-id^="orders"] [data-field="processed"]'),
+          ).reduce((sum, dd) => sum + (Number((dd.textContent ?? '').replace(/,/g, '')) || 0), 0) >=
           n + 20,
         before,
         { timeout: 15_000 },
       );
       await page.waitForFunction((running) => {
-        const cards = [...document.querySelectorAll('[data-consumer-id]')];
+        const cards = Array.from(document.querySelectorAll('[data-consumer-id]'));
         return cards.every((c) => running.includes(c.getAttribute('data-state') ?? ''));
       }, RUNNING);
       mkdirSync('test-artifacts', { recursive: true });

@@ -3,7 +3,7 @@
 import { renderChart } from './chart.js';
 
 const token = new URLSearchParams(location.search).get('token');
-const streamUrl = `events${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+const streamUrl = `${document.body.dataset.events ?? 'events'}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 
 const STATS = [
   ['rate', 'processed/s'],

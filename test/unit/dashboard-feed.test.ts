@@ -1,0 +1,173 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RuntimeEvent } from '../../src/actors/runtime-events.js';
+import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/actors/runtime-snapshot.js';
+import { type DashboardSource, LiveFeed } from '../../src/dashboard/live-feed.js';
+import { buildStatecharts } from '../../src/dashboard/statechart.js';
+import type { TimelineEntry } from '../../src/dashboard/timeline.js';
+import type { ViewDiff } from '../../src/dashboard/view.js';
+
+function consumer(id: string): ConsumerSnapshot {
+  return {
+    id,
+    stream: 'orders',
+    group: 'g',
+    consumer: id,
+    state: 'polling',
+    restarts: 0,
+    inFlight: 0,
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    deadLetteredByReason: {},
+    scheduled: 0,
+    unrouted: 0,
+    lastExit: null,
+    workers: [{ id: 'w0', state: 'idle', messageId: null, attempt: 0 }],
+  };
+}
+
+function fakeRuntime() {
+  const snapshot: RuntimeSnapshot = { status: 'running', consumers: [consumer('a'), consumer('b')] };
+  const listeners = new Set<(event: RuntimeEvent) => void>();
+  const groups = vi.fn(async () => [
+    { name: 'g', consumers: 2, pending: 5, lastDeliveredId: '1-0', entriesRead: 10, lag: 2 },
+  ]);
+  const source = {
+    snapshot: () => structuredClone(snapshot),
+    subscribe: (listener: (event: RuntimeEvent) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    storage: { groups },
+    consumers: snapshot.consumers.map((c) => ({ id: c.id, stream: c.stream, group: c.group })),
+  } as unknown as DashboardSource;
+  const emit = (event: RuntimeEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+  return { source, snapshot, emit, groups, listeners };
+}
+
+describe('LiveFeed', () => {
+  let updates: { diff: ViewDiff | null; timeline: TimelineEntry[] }[];
+  beforeEach(() => {
+    vi.useFakeTimers();
+    updates = [];
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('sends at most one aggregated diff per sample, whatever the message rate', async () => {
+    const { source, snapshot } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    feed.setWatched(true);
+    for (let ms = 0; ms < 1000; ms++) {
+      snapshot.consumers[0]!.processed += 5; // 5,000 messages a second on consumer a
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(updates.length).toBeLessThanOrEqual(10);
+    expect(updates.length).toBeGreaterThanOrEqual(9);
+    for (const update of updates) {
+      expect(update.diff?.consumers?.a?.processed).toBeGreaterThan(0);
+      expect(update.diff!.consumers!.a!.state).toBeUndefined();
+      // b processes nothing: it only appears for the group numbers the first poll brought.
+      for (const key of Object.keys(update.diff!.consumers!.b ?? {}))
+        expect(['pending', 'lag']).toContain(key);
+    }
+    feed.close();
+  });
+
+  it('sends nothing while nothing changes, and nothing while no page watches', async () => {
+    const { source, snapshot } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    snapshot.consumers[1]!.state = 'backoff';
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(updates).toHaveLength(0);
+    feed.setWatched(true);
+    await vi.advanceTimersByTimeAsync(950); // the first group poll (pending/lag, rate) is one change
+    const before = updates.length;
+    await vi.advanceTimersByTimeAsync(50);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(updates.length - before).toBeLessThanOrEqual(1);
+    feed.close();
+  });
+
+  it('reports state changes, pending, lag and processed/s', async () => {
+    const { source, snapshot, groups } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    feed.setWatched(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(groups).toHaveBeenCalledWith('orders');
+    expect(updates.at(-1)?.diff?.consumers?.a).toMatchObject({ pending: 5, lag: 2 });
+    snapshot.consumers[0]!.processed = 300;
+    snapshot.consumers[0]!.state = 'dispatching';
+    await vi.advanceTimersByTimeAsync(100);
+    expect(updates.at(-1)?.diff?.consumers?.a).toEqual({ processed: 300, state: 'dispatching' });
+    await vi.advanceTimersByTimeAsync(900);
+    expect(feed.current().view.consumers[0]!.rate).toBe(300);
+    feed.close();
+  });
+
+  it('caps dead letters per sample in the timeline and sums the rest', async () => {
+    const { source, emit } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    feed.setWatched(true);
+    for (let i = 0; i < 50; i++) {
+      emit({
+        type: 'message.dead-lettered',
+        at: i,
+        consumerId: 'a',
+        messageId: `${i}-0`,
+        reason: 'non-retryable',
+        error: 'bad',
+        deadLetterId: `${i}-1`,
+      });
+    }
+    emit({ type: 'consumer.exited', at: 60, consumerId: 'b', reason: 'nogroup', error: 'NOGROUP' });
+    emit({ type: 'consumer.group-created', at: 61, consumerId: 'b', startId: '7-0' });
+    await vi.advanceTimersByTimeAsync(100);
+    const texts = updates.flatMap((u) => u.timeline.map((e) => e.text));
+    expect(texts.filter((t) => t.startsWith('dead letter'))).toHaveLength(3);
+    expect(texts).toContain('+47 more dead letters');
+    expect(texts).toContain('NOGROUP healed: group recreated at 7-0');
+    expect(feed.current().timeline).toHaveLength(6);
+    feed.close();
+  });
+
+  it('unsubscribes from the runtime on close', () => {
+    const { source, listeners } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: () => {} });
+    expect(listeners.size).toBe(1);
+    feed.close();
+    expect(listeners.size).toBe(0);
+  });
+});
+
+describe('buildStatecharts', () => {
+  it("lays out each machine's own states and transitions", async () => {
+    const { consumer: chart, worker, supervisor } = await buildStatecharts();
+    expect(chart.nodes.map((n) => n.id)).toEqual(
+      expect.arrayContaining([
+        'creatingGroup',
+        'recovering',
+        'polling',
+        'dispatching',
+        'backoff',
+        'draining',
+      ]),
+    );
+    expect(chart.nodes.find((n) => n.id === 'exited')?.kind).toBe('final');
+    const edge = (c: typeof chart, id: string) => c.edges.find((e) => e.id === id);
+    expect(edge(chart, 'polling->dispatching')?.label).toBe('poll ✓');
+    expect(edge(chart, 'backoff->creatingGroup')?.label).toBe('after backoffDelay');
+    expect(edge(chart, '__any->draining')?.label).toBe('stop / io.failed');
+    expect(edge(supervisor, 'stopping->stopped')?.label).toBe('always');
+    expect(edge(worker, 'running->retrying')?.guards).toEqual(['attemptsLeft']);
+    for (const c of [chart, worker, supervisor]) {
+      for (const n of c.nodes) {
+        expect(n.x + n.width).toBeLessThanOrEqual(c.width);
+        expect(n.y + n.height).toBeLessThanOrEqual(c.height);
+      }
+      for (const e of c.edges) expect(e.points.length).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
