@@ -20,6 +20,11 @@ interface Waiter extends BlockedRead {
 /**
  * The blocked readers of every stream key, in the order they blocked, each with a clock timer that
  * resolves `[]` when its `blockMs` runs out. Nothing stays registered once a read settled.
+ *
+ * @example
+ * const blocked = new BlockedReads(clock)
+ * const entries = blocked.wait({ stream: 's', group: 'g', consumer: 'c', count: 10 }, 5000)
+ * for (const read of blocked.on('s')) blocked.settle(read, { entries: [] })
  */
 export class BlockedReads {
   readonly #clock: Clock;

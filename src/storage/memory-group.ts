@@ -25,6 +25,11 @@ export function byteOrder(a: string, b: string): number {
  * One consumer group of an in-memory stream, with Redis 7.0 semantics: last delivered id,
  * entries-read counter, a PEL (owner, delivery time, delivery count) and consumers that appear on
  * their first successful read or claim.
+ *
+ * @example
+ * const group = new MemoryGroup('workers', stream.lastId)
+ * const delivered = group.readNew(stream, 'worker-1', 10, clock.now())
+ * group.ack(delivered.map(({ entry }) => entry.id))
  */
 export class MemoryGroup {
   readonly pel = new PendingList();

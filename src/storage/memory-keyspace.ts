@@ -9,6 +9,11 @@ import type { ClaimResult, ConsumerInfo, GroupInfo, StreamEntry, StreamFields } 
 /**
  * The stream keys of one `MemoryStreamStorage` and the reads blocked on them: what Redis' keyspace
  * and its blocked-clients machinery do for streams. Arguments are already checked by the caller.
+ *
+ * @example
+ * const keys = new MemoryKeyspace(systemClock)
+ * keys.add('orders', { type: 'order.created' }, 10_000)
+ * const { target, found } = keys.group('orders', 'billing')   // NoGroupError if missing
  */
 export class MemoryKeyspace {
   readonly #clock: Clock;
@@ -141,6 +146,7 @@ export function toStreamEntry({ entry, deliveries }: Delivery): StreamEntry {
   return { id: entry.id, fields: { ...entry.fields }, deliveries };
 }
 
+/** A fresh `ClaimResult` from what a claim did. */
 export function toClaimResult(outcome: ClaimOutcome): ClaimResult {
   return {
     cursor: outcome.cursor,

@@ -27,6 +27,11 @@ const COMPACT_AFTER = 1024;
  * a head offset for ordered walks (XPENDING, XAUTOCLAIM) that start anywhere by binary search.
  * Acked items are only flagged; the array is compacted when flagged slots dominate, so ack is
  * amortised O(1) and memory stays proportional to the live PEL.
+ *
+ * @example
+ * const pel = new PendingList()
+ * pel.insert(item)
+ * pel.scan({ at: ZERO_ID, exclusive: false }, (pending) => ids.push(pending.id) < 100)   // first 100 ids
  */
 export class PendingList {
   #byId = new Map<string, PendingItem>();

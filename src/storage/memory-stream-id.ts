@@ -22,17 +22,15 @@ export interface IdBound {
 const U64_MAX = 18446744073709551615n;
 const U64_MAX_NUMBER = Number(U64_MAX);
 
+/** `0-0`, below every id a stream can hold. */
 export const ZERO_ID: StreamId = { ms: 0, seq: 0, id: '0-0' };
 const MAX_ID: StreamId = { ms: U64_MAX_NUMBER, seq: U64_MAX_NUMBER, id: `${U64_MAX}-${U64_MAX}` };
 
+/** Order two ids: negative, 0 or positive, like a sort comparator. */
 export function compareStreamIds(a: StreamId, b: StreamId): number {
   if (a.ms !== b.ms) return a.ms < b.ms ? -1 : 1;
   if (a.seq !== b.seq) return a.seq < b.seq ? -1 : 1;
   return 0;
-}
-
-export function makeId(ms: number, seq: number): StreamId {
-  return { ms, seq, id: `${ms}-${seq}` };
 }
 
 function invalidId(command: string): never {

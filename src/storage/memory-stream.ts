@@ -23,6 +23,11 @@ const COMPACT_AFTER = 1024;
  * counters Redis keeps for XINFO (last id, entries added, largest deleted id) and its groups.
  * Trimming from the head and deleting anywhere are amortised O(1); range reads start with a binary
  * search.
+ *
+ * @example
+ * const stream = new MemoryStream()
+ * const entry = stream.append({ type: 't' }, clock.now())   // { id: '1700000000000-0', ... }
+ * stream.trim(1000)
  */
 export class MemoryStream {
   /** Live entries (XLEN). */
