@@ -150,7 +150,7 @@ function addTimeline(entries, reset = false) {
           `.${String(time.getMilliseconds()).padStart(3, '0')}`,
       ),
       h('span', { class: 'who' }, e.consumerId ?? 'runtime'),
-      h('span', { class: 'what' }, e.text),
+      h('span', { class: 'what', title: e.text }, e.text),
     );
     list.prepend(li);
   }
