@@ -112,6 +112,9 @@ export class ConsumerSession {
 
   async poll(signal: AbortSignal): Promise<PollOutput> {
     const { spec, storage, clock } = this.deps;
+    // Handlers that finish within this turn of the event loop free their workers first, so the
+    // read asks for a full batch instead of just the threshold that woke the consumer.
+    if (this.free < spec.count) await yieldToEventLoop();
     const count = Math.max(1, Math.min(spec.count, this.free));
     const entries = await storage.readGroup(spec.stream, spec.group, spec.consumer, {
       count,
@@ -176,7 +179,25 @@ export class ConsumerSession {
       cursor = page.cursor;
     } while (cursor !== '0-0');
     if (recovered > 0) logger.info({ recovered }, 'recovered pending entries');
+    await this.#removeStaleConsumers();
     return { lastId: null, now: clock.now() };
+  }
+
+  // Names of consumers that went away (default names carry a pid) would pile up in the group. Only
+  // names with nothing pending go, in one atomic step, so no pending entry is ever dropped; a failure
+  // here is housekeeping, never a reason to stop consuming.
+  async #removeStaleConsumers(): Promise<void> {
+    const { spec, storage, logger } = this.deps;
+    if (spec.staleConsumerMs === null || storage.deleteIdleConsumers === undefined) return;
+    try {
+      const removed = await storage.deleteIdleConsumers(spec.stream, spec.group, {
+        minIdleMs: spec.staleConsumerMs,
+        keep: spec.consumer,
+      });
+      if (removed.length > 0) logger.info({ removed }, 'removed stale consumers with nothing pending');
+    } catch (error) {
+      logger.debug({ err: error }, 'could not remove stale consumers');
+    }
   }
 
   // ── Dispatching ──────────────────────────────────────────────────────────────────────────
@@ -523,4 +544,8 @@ export class ConsumerSession {
 
 function codeOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
