@@ -263,10 +263,12 @@ export class ConsumerSession {
 
   #afterFirstAttempt(job: DispatchJob, worker: AnyActorRef, event: SettledEvent): void {
     if (this.inFlight.get(job.id) !== job) return;
-    if (event.outcome === 'ok') return this.complete(job);
-    if (event.outcome === 'released') return this.release(job);
-    job.firstOutcome = event;
-    worker.send({ type: 'run', job });
+    if (event.outcome === 'ok') this.complete(job);
+    else if (event.outcome === 'released') this.release(job);
+    else {
+      job.firstOutcome = event;
+      worker.send({ type: 'run', job });
+    }
   }
 
   /** Worker id → id of the message its slot runs (fast path or machine), for snapshots. */
