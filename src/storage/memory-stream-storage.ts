@@ -9,6 +9,7 @@ import type {
   ClaimResult,
   ConsumerInfo,
   DeadLetterWrite,
+  DeleteIdleConsumersOptions,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -249,6 +250,26 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('group', group);
     assertName('consumer', consumer);
     return this.#keys.group(stream, group).found.deleteConsumer(consumer);
+  }
+
+  async deleteIdleConsumers(
+    stream: string,
+    group: string,
+    options: DeleteIdleConsumersOptions,
+  ): Promise<string[]> {
+    this.#open('deleteIdleConsumers');
+    assertName('stream', stream);
+    assertName('group', group);
+    assertOptions(options);
+    assertCount('minIdleMs', options.minIdleMs, 0);
+    if (options.keep !== undefined) assertName('keep', options.keep);
+    const { found } = this.#keys.group(stream, group);
+    // The same test as the Redis storage's script, on XINFO CONSUMERS, in its order.
+    const idle = this.#keys
+      .consumerInfos(found)
+      .filter((info) => info.name !== options.keep && info.pending === 0 && info.idleMs >= options.minIdleMs);
+    for (const info of idle) found.deleteConsumer(info.name);
+    return idle.map((info) => info.name);
   }
 
   async destroyGroup(stream: string, group: string): Promise<boolean> {

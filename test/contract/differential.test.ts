@@ -7,6 +7,7 @@ import type {
   AddOptions,
   AutoClaimOptions,
   DeadLetterWrite,
+  DeleteIdleConsumersOptions,
   PendingOptions,
   RangeOptions,
   StreamFields,
@@ -56,6 +57,7 @@ type Op =
   | { op: 'groups'; stream: number }
   | { op: 'consumers'; stream: number; group: number }
   | { op: 'deleteConsumer'; stream: number; group: number; consumer: number }
+  | { op: 'deleteIdleConsumers'; stream: number; group: number; minIdleMs: number; keep?: number }
   | { op: 'destroyGroup'; stream: number; group: number }
   | { op: 'ensureGroup'; stream: number; group: number; start: '$' | '0' | IdRef }
   | { op: 'deadLetter'; stream: number; group: number; id: IdRef; maxLen?: number };
@@ -145,6 +147,18 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('consumers' as const), stream, group }), weight: 2 },
   {
     arbitrary: fc.record({ op: fc.constant('deleteConsumer' as const), stream, group, consumer }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc
+      .record({
+        op: fc.constant('deleteIdleConsumers' as const),
+        stream,
+        group,
+        minIdleMs: fc.constantFrom(0, HOUR),
+        keep: optional(consumer),
+      })
+      .map(toOp),
     weight: 1,
   },
   { arbitrary: fc.record({ op: fc.constant('destroyGroup' as const), stream, group }), weight: 1 },
@@ -338,6 +352,14 @@ async function run(side: Side, step: Op): Promise<unknown> {
       );
     case 'deleteConsumer':
       return storage.deleteConsumer(key, GROUPS[step.group]!, CONSUMERS[step.consumer]!);
+    case 'deleteIdleConsumers': {
+      if (storage.deleteIdleConsumers === undefined) throw new Error('deleteIdleConsumers is missing');
+      const options = compact<DeleteIdleConsumersOptions>({
+        minIdleMs: step.minIdleMs,
+        keep: step.keep === undefined ? undefined : CONSUMERS[step.keep],
+      });
+      return storage.deleteIdleConsumers(key, GROUPS[step.group]!, options);
+    }
     case 'destroyGroup':
       return storage.destroyGroup(key, GROUPS[step.group]!);
     case 'ensureGroup': {

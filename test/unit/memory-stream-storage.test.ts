@@ -427,6 +427,26 @@ describe('MemoryStreamStorage PEL: ack, claim, autoClaim, touch, pending', () =>
     expect(await storage.groups('s')).toEqual([]);
   });
 
+  it('deletes idle consumers with nothing pending, except the one to keep', async () => {
+    const { clock, storage, ids } = await withPending(2);
+    await storage.claim('s', 'g', 'busy', [ids[0]!], { minIdleMs: 0 });
+    await storage.ack('s', 'g', ids);
+    await storage.readGroup('s', 'g', 'me', { count: 1 }); // nothing new: 'me' is not created
+    await storage.add('s', { n: 'x' });
+    clock.increment(100);
+    await storage.readGroup('s', 'g', 'fresh', { count: 1 });
+    const [pendingId] = (await storage.pending('s', 'g', { count: 1 })).map((p) => p.id);
+    expect(await storage.deleteIdleConsumers('s', 'g', { minIdleMs: 50, keep: 'dead' })).toEqual(['busy']);
+    expect((await storage.consumers('s', 'g')).map((c) => c.name)).toEqual(['dead', 'fresh']);
+    expect(await storage.deleteIdleConsumers('s', 'g', { minIdleMs: 0 })).toEqual(['dead']);
+    expect(await storage.pending('s', 'g', { count: 10 })).toMatchObject([
+      { id: pendingId, consumer: 'fresh' },
+    ]);
+    await expect(storage.deleteIdleConsumers('s', 'nope', { minIdleMs: 0 })).rejects.toBeInstanceOf(
+      NoGroupError,
+    );
+  });
+
   it('dead-letters: adds to the dead stream, then acks the source', async () => {
     const { storage, ids } = await withPending(1);
     const deadId = await storage.deadLetter({
