@@ -49,6 +49,8 @@ export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/h
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
 export { MemoryStreamStorage } from './storage/memory-stream-storage.js';
+export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './storage/partitions.js';
+export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './storage/publish.js';
 export { RedisStreamStorage } from './storage/redis-stream-storage.js';
 export { redactUrl } from './storage/redis-url.js';
 export type {
@@ -57,6 +59,7 @@ export type {
   ClaimResult,
   ConsumerInfo,
   DeadLetterWrite,
+  DeleteIdleConsumersOptions,
   GroupInfo,
   PendingEntry,
   PendingOptions,
