@@ -68,6 +68,30 @@ describe('createTestRuntime', () => {
     await t.stop();
   });
 
+  it('resets the restart backoff once a restarted consumer has been healthy for resetAfterMs', async () => {
+    const t = createTestRuntime({
+      router: new Router().on('n', async () => {}),
+      consumers: [consumer],
+      supervisor: { backoff: { minMs: 100, maxMs: 10_000, randomFactor: 0 }, resetAfterMs: 5_000 },
+    });
+    await t.start();
+    const restartDelay = async () => {
+      await t.storage.destroyGroup('events', 'bot');
+      await t.waitForState(ID, 'restarting', { maxMs: 10 });
+      const exitedAt = t.clock.now();
+      await t.waitForState(ID, 'recovering', { maxMs: 10_000 });
+      const delay = t.clock.now() - exitedAt;
+      await t.waitForState(ID, 'polling', { maxMs: 10 });
+      return delay;
+    };
+    expect(await restartDelay()).toBe(100);
+    expect(await restartDelay()).toBe(200);
+    await t.publish('events', 'n'); // a successful read: the consumer reports healthy
+    await t.advance(5_000);
+    expect(await restartDelay()).toBe(100);
+    await t.stop();
+  });
+
   it('aborts a slow handler through ctx.signal at the stop deadline and leaves its message pending', async () => {
     let abortedAt: number | null = null;
     let started = false;
