@@ -44,6 +44,8 @@ function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
   try {
     job.routes = deps.router.match(message);
   } catch (error) {
+    // A filter that throws fails the attempt like a handler that throws.
+    deps.stats.failed++;
     return { type: 'handler.settled', outcome: 'failed', error: `Filter failed: ${errorText(error)}` };
   }
   if (job.routes.length === 0) {

@@ -279,3 +279,26 @@ describe('handlerTimeoutMs', () => {
     expect(letter?.fields['x-dead-at']).toBe(String(T0 + 200));
   });
 });
+
+describe('a filter that throws', () => {
+  it('fails the attempt and is retried like a handler', async () => {
+    let filterCalls = 0;
+    let handled = 0;
+    h = await startHarness(
+      (router) =>
+        router.on('t', () => void handled++, {
+          filter: () => {
+            filterCalls++;
+            if (filterCalls === 1) throw new Error('flag service down');
+            return true;
+          },
+        }),
+      { consumer: { retry: { attempts: 2, backoff } } },
+    );
+    await h.add({ type: 't', payload: '{}' });
+    expect(retryEvents(h)).toMatchObject([{ attempt: 1, error: 'Filter failed: flag service down' }]);
+    await h.advance(75);
+    expect([filterCalls, handled]).toEqual([2, 1]);
+    expect(h.runtime.snapshot().consumers[0]).toMatchObject({ processed: 1, failed: 1, retried: 1 });
+  });
+});
