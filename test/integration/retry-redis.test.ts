@@ -202,7 +202,7 @@ describe('RedisRetryScheduler', () => {
       );
       await first.stop();
       expect(scheduled).toMatchObject({ messageId: sourceId, retryAttempt: 1, delayMs: 900 });
-      const members = await redis.zrange(retryKey, 0, -1, 'WITHSCORES');
+      const members = await redis.zrange(retryKey, '0', '-1', 'WITHSCORES');
       expect(members).toHaveLength(2);
       expect(JSON.parse(members[0]!)).toEqual({
         id: sourceId,
@@ -286,7 +286,7 @@ describe('RedisRetryScheduler', () => {
       Array.from({ length: 100 }, (_, i) => i),
     );
     // Left: the one not yet due and the foreign member.
-    expect(await redis.zrange(`${stream}:retry`, 0, -1)).toEqual([
+    expect(await redis.zrange(`${stream}:retry`, '0', '-1')).toEqual([
       'not json',
       JSON.stringify({ id: '2-0', f: ['type', 'later'] }),
     ]);
