@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Message } from '../routing/message.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../routing/message.js';
 import type { Router } from '../routing/router.js';
+import { assertPartitionable, assertPartitions, partitionStream } from '../storage/partitions.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { assertCount, assertName, assertStartId, describe } from '../storage/validate.js';
 import type { RetryScheduler } from './retry-scheduler.js';
@@ -16,8 +17,24 @@ export interface ConsumerOptions {
   /** Consumer name within the group. Give a stable one (e.g. the pod name) to re-process this
    * consumer's own pending entries right after a crash. @default `${hostname}-${pid}-${n}` */
   consumer?: string;
-  /** Id of this consumer in snapshots and events. @default `${stream}/${group}/${consumer}` */
+  /** Id of this consumer in snapshots and events (with `partitions`, partition i gets `${id}:{i}`).
+   * @default `${stream}/${group}/${consumer}` (with `partitions`: `${stream}:{i}/${group}/${consumer}`) */
   id?: string;
+  /**
+   * Consume the logical stream `stream` as `partitions` physical streams `${stream}:{0}` …
+   * `${stream}:{N-1}` (publish to them with `publish(storage, stream, type, payload, { key, partitions })`):
+   * one supervised consumer per partition, all with this consumer name, each with its own dead-letter
+   * stream `${stream}:{i}:dead`. The hash tag `{i}` spreads the partitions over Redis Cluster shards.
+   * `stream` must not contain `{` or `}`. @default none (one stream)
+   */
+  partitions?: number;
+  /**
+   * Remove other consumer names of the group idle at least this long (ms) that have nothing pending,
+   * during recovery (every `claim.intervalMs`); a name with pending entries is never removed, and a live
+   * consumer that was removed is re-created by its next read. `false` turns it off. Needs a storage
+   * with `deleteIdleConsumers` (`RedisStreamStorage`). @default 3600000 (one hour)
+   */
+  staleConsumerMs?: number | false;
   /** Most entries per read; never more than free workers. @default concurrency */
   count?: number;
   /** Dispatch workers: messages handled at the same time. @default 8 */
@@ -122,6 +139,8 @@ export interface ResolvedConsumer {
   maxPayloadBytes: number;
   unrouted: 'ack' | 'dead-letter';
   handlerTimeoutMs: number | undefined;
+  /** `null`: stale consumers are left alone. */
+  staleConsumerMs: number | null;
 }
 
 let consumerCounter = 0;
@@ -130,6 +149,41 @@ function positive(what: string, value: number | undefined, fallback: number, min
   if (value === undefined) return fallback;
   assertCount(what, value, min);
   return value;
+}
+
+/**
+ * Resolve one entry of `consumers`: one consumer, or with `partitions: N` one per partition
+ * (`${stream}:{i}`, id `${stream}:{i}/${group}/${consumer}` or `${id}:{i}`), all sharing one consumer
+ * name. Rejects bad options with a TypeError that says what to change.
+ *
+ * @example
+ * resolveConsumers({ stream: 'orders', group: 'billing', consumer: 'pod-1', partitions: 2 }, 0)
+ *   .map((c) => c.id) // ['orders:{0}/billing/pod-1', 'orders:{1}/billing/pod-1']
+ */
+export function resolveConsumers(options: ConsumerOptions, index: number): ResolvedConsumer[] {
+  if (typeof options !== 'object' || options === null || options.partitions === undefined) {
+    return [resolveConsumer(options, index)];
+  }
+  const { partitions, ...single } = options;
+  assertPartitions(`consumers[${index}].partitions`, partitions);
+  assertPartitionable(`consumers[${index}].stream`, options.stream);
+  if (options.consumer !== undefined) assertName(`consumers[${index}].consumer`, options.consumer);
+  const consumer = options.consumer ?? defaultConsumerName();
+  return Array.from({ length: partitions }, (_, i) =>
+    resolveConsumer(
+      {
+        ...single,
+        stream: partitionStream(options.stream, i),
+        consumer,
+        ...(options.id === undefined ? {} : { id: `${options.id}:{${i}}` }),
+      },
+      index,
+    ),
+  );
+}
+
+function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${++consumerCounter}`;
 }
 
 /** Fill defaults and reject bad options with a TypeError that says what to change. */
@@ -141,7 +195,12 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
   assertName(at('stream'), options.stream);
   assertName(at('group'), options.group);
   if (options.consumer !== undefined) assertName(at('consumer'), options.consumer);
-  const consumer = options.consumer ?? `${hostname()}-${process.pid}-${++consumerCounter}`;
+  if (options.partitions !== undefined) {
+    throw new TypeError(
+      `Expected \`consumers[${index}]\` to be resolved with resolveConsumers (it has partitions)`,
+    );
+  }
+  const consumer = options.consumer ?? defaultConsumerName();
   const concurrency = positive(at('concurrency'), options.concurrency, 8);
   if (concurrency > 1024)
     throw new TypeError(`Expected \`${at('concurrency')}\` to be at most 1024, got ${concurrency}`);
@@ -157,6 +216,8 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
       `Expected \`${at('unrouted')}\` to be 'ack' or 'dead-letter', got ${describe(options.unrouted)}`,
     );
   }
+  const stale = options.staleConsumerMs;
+  if (stale !== undefined && stale !== false) assertCount(at('staleConsumerMs'), stale, 1);
   const initialMs = positive(at('retry.backoff.initialMs'), options.retry?.backoff?.initialMs, 200, 0);
   return {
     id: options.id ?? `${options.stream}/${options.group}/${consumer}`,
@@ -194,6 +255,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
       options.handlerTimeoutMs === undefined
         ? undefined
         : positive(at('handlerTimeoutMs'), options.handlerTimeoutMs, 1),
+    staleConsumerMs: stale === false ? null : (stale ?? 3_600_000),
   };
 }
 

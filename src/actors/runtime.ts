@@ -19,7 +19,7 @@ import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-eve
 import {
   type ResolvedConsumer,
   type RuntimeOptions,
-  resolveConsumer,
+  resolveConsumers,
   resolveSupervisor,
 } from './runtime-options.js';
 import { buildSnapshot, type RuntimeSnapshot, type RuntimeStatus } from './runtime-snapshot.js';
@@ -78,7 +78,7 @@ export class Runtime<C = unknown> {
       );
     }
     this.#options = options;
-    this.consumers = options.consumers.map(resolveConsumer);
+    this.consumers = options.consumers.flatMap(resolveConsumers);
     const ids = new Set<string>();
     for (const consumer of this.consumers) {
       if (ids.has(consumer.id)) {
