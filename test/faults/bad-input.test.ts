@@ -7,6 +7,7 @@ import { Ledger } from '../helpers/ledger.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
+  eventually,
   heapAfterGc,
   pendingIds,
   printLedger,
