@@ -41,6 +41,7 @@ export function toStorageError(
   secret?: string,
 ): Error {
   if (error instanceof StreamvisorError || error instanceof TypeError) return error;
+  scrubCommand(error, secret);
   const raw = error instanceof Error ? error.message : String(error);
   const message = secret ? raw.split(secret).join('***') : raw;
   if (isReplyError(error)) {
@@ -58,4 +59,24 @@ export function toStorageError(
     `Redis connection failed during ${command} on "${stream}": ${message}. The command may or may not have run; retry later`,
     { cause: error },
   );
+}
+
+/**
+ * ioredis puts the failed command on its errors (`error.command = { name, args }`). For AUTH and
+ * HELLO those args are the credentials, and the error travels on as our error's `cause`, where
+ * `JSON.stringify`, `util.inspect` or a logger that serializes causes would print them. Redact them
+ * (and any other occurrence of the password) in place.
+ */
+function scrubCommand(error: unknown, secret: string | undefined): void {
+  if (typeof error !== 'object' || error === null || !('command' in error)) return;
+  const command = error.command as { name?: unknown; args?: unknown } | null;
+  if (typeof command !== 'object' || command === null || !Array.isArray(command.args)) return;
+  const name = String(command.name).toLowerCase();
+  if (name === 'auth' || name === 'hello') {
+    command.args = command.args.map(() => '***');
+  } else if (secret) {
+    command.args = command.args.map((arg: unknown) =>
+      typeof arg === 'string' && arg.includes(secret) ? arg.split(secret).join('***') : arg,
+    );
+  }
 }
