@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import {
   type Actor,
   type AnyActorRef,
@@ -15,6 +15,7 @@ import type { Router } from '../routing/router.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { ConsumerStats } from './consumer-stats.js';
+import { createDefaultLogger } from './default-logger.js';
 import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
@@ -92,7 +93,7 @@ export class Runtime<C = unknown> {
     resolveSupervisor(options.supervisor);
     this.storage = options.storage ?? new MemoryStreamStorage(options.clock ? { clock: options.clock } : {});
     this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? pino({ level: 'warn', name: 'streamvisor' });
+    this.#logger = options.logger ?? createDefaultLogger();
     this.#bus = new EventBus((error) => this.#logger.error({ err: error }, 'a runtime event listener threw'));
     for (const consumer of this.consumers) {
       this.#loggers.set(
