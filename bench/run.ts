@@ -83,6 +83,13 @@ const CASES: CaseEntry[] = [
     load: () => import('./cases/scale-two-processes.js'),
   },
   {
+    id: 'cluster-partitions',
+    kind: 'scale',
+    tags: ['scale', 'cluster', 'streamvisor'],
+    requires: [...RUNTIME, 'publish'],
+    load: () => import('./cases/cluster-partitions.js'),
+  },
+  {
     id: 'failure-path',
     kind: 'failure',
     tags: ['failure', 'streamvisor'],
