@@ -291,3 +291,16 @@ export function startPublisher(
     },
   };
 }
+
+/** The commands the runtime sends (src/storage), the minimal ACL of docs/operations.md. */
+export const RUNTIME_COMMANDS = [
+  'xreadgroup',
+  'xack',
+  'xpending',
+  'xclaim',
+  'xautoclaim',
+  'xadd',
+  'xgroup|create',
+  'evalsha',
+  'eval',
+];
