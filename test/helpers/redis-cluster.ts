@@ -7,6 +7,8 @@ export interface ClusterNode {
   readonly port: number;
   /** `127.0.0.1:<port>`. */
   readonly address: string;
+  /** The cluster bus port (`cluster-port`). */
+  readonly busPort: number;
   /** The server process (kill, pause, stop). */
   readonly server: RedisServer;
 }
@@ -36,7 +38,7 @@ export interface RedisCluster {
 }
 
 export interface RedisClusterOptions {
-  /** Masters sharing the 16384 slots evenly. @default 3 */
+  /** Masters sharing the 16384 slots evenly (1 or 2 are joined by hand: redis-cli wants 3). @default 3 */
   masters?: number;
   /** Replicas per master (`--cluster-replicas`). @default 0 */
   replicas?: number;
@@ -167,7 +169,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
               '0',
             ],
           });
-          return { port: server.port, address: `127.0.0.1:${server.port}`, server };
+          return { port: server.port, address: `127.0.0.1:${server.port}`, busPort, server };
         })(),
       );
     }
@@ -176,9 +178,15 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 
-    const create = ['--cluster', 'create', ...nodes.map((node) => node.address)];
-    create.push('--cluster-replicas', String(replicas), '--cluster-yes');
-    await run('redis-cli', create, 30_000);
+    if (masterCount >= 3) {
+      const create = ['--cluster', 'create', ...nodes.map((node) => node.address)];
+      create.push('--cluster-replicas', String(replicas), '--cluster-yes');
+      await run('redis-cli', create, 30_000);
+    } else {
+      // redis-cli refuses fewer than three masters; join them and share the slots by hand.
+      if (replicas > 0) throw new TypeError('Expected `replicas` to be 0 with fewer than 3 masters');
+      await assignSlotsByHand(nodes);
+    }
 
     const cluster: RedisCluster = {
       nodes,
@@ -213,6 +221,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await stop();
     throw error;
   }
+}
+
+async function assignSlotsByHand(nodes: readonly ClusterNode[]): Promise<void> {
+  const first = nodes[0];
+  if (first === undefined) throw new TypeError('Expected `masters` to be at least 1');
+  for (const node of nodes.slice(1)) {
+    await command(first.port, 'CLUSTER', 'MEET', '127.0.0.1', node.port, node.busPort);
+  }
+  const size = Math.ceil(16384 / nodes.length);
+  await Promise.all(
+    nodes.map((node, i) =>
+      command(node.port, 'CLUSTER', 'ADDSLOTSRANGE', i * size, Math.min(16383, (i + 1) * size - 1)),
+    ),
+  );
 }
 
 function liveNodes(nodes: readonly ClusterNode[]): ClusterNode[] {
