@@ -66,6 +66,8 @@ export class ConsumerSession {
   #idle: AnyActorRef[] | null = null;
   #keyQueues = new Map<string, DispatchJob[]>();
   #busy = new Map<string, string>();
+  /** Prefetched jobs waiting for a free worker, in stream order. */
+  #ready: DispatchJob[] = [];
   #waitingCapacity = false;
   #threshold: number;
   #freeWaiters: Array<() => void> = [];
@@ -83,7 +85,7 @@ export class ConsumerSession {
     this.#system = system;
     this.#sendBack = sendBack;
     const { spec } = deps;
-    this.#threshold = Math.max(1, Math.min(spec.count, Math.ceil(spec.concurrency / 2)));
+    this.#threshold = Math.max(1, Math.min(spec.count, Math.ceil((spec.concurrency + spec.prefetch) / 2)));
     this.#acks = new AckBatcher({
       storage: deps.storage,
       stream: spec.stream,
@@ -103,9 +105,12 @@ export class ConsumerSession {
     this.#scheduleTouch();
   }
 
-  /** Free capacity: workers minus messages in flight (running, retrying or waiting for their key). */
+  /**
+   * Free capacity: workers plus prefetch, minus messages in flight (running, retrying, waiting for
+   * their ordering key or, with prefetch, for a worker).
+   */
   get free(): number {
-    return this.deps.spec.concurrency - this.inFlight.size;
+    return this.deps.spec.concurrency + this.deps.spec.prefetch - this.inFlight.size;
   }
 
   // ── Reading ──────────────────────────────────────────────────────────────────────────────
@@ -236,8 +241,8 @@ export class ConsumerSession {
 
   #start(job: DispatchJob): void {
     const worker = this.#workers().pop();
-    if (worker === undefined) throw new Error('No free dispatch worker; capacity accounting is broken');
-    this.#run(job, worker);
+    if (worker === undefined) this.#ready.push(job);
+    else this.#run(job, worker);
   }
 
   /**
@@ -458,7 +463,11 @@ export class ConsumerSession {
         this.#keyQueues.delete(job.key);
       }
     }
-    if (!reused && worker !== null) this.#idle?.push(worker);
+    if (!reused && worker !== null) {
+      const next = this.#closing ? undefined : this.#ready.shift();
+      if (next !== undefined) this.#run(next, worker);
+      else this.#idle?.push(worker);
+    }
     if (this.#freeWaiters.length > 0) for (const resolve of this.#freeWaiters.splice(0)) resolve();
     if (this.inFlight.size === 0 && this.#settleWaiters.length > 0)
       for (const resolve of this.#settleWaiters.splice(0)) resolve();
@@ -498,6 +507,7 @@ export class ConsumerSession {
     // Jobs still waiting for their ordering key never started: leave them pending.
     for (const queue of this.#keyQueues.values())
       for (const job of queue.splice(0)) this.inFlight.delete(job.id);
+    for (const job of this.#ready.splice(0)) this.inFlight.delete(job.id);
     const deadline = timeoutMs ?? 10_000;
     if (this.inFlight.size > 0) await this.#settledWithin(deadline);
     if (this.inFlight.size > 0) {

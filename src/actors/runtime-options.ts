@@ -35,8 +35,14 @@ export interface ConsumerOptions {
    * with `deleteIdleConsumers` (`RedisStreamStorage`). @default 3600000 (one hour)
    */
   staleConsumerMs?: number | false;
-  /** Most entries per read; never more than free workers. @default concurrency */
+  /** Most entries per read; never more than free capacity (workers + prefetch). @default concurrency + prefetch */
   count?: number;
+  /**
+   * Messages read ahead of free workers, waiting in process for the next free one (they are pending
+   * and owned by this consumer meanwhile). Larger reads mean fewer round trips for fast handlers; keep
+   * it 0 for slow handlers so other consumers of the group get the work. @default 0
+   */
+  prefetch?: number;
   /** Dispatch workers: messages handled at the same time. @default 8 */
   concurrency?: number;
   /** Longest a read blocks waiting for entries, ms. @default 2000 */
@@ -126,6 +132,7 @@ export interface ResolvedConsumer {
   consumer: string;
   count: number;
   concurrency: number;
+  prefetch: number;
   blockMs: number;
   startId: string;
   claim: { minIdleMs: number; intervalMs: number };
@@ -202,6 +209,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
   }
   const consumer = options.consumer ?? defaultConsumerName();
   const concurrency = positive(at('concurrency'), options.concurrency, 8);
+  const prefetch = positive(at('prefetch'), options.prefetch, 0, 0);
   if (concurrency > 1024)
     throw new TypeError(`Expected \`${at('concurrency')}\` to be at most 1024, got ${concurrency}`);
   const startId = options.startId ?? '$';
@@ -225,7 +233,8 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
     group: options.group,
     consumer,
     concurrency,
-    count: Math.min(positive(at('count'), options.count, concurrency), concurrency),
+    prefetch,
+    count: Math.min(positive(at('count'), options.count, concurrency + prefetch), concurrency + prefetch),
     blockMs: positive(at('blockMs'), options.blockMs, 2000),
     startId,
     claim: {
