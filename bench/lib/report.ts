@@ -106,6 +106,8 @@ export function checkTargets(rows: readonly CaseRow[]): TargetCheck[] {
   };
   ratioCheck('streamvisor c16 ≥ 0.5× baseline (a)', sv16, base, 0.5);
   ratioCheck('streamvisor c16 ≥ 3× BullMQ c50', sv16, bull50, 3);
+  const sv16p = find(rows, 'throughput-streamvisor', 'concurrency 16 prefetch 48')?.msgPerSec;
+  ratioCheck('streamvisor c16 prefetch 48 ≥ 0.5× baseline (a)', sv16p, base, 0.5);
 
   const svLat = find(rows, 'latency-streamvisor')?.latencyMs;
   const bullLat = rows

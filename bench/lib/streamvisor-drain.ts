@@ -18,6 +18,7 @@ export interface SvConsumerSpec {
   concurrency: number;
   consumer?: string;
   count?: number;
+  prefetch?: number;
   retry?: { attempts: number; backoff: { initialMs: number; maxMs: number } };
 }
 
@@ -57,6 +58,7 @@ export async function startStreamvisor(
         concurrency: spec.concurrency,
         ...(spec.consumer === undefined ? {} : { consumer: spec.consumer }),
         ...(spec.count === undefined ? {} : { count: spec.count }),
+        ...(spec.prefetch === undefined ? {} : { prefetch: spec.prefetch }),
         ...(spec.retry === undefined ? {} : { retry: spec.retry }),
       },
     ],

@@ -12,6 +12,7 @@ export interface SvDrainOptions {
   kind: RowKind;
   variant: string;
   concurrency: number;
+  prefetch?: number;
   /** The handler may throw to exercise retries. */
   onPayload?: (payload: { i: number }) => void;
   retry?: { attempts: number; backoff: { initialMs: number; maxMs: number } };
@@ -24,7 +25,7 @@ export interface SvDrainOptions {
  */
 export async function svDrain(ctx: BenchContext, options: SvDrainOptions): Promise<CaseRow> {
   const n = ctx.sizes.messages;
-  const stream = `${ctx.keyPrefix}${options.caseId}-c${options.concurrency}-${++drains}`;
+  const stream = `${ctx.keyPrefix}${options.caseId}-c${options.concurrency}-p${options.prefetch ?? 0}-${++drains}`;
   const admin = ctx.connect();
   try {
     await createGroup(admin, stream, 'g');
@@ -41,6 +42,7 @@ export async function svDrain(ctx: BenchContext, options: SvDrainOptions): Promi
         stream,
         group: 'g',
         concurrency: options.concurrency,
+        ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
       },
       (payload) => {
