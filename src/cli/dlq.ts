@@ -70,7 +70,7 @@ function listCommand(): Command {
     .addOption(new Option('--count <n>', 'at most this many').argParser(integerArg(1)).default(100))
     .addHelpText('after', '\nExample:\n  streamvisor dlq list --stream orders --reason handler-error --json')
     .action(async (options: DlqOptions) => {
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
       const selection: Selection = { limit: options.count ?? 100 };
       if (options.reason !== undefined) selection.reason = options.reason;
       const { letters } = await withRedis(url, ({ storage }) =>
@@ -102,7 +102,7 @@ function showCommand(): Command {
     .action(async (options: DlqOptions) => {
       const id = options.id?.[0];
       if (id === undefined) throw new UsageError('pass --id ID (see `streamvisor dlq list`)');
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
       const { letters } = await withRedis(url, ({ storage }) =>
         selectDeadLetters(storage, deadStreamOf(options), { ids: [id] }),
       );
@@ -145,7 +145,7 @@ function replayCommand(): Command {
     )
     .action(async (options: DlqOptions) => {
       const selection = selectionOf(options, 'replay');
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
       const dead = deadStreamOf(options);
       const replayed = await withRedis(url, async ({ storage }) => {
         const { letters, missing } = await selectDeadLetters(storage, dead, selection);
@@ -174,7 +174,7 @@ function purgeCommand(): Command {
       const selection = selectionOf(options, 'purge');
       if (options.yes !== true)
         throw new UsageError('purge deletes dead letters for good; add --yes to confirm');
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
       const dead = deadStreamOf(options);
       const ids = await withRedis(url, async ({ storage }) => {
         const { letters, missing } = await selectDeadLetters(storage, dead, selection);

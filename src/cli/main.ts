@@ -3,7 +3,7 @@ import { demoCommand } from './demo.js';
 import { dlqCommand } from './dlq.js';
 import { flushOutput } from './output.js';
 import { publishCommand } from './publish.js';
-import { describeError } from './redis.js';
+import { describeError, library } from './redis.js';
 import { statusCommand } from './status.js';
 import { tailCommand } from './tail.js';
 import { UsageError } from './usage-error.js';
@@ -70,7 +70,8 @@ export async function run(argv: readonly string[]): Promise<number> {
       process.stderr.write(`error: ${oneLine(error.message)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`error: ${oneLine(describeError(error))}\n`);
+    const { redactUrl } = await library();
+    process.stderr.write(`error: ${oneLine(describeError(error, redactUrl))}\n`);
     return 1;
   }
 }

@@ -58,7 +58,7 @@ export function publishCommand(): Command {
     )
     .action(async (options: PublishOptions) => {
       const fields = messageFields(options);
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
       const id = await withRedis(url, (session) => session.storage.add(options.stream, fields));
       if (options.json) printJson({ stream: options.stream, id });
       else line(id);

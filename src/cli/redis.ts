@@ -1,7 +1,21 @@
 import { Option } from 'commander';
-import { Redis } from 'ioredis';
-import { RedisStreamStorage, redactUrl } from '../index.js';
+import type { Redis } from 'ioredis';
+import type { RedisStreamStorage } from '../index.js';
 import { UsageError } from './usage-error.js';
+
+// The library and ioredis are loaded on first use, so `--help` and bad arguments answer at once.
+let libraryLoad: Promise<typeof import('../index.js')> | null = null;
+
+/**
+ * The streamvisor public API, imported on first call (cached).
+ *
+ * @example
+ * const { redactUrl } = await library()
+ */
+export function library(): Promise<typeof import('../index.js')> {
+  libraryLoad ??= import('../index.js');
+  return libraryLoad;
+}
 
 /** An open connection of one CLI command: the raw client (SCAN, XREAD) and the storage on top of it. */
 export interface RedisSession {
@@ -29,11 +43,12 @@ export function redisOption(): Option {
  * The Redis URL a command should use, or a `UsageError` that says how to give one.
  *
  * @example
- * const url = requireRedisUrl(options.redis)
+ * const url = await requireRedisUrl(options.redis)
  */
-export function requireRedisUrl(url: string | undefined): string {
+export async function requireRedisUrl(url: string | undefined): Promise<string> {
   if (url === undefined || url === '')
     throw new UsageError('no Redis URL: pass --redis URL or set REDIS_URL');
+  const { redactUrl } = await library();
   if (/^rediss?\+cluster:\/\//i.test(url)) {
     throw new UsageError(
       `the CLI talks to one Redis server: pass the redis:// URL of the node that holds the stream, got "${redactUrl(url)}"`,
@@ -64,6 +79,7 @@ export async function openRedis(
   url: string,
   options: { commandTimeoutMs?: number | null } = {},
 ): Promise<RedisSession> {
+  const [{ RedisStreamStorage, redactUrl }, { Redis }] = await Promise.all([library(), import('ioredis')]);
   const where = redactUrl(url);
   const commandTimeoutMs = options.commandTimeoutMs === undefined ? 10_000 : options.commandTimeoutMs;
   const client = new Redis(url, {
@@ -85,7 +101,7 @@ export async function openRedis(
   } catch (error) {
     client.disconnect();
     throw new Error(
-      `cannot connect to ${where}: ${describeError(socketError ?? error)} (is Redis running? check --redis or REDIS_URL)`,
+      `cannot connect to ${where}: ${describeError(socketError ?? error, redactUrl)} (is Redis running? check --redis or REDIS_URL)`,
     );
   }
   const storage = new RedisStreamStorage(client);
@@ -112,9 +128,9 @@ export async function openRedis(
  * The message of an error, with any Redis URL password redacted.
  *
  * @example
- * describeError(new Error('boom')) // 'boom'
+ * describeError(new Error('redis://u:pw@h failed'), redactUrl) // 'redis://u:***@h failed'
  */
-export function describeError(error: unknown): string {
+export function describeError(error: unknown, redactUrl: (url: string) => string): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (url) => redactUrl(url));
 }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { namesArg } from './arguments.js';
 import { formatDuration, line, printJson, table } from './output.js';
 import { redisOption, requireRedisUrl, withRedis } from './redis.js';
-import { findStreams, type StreamStatus, streamStatus } from './status-report.js';
+import type { StreamStatus } from './status-report.js';
 
 interface StatusOptions {
   redis?: string;
@@ -65,7 +65,8 @@ export function statusCommand(): Command {
       '\nExamples:\n  streamvisor status --redis redis://127.0.0.1:6379\n  REDIS_URL=redis://cache:6379 streamvisor status --stream orders --json',
     )
     .action(async (options: StatusOptions) => {
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
+      const { findStreams, streamStatus } = await import('./status-report.js');
       const report = await withRedis(url, async ({ client, storage }) => {
         const streams = options.stream ?? (await findStreams(client, options.match));
         return streamStatus(storage, streams);

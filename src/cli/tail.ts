@@ -79,7 +79,7 @@ export function tailCommand(): Command {
     .option('--json', 'one JSON object per line: {"stream","id","fields"}')
     .addHelpText('after', '\nExample:\n  streamvisor tail --stream orders --from 0 --json')
     .action(async (options: TailOptions) => {
-      const url = requireRedisUrl(options.redis);
+      const url = await requireRedisUrl(options.redis);
       const session = await openRedis(url, { commandTimeoutMs: null });
       let stopping = false;
       const stop = () => {

@@ -250,6 +250,7 @@ describe('streamvisor CLI: demo and bad arguments', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('in-memory storage');
+    expect(result.stdout).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\//);
     expect(result.stdout).toMatch(/processed \d+ \(\d+\.\d msg\/s\) {2}pending \d+/);
     expect(result.stdout).toMatch(/restarted \(reason nogroup/);
     expect(result.stdout).toMatch(/done: produced \d+, processed [1-9]\d*/);
