@@ -157,6 +157,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
               'yes',
               '--cluster-config-file',
               'nodes.conf',
+              // A lone node never learns its own address from a peer: announce it, or CLUSTER SLOTS says "".
+              '--cluster-announce-ip',
+              '127.0.0.1',
               '--cluster-port',
               String(busPort),
               '--cluster-node-timeout',
