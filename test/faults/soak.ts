@@ -193,7 +193,7 @@ async function settle(soak: Soak, timeoutMs: number): Promise<void> {
     await auditDeadLetters(soak.admin, `${soak.stream}:dead`, soak.ledger);
     const pending = new Set(await pendingIds(soak.admin, soak.stream, soak.group));
     for (const id of soak.unrouted) {
-      if (!pending.has(id) && soak.ledger.pathOf(id) === undefined)
+      if (!pending.has(id) && soak.ledger.pathOf(id) === undefined && !soak.ledger.isExcused(id))
         soak.ledger.settledOtherwise(id, 'unrouted-acked');
     }
     const lost = soak.ledger.report().lost.length;

@@ -69,6 +69,11 @@ export class Ledger {
     for (const id of ids) if (!this.#handled.has(id) && !this.#otherwise.has(id)) this.#excused.add(id);
   }
 
+  /** Whether `id` was excused (and not handled or settled since). */
+  isExcused(id: string): boolean {
+    return this.#excused.has(id) && !this.#handled.has(id) && !this.#otherwise.has(id);
+  }
+
   /** Ids in publishing order. */
   get publishedIds(): readonly string[] {
     return this.#published;
