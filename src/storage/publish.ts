@@ -47,7 +47,7 @@ export interface Published {
  *   `type` or `payload`, a partitioned stream name with `{` or `}`).
  * @example
  * await publish(storage, 'orders', 'order.paid', { orderId: 42 }, { key: 'customer-7', partitions: 12 })
- * // → { stream: 'orders:{5}', id: '1700000000000-0', partition: 5 }
+ * // → { stream: 'orders:{9}', id: '1700000000000-0', partition: 9 }
  * createRuntime({ storage, router, consumers: [{ stream: 'orders', group: 'billing', partitions: 12,
  *   orderingKey: (message) => message.fields['x-partition-key'] }] })
  */

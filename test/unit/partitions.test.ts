@@ -16,6 +16,7 @@ describe('partition hashing (a wire contract: these values must never change)', 
 
   it('picks the same partition for the same key and count', () => {
     expect(partitionOf('customer-42', 12)).toBe(10);
+    expect(partitionOf('customer-7', 12)).toBe(9); // docs/scaling.md
     expect(partitionOf('order-1', 4)).toBe(fnv1a32('order-1') % 4);
     expect(partitionOf('anything', 1)).toBe(0);
     expect(['a', 'b', 'c', 'd', 'e'].map((key) => partitionOf(key, 12))).toEqual(
