@@ -54,11 +54,14 @@ function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
         type: 'handler.settled',
         outcome: 'dead',
         reason: 'unrouted',
-        error: `No handler for type "${message.type}"`,
+        error: unroutedReason(deps.router, message.type),
       };
     }
     deps.stats.unrouted++;
-    deps.logger.debug({ messageId: job.id, messageType: message.type }, 'unrouted message acked');
+    deps.logger.debug(
+      { messageId: job.id, messageType: message.type, reason: unroutedReason(deps.router, message.type) },
+      'unrouted message acked',
+    );
     return { type: 'handler.settled', outcome: 'ok' };
   }
   return null;
@@ -178,4 +181,12 @@ function raceAbort(value: unknown, signal: AbortSignal): Promise<unknown> {
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
+}
+
+/** Why no handler took a message: none registered for its type, or every one filtered it out. */
+function unroutedReason(router: Router<unknown>, type: string): string {
+  const registered = router.routes(type).length;
+  return registered === 0
+    ? `No handler for type "${type}"`
+    : `Every handler for type "${type}" (${registered}) filtered the message out`;
 }

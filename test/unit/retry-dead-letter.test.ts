@@ -164,7 +164,9 @@ describe('unrouted messages', () => {
       consumer: { unrouted: 'dead-letter' },
     });
     await h.add({ type: 't', payload: '{}' });
-    expect((await h.dead()).map((l) => l.fields['x-dead-reason'])).toEqual(['unrouted']);
+    expect((await h.dead()).map((l) => [l.fields['x-dead-reason'], l.fields['x-dead-error']])).toEqual([
+      ['unrouted', 'Every handler for type "t" (1) filtered the message out'],
+    ]);
   });
 });
 
