@@ -1,13 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { demoCommand } from '../../src/cli/demo.js';
-import { dlqCommand } from '../../src/cli/dlq.js';
-import { publishCommand } from '../../src/cli/publish.js';
-import { statusCommand } from '../../src/cli/status.js';
-import { tailCommand } from '../../src/cli/tail.js';
+import { createProgram } from '../../src/cli/program.js';
 
 // Every `streamvisor …` command in the ```sh blocks of README.md and docs/*.md names a command that
 // exists, passes only options that command has (each with its value), and every required option:
@@ -119,13 +115,9 @@ function problems(program: Command, args: string[]): string[] {
   return found;
 }
 
-/** The commands of `streamvisor` (src/cli/main.ts runs the CLI when imported, so not from there). */
+/** The `streamvisor` program itself, every command included. */
 function program(): Command {
-  const root = new Command('streamvisor');
-  for (const command of [statusCommand(), dlqCommand(), tailCommand(), publishCommand(), demoCommand()]) {
-    root.addCommand(command);
-  }
-  return root;
+  return createProgram();
 }
 
 describe('streamvisor commands in the docs', () => {
