@@ -61,20 +61,31 @@ export function parseRangeEntries(reply: Reply): RangeEntry[] {
   return entries;
 }
 
-/** XREADGROUP on one stream with `>`: `[[stream, [[id, [f, v, …]], …]]]` or `null`; every entry is a first delivery. */
-export function parseReadGroup(reply: Reply): StreamEntry[] {
-  if (reply === null || reply === undefined) return [];
-  const streams = asArray(reply);
-  const first = asArray(streams[0]);
-  const list = asArray(first[1]);
+/**
+ * `[[id, [f, v, …]], …]` → stream entries, skipping entries whose body is null (deleted while pending).
+ * `deliveries` is the delivery count of each row by position; `null` means every entry is a first delivery.
+ */
+function parseEntryList(reply: Reply, deliveries: readonly Reply[] | null): StreamEntry[] {
+  const list = asArray(reply);
   const entries: StreamEntry[] = [];
   for (let i = 0; i < list.length; i++) {
     const entry = asArray(list[i]);
-    // A null body would be an entry deleted while pending; `>` never returns those, but stay safe.
     if (entry[1] === null || entry[1] === undefined) continue;
-    entries.push({ id: str(entry[0]), fields: parseFields(entry[1]), deliveries: 1 });
+    entries.push({
+      id: str(entry[0]),
+      fields: parseFields(entry[1]),
+      deliveries: deliveries === null ? 1 : num(deliveries[i]),
+    });
   }
   return entries;
+}
+
+/** XREADGROUP on one stream with `>`: `[[stream, [[id, [f, v, …]], …]]]` or `null`; every entry is a first delivery. */
+export function parseReadGroup(reply: Reply): StreamEntry[] {
+  if (reply === null || reply === undefined) return [];
+  const first = asArray(asArray(reply)[0]);
+  // A null body would be an entry deleted while pending; `>` never returns those, but stay safe.
+  return parseEntryList(first[1], null);
 }
 
 /** XPENDING extended form: `[[id, consumer, idleMs, deliveries], …]`. */
@@ -93,18 +104,29 @@ export function parsePending(reply: Reply): PendingEntry[] {
  */
 export function parseClaimScript(reply: Reply): ClaimResult {
   const parts = asArray(reply);
-  const list = asArray(parts[1]);
-  const deliveries = asArray(parts[2]);
-  const entries: StreamEntry[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const entry = asArray(list[i]);
-    if (entry[1] === null || entry[1] === undefined) continue;
-    entries.push({ id: str(entry[0]), fields: parseFields(entry[1]), deliveries: num(deliveries[i]) });
+  return {
+    cursor: str(parts[0]),
+    entries: parseEntryList(parts[1], asArray(parts[2])),
+    deletedIds: parseIds(parts[3]),
+  };
+}
+
+/** The value after `key` in a flat `[key, value, …]` reply, or `undefined` when the key is absent. */
+function flatValue(flat: readonly Reply[], key: string): Reply {
+  for (let j = 0; j + 1 < flat.length; j += 2) {
+    if (flat[j] === key) return flat[j + 1];
   }
-  const deletedList = asArray(parts[3]);
-  const deletedIds: string[] = new Array(deletedList.length);
-  for (let i = 0; i < deletedList.length; i++) deletedIds[i] = str(deletedList[i]);
-  return { cursor: str(parts[0]), entries, deletedIds };
+  return undefined;
+}
+
+function strValue(flat: readonly Reply[], key: string, fallback: string): string {
+  const value = flatValue(flat, key);
+  return value === undefined ? fallback : str(value);
+}
+
+function numValue(flat: readonly Reply[], key: string, fallback: number): number {
+  const value = flatValue(flat, key);
+  return value === undefined ? fallback : num(value);
 }
 
 /** XINFO GROUPS: one flat `[key, value, …]` array per group. */
@@ -113,36 +135,14 @@ export function parseGroups(reply: Reply): GroupInfo[] {
   const groups: GroupInfo[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const flat = asArray(list[i]);
-    let name = '';
-    let consumers = 0;
-    let pending = 0;
-    let lastDeliveredId = '0-0';
-    let entriesRead: number | null = null;
-    let lag: number | null = null;
-    for (let j = 0; j + 1 < flat.length; j += 2) {
-      const value = flat[j + 1];
-      switch (flat[j]) {
-        case 'name':
-          name = str(value);
-          break;
-        case 'consumers':
-          consumers = num(value);
-          break;
-        case 'pending':
-          pending = num(value);
-          break;
-        case 'last-delivered-id':
-          lastDeliveredId = str(value);
-          break;
-        case 'entries-read':
-          entriesRead = numOrNull(value);
-          break;
-        case 'lag':
-          lag = numOrNull(value);
-          break;
-      }
-    }
-    groups[i] = { name, consumers, pending, lastDeliveredId, entriesRead, lag };
+    groups[i] = {
+      name: strValue(flat, 'name', ''),
+      consumers: numValue(flat, 'consumers', 0),
+      pending: numValue(flat, 'pending', 0),
+      lastDeliveredId: strValue(flat, 'last-delivered-id', '0-0'),
+      entriesRead: numOrNull(flatValue(flat, 'entries-read')),
+      lag: numOrNull(flatValue(flat, 'lag')),
+    };
   }
   return groups;
 }
@@ -153,29 +153,14 @@ export function parseConsumers(reply: Reply): ConsumerInfo[] {
   const consumers: ConsumerInfo[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const flat = asArray(list[i]);
-    let name = '';
-    let pending = 0;
-    let idleMs = 0;
-    let inactiveMs: number | null = null;
-    for (let j = 0; j + 1 < flat.length; j += 2) {
-      const value = flat[j + 1];
-      switch (flat[j]) {
-        case 'name':
-          name = str(value);
-          break;
-        case 'pending':
-          pending = num(value);
-          break;
-        case 'idle':
-          idleMs = num(value);
-          break;
-        case 'inactive':
-          // Redis 7.2 reports -1 for a consumer that never had a successful interaction.
-          inactiveMs = value === null || num(value) < 0 ? null : num(value);
-          break;
-      }
-    }
-    consumers[i] = { name, pending, idleMs, inactiveMs };
+    // Redis 7.2 reports -1 for a consumer that never had a successful interaction; before 7.2 it is absent.
+    const inactive = numOrNull(flatValue(flat, 'inactive'));
+    consumers[i] = {
+      name: strValue(flat, 'name', ''),
+      pending: numValue(flat, 'pending', 0),
+      idleMs: numValue(flat, 'idle', 0),
+      inactiveMs: inactive === null || inactive < 0 ? null : inactive,
+    };
   }
   return consumers;
 }
