@@ -1,74 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../../test/helpers/redis.js';
+import { expectExited, spawnTsx, type TsxChild } from '../../test/helpers/tsx-child.js';
 
 // Runs examples/embedded/main.ts as its own process (through tsx) against the shared Redis, feeds it
 // events, and checks it handles them and exits cleanly on SIGTERM without leaving anything pending.
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-interface LogLine {
-  msg?: string;
-  messageId?: string;
-  [key: string]: unknown;
-}
-
-/** The example as a child process, with its stdout parsed into pino JSON lines. */
-function startExample(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: LogLine[] = [];
-  const other: string[] = [];
-  let waiters: Array<() => void> = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as LogLine);
-    } catch {
-      other.push(text);
-    }
-    for (const wake of waiters) wake();
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  /** Resolves with the matching lines once `count` of them were logged. */
-  const waitForLines = (match: (line: LogLine) => boolean, count: number, timeoutMs: number) =>
-    new Promise<LogLine[]>((resolve, reject) => {
-      const check = () => {
-        const found = lines.filter(match);
-        if (found.length < count) return;
-        clearTimeout(timer);
-        waiters = waiters.filter((w) => w !== check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters = waiters.filter((w) => w !== check);
-        reject(new Error(`Timed out waiting for ${count} log line(s); stderr: ${stderr.slice(-2000)}`));
-      }, timeoutMs);
-      waiters.push(check);
-      check();
-    });
-  return { child, lines, other, exited, waitForLines, stderr: () => stderr };
-}
-
-let running: ChildProcess | null = null;
+let running: TsxChild | null = null;
 afterEach(() => {
   // Leak guard: the example must have exited by itself.
   const child = running;
   running = null;
-  if (child !== null && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    throw new Error('The example process was still running after the test');
-  }
+  expectExited(child, 'The example process');
 });
 
 describe('examples/embedded', { timeout: 15_000 }, () => {
@@ -77,14 +23,14 @@ describe('examples/embedded', { timeout: 15_000 }, () => {
     const stream = `${prefix}:bot_events`;
     const group = 'bot';
     const redis = new Redis(sharedRedisUrl(), { protocol: 2, maxRetriesPerRequest: 1 });
-    const example = startExample({
+    const example = spawnTsx(MAIN, {
       REDIS_URL: sharedRedisUrl(),
       STREAM: stream,
       GROUP: group,
       CONSUMER_NAME: 'example-1',
       STOP_TIMEOUT_MS: '5000',
     });
-    running = example.child;
+    running = example;
     try {
       await example.waitForLines((line) => line.msg === 'ready', 1, 10_000);
 
@@ -108,11 +54,7 @@ describe('examples/embedded', { timeout: 15_000 }, () => {
       );
       await example.waitForLines((line) => line.msg === 'report started' && line.messageId === slow, 1, 5000);
       const signalledAt = Date.now();
-      example.child.kill('SIGTERM');
-      const exit = await Promise.race([
-        example.exited,
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000)),
-      ]);
+      const exit = await example.terminate(5000);
       expect(exit, example.stderr()).toEqual({ code: 0, signal: null });
       expect(Date.now() - signalledAt).toBeLessThan(5000);
 
@@ -126,16 +68,13 @@ describe('examples/embedded', { timeout: 15_000 }, () => {
       expect(handledSlow).toBeGreaterThan(messages.indexOf('stopping'));
       expect(handledSlow).toBeLessThan(messages.indexOf('stopped'));
       expect(example.lines.find((line) => line.msg === 'stopped')).toMatchObject({ status: 'stopped' });
-      expect(example.lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+      expect(example.lines.filter((line) => (line.level ?? 0) >= 50)).toEqual([]);
       expect(example.other).toEqual([]);
 
       const [pending] = (await redis.xpending(stream, group)) as [number, ...unknown[]];
       expect(Number(pending)).toBe(0);
     } finally {
-      if (example.child.exitCode === null && example.child.signalCode === null) {
-        example.child.kill('SIGKILL');
-        await example.exited;
-      }
+      await example.kill();
       redis.disconnect();
       await cleanupKeys(prefix);
     }

@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../../test/helpers/redis.js';
+import { expectExited, spawnTsx, type TsxChild } from '../../test/helpers/tsx-child.js';
 import { type FakeBotApi, startFakeBotApi } from './fake-bot-api.js';
 
 // Runs examples/telegram-bot/bot.ts as its own process against the shared Redis and a fake Telegram
@@ -13,55 +12,7 @@ import { type FakeBotApi, startFakeBotApi } from './fake-bot-api.js';
 const BOT = fileURLToPath(new URL('./bot.ts', import.meta.url));
 const TOKEN = '123456:streamvisor-test-token';
 
-interface LogLine {
-  msg?: string;
-  level?: number;
-  [key: string]: unknown;
-}
-
-function startBot(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', BOT], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: LogLine[] = [];
-  const other: string[] = [];
-  let waiters: Array<() => void> = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as LogLine);
-    } catch {
-      other.push(text);
-    }
-    for (const wake of waiters) wake();
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const waitForLine = (match: (line: LogLine) => boolean, timeoutMs: number) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const check = () => {
-        const found = lines.find(match);
-        if (found === undefined) return;
-        clearTimeout(timer);
-        waiters = waiters.filter((w) => w !== check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters = waiters.filter((w) => w !== check);
-        reject(new Error(`Timed out waiting for a log line; stderr: ${stderr.slice(-2000)}`));
-      }, timeoutMs);
-      waiters.push(check);
-      check();
-    });
-  return { child, lines, other, exited, waitForLine, stderr: () => stderr };
-}
-
-let running: ChildProcess | null = null;
+let running: TsxChild | null = null;
 let fake: FakeBotApi | null = null;
 afterEach(async () => {
   await fake?.close();
@@ -69,10 +20,7 @@ afterEach(async () => {
   // Leak guard: the example must have exited by itself.
   const child = running;
   running = null;
-  if (child !== null && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    throw new Error('The bot process was still running after the test');
-  }
+  expectExited(child, 'The bot process');
 });
 
 describe('examples/telegram-bot', { timeout: 20_000 }, () => {
@@ -83,7 +31,7 @@ describe('examples/telegram-bot', { timeout: 20_000 }, () => {
     const api = await startFakeBotApi(TOKEN);
     fake = api;
     const redis = new Redis(sharedRedisUrl(), { protocol: 2, maxRetriesPerRequest: 1 });
-    const bot = startBot({
+    const bot = spawnTsx(BOT, {
       BOT_TOKEN: TOKEN,
       TELEGRAM_API_ROOT: api.apiRoot,
       REDIS_URL: sharedRedisUrl(),
@@ -92,7 +40,7 @@ describe('examples/telegram-bot', { timeout: 20_000 }, () => {
       CONSUMER_NAME: 'bot-1',
       STOP_TIMEOUT_MS: '3000',
     });
-    running = bot.child;
+    running = bot;
     try {
       await bot.waitForLine((line) => line.msg === 'ready', 10_000);
       expect(api.callsOf('getMe')).toHaveLength(1);
@@ -118,11 +66,7 @@ describe('examples/telegram-bot', { timeout: 20_000 }, () => {
       ]);
 
       const signalledAt = Date.now();
-      bot.child.kill('SIGTERM');
-      const exit = await Promise.race([
-        bot.exited,
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), 6000)),
-      ]);
+      const exit = await bot.terminate(6000);
       expect(exit, bot.stderr()).toEqual({ code: 0, signal: null });
       expect(Date.now() - signalledAt).toBeLessThan(6000);
 
@@ -139,10 +83,7 @@ describe('examples/telegram-bot', { timeout: 20_000 }, () => {
       const [pending] = (await redis.xpending(stream, group)) as [number, ...unknown[]];
       expect(Number(pending)).toBe(0);
     } finally {
-      if (bot.child.exitCode === null && bot.child.signalCode === null) {
-        bot.child.kill('SIGKILL');
-        await bot.exited;
-      }
+      await bot.kill();
       redis.disconnect();
       await cleanupKeys(prefix);
     }
