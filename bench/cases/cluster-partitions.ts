@@ -8,12 +8,13 @@
  * entry and nothing is pending. Every message must be handled exactly once (calls and checksum).
  * Ignores REDIS_URL: it needs clusters of its own.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { startRedisCluster } from '../../test/helpers/redis-cluster.js';
 import { BENCH_TYPE, payloadOf } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
+import { forkWorker, killWorkers, nextMessage, stopWorkers } from '../lib/workers.js';
 
 const PARTITIONS = 12;
 const CONCURRENCY = 8;
@@ -24,41 +25,6 @@ const VARIANTS: { shards: number; processes: number }[] = [
   { shards: 3, processes: 1 },
   { shards: 3, processes: 2 },
 ];
-
-interface Done {
-  type: 'done';
-  calls: number;
-  checksum: number;
-}
-
-function nextMessage<T extends { type: string }>(
-  child: ChildProcess,
-  type: T['type'],
-  timeoutMs: number,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`cluster worker sent no "${type}" within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onMessage = (message: T): void => {
-      if (message.type !== type) return;
-      cleanup();
-      resolve(message);
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`cluster worker exited with ${code} before "${type}"`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
 
 function flatInfo(flat: (string | number)[]): Map<string, string> {
   const info = new Map<string, string>();
@@ -116,15 +82,9 @@ async function runVariant(ctx: BenchContext, shards: number, processes: number):
         partitions: PARTITIONS,
         concurrency: CONCURRENCY,
       };
-      children.push(
-        fork(WORKER, [], {
-          execArgv: ['--import', 'tsx'],
-          env: { ...process.env, SV_BENCH_CLUSTER: JSON.stringify(config) },
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        }),
-      );
+      children.push(forkWorker(WORKER, 'SV_BENCH_CLUSTER', config));
     }
-    await Promise.all(children.map((child) => nextMessage(child, 'ready', 60_000)));
+    await Promise.all(children.map((child) => nextMessage(child, 'ready', 60_000, 'cluster worker')));
     await new Promise((resolve) => setTimeout(resolve, 500)); // every partition consumer is blocked now
     const cpu0 = await clusterCpuMs(admin);
     const t0 = performance.now();
@@ -165,18 +125,7 @@ async function runVariant(ctx: BenchContext, shards: number, processes: number):
     }
     const durationMs = performance.now() - t0;
     const redisCpu = (await clusterCpuMs(admin)) - cpu0;
-    const done = await Promise.all(
-      children.map((child) => {
-        const reply = nextMessage<Done>(child, 'done', 30_000);
-        child.send({ type: 'stop' });
-        return reply;
-      }),
-    );
-    const calls = done.reduce((sum, d) => sum + d.calls, 0);
-    const checksum = done.reduce((sum, d) => sum + d.checksum, 0);
-    if (calls !== n || checksum !== (n * (n - 1)) / 2) {
-      throw new Error(`cluster ${variant}: ${calls} handler calls for ${n} messages (checksum ${checksum})`);
-    }
+    const done = await stopWorkers(children, n, 'cluster worker', `cluster ${variant}`);
     return {
       case: 'cluster-partitions',
       kind: 'scale',
@@ -193,7 +142,7 @@ async function runVariant(ctx: BenchContext, shards: number, processes: number):
       },
     };
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    killWorkers(children);
     admin.disconnect();
     await cluster.stop();
   }

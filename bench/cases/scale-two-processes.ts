@@ -4,51 +4,16 @@
  * to 0 and one last entry wakes them (XGROUP SETID + XADD), and stops when Redis reports the group
  * has delivered the last entry and nothing is pending. Compared with (a) and with one process.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { BENCH_TYPE, createGroup, fillStream, payloadOf, redisCpuMs } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
+import { forkWorker, killWorkers, nextMessage, stopWorkers } from '../lib/workers.js';
 
 const PROCESSES = 2;
 const CONCURRENCY = 16;
 const WORKER = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
-
-interface Done {
-  type: 'done';
-  calls: number;
-  processed: number;
-  checksum: number;
-}
-
-function nextMessage<T extends { type: string }>(
-  child: ChildProcess,
-  type: T['type'],
-  timeoutMs: number,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`scale worker sent no "${type}" within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onMessage = (message: T): void => {
-      if (message.type !== type) return;
-      cleanup();
-      resolve(message);
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`scale worker exited with ${code} before "${type}"`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
 
 /** Group state from XINFO GROUPS (RESP2 flat arrays). */
 async function groupState(
@@ -83,15 +48,9 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
         consumer: `scale-${p + 1}`,
         concurrency: CONCURRENCY,
       };
-      children.push(
-        fork(WORKER, [], {
-          execArgv: ['--import', 'tsx'],
-          env: { ...process.env, SV_BENCH_SCALE: JSON.stringify(config) },
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        }),
-      );
+      children.push(forkWorker(WORKER, 'SV_BENCH_SCALE', config));
     }
-    await Promise.all(children.map((child) => nextMessage(child, 'ready', 30_000)));
+    await Promise.all(children.map((child) => nextMessage(child, 'ready', 30_000, 'scale worker')));
     await new Promise((resolve) => setTimeout(resolve, 300)); // both consumers are now blocked in XREADGROUP
     const redis0 = await redisCpuMs(admin);
     const t0 = performance.now();
@@ -109,18 +68,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     }
     const durationMs = performance.now() - t0;
     const redisCpu = (await redisCpuMs(admin)) - redis0;
-    const done = await Promise.all(
-      children.map((child) => {
-        const reply = nextMessage<Done>(child, 'done', 30_000);
-        child.send({ type: 'stop' });
-        return reply;
-      }),
-    );
-    const calls = done.reduce((sum, d) => sum + d.calls, 0);
-    const checksum = done.reduce((sum, d) => sum + d.checksum, 0);
-    if (calls !== n || checksum !== (n * (n - 1)) / 2) {
-      throw new Error(`scale: ${calls} handler calls for ${n} messages (checksum ${checksum})`);
-    }
+    const done = await stopWorkers(children, n, 'scale worker', 'scale');
     const single = ctx.rows.find(
       (r) =>
         r.case === 'throughput-streamvisor' &&
@@ -145,7 +93,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
       },
     ];
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    killWorkers(children);
     admin.disconnect();
   }
 }
