@@ -3,15 +3,15 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, RedisStreamStorage, Router, type Runtime } from '../../src/index.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import type { Ledger } from '../helpers/ledger.js';
 import {
   auditDeadLetters,
   eventually,
+  type FaultContext,
   heapAfterGc,
+  onPrivateRedis,
   pendingIds,
   printLedger,
-  testClient,
   testLogger,
 } from './fault-support.js';
 
@@ -100,16 +100,11 @@ async function flood(
 }
 
 describe('fault: a flood of bad input mixed into normal traffic', () => {
-  it('every entry takes its defined path, normal traffic flows, memory stays bounded', {
-    timeout: 90_000,
-  }, async () => {
-    const server = await startRedisServer();
-    try {
-      await scenario(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    'every entry takes its defined path, normal traffic flows, memory stays bounded',
+    { timeout: 90_000 },
+    onPrivateRedis(scenario),
+  );
 });
 
 function unrouted(runtime: Runtime<unknown>): number {
@@ -120,11 +115,9 @@ function deadLettered(runtime: Runtime<unknown>): number {
   return runtime.consumers.reduce((sum, c) => sum + (runtime.stats(c.id)?.deadLettered ?? 0), 0);
 }
 
-async function scenario(server: RedisServer): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:bad-input';
   const group = 'g';
-  const ledger = new Ledger();
-  const admin = testClient(server.url);
   const router = new Router();
   router.on('job', async (message) => {
     ledger.handled(message.id);
@@ -163,30 +156,26 @@ async function scenario(server: RedisServer): Promise<void> {
   } finally {
     await runtime.stop({ timeoutMs: 5000 });
   }
-  try {
-    expect(await pendingIds(admin, stream, group)).toEqual([]); // everything acked, dead letters included
-    const byReason = await auditDeadLetters(admin, `${stream}:dead`, ledger);
-    for (const [id, kind] of kinds) if (kind === 'unknown') ledger.settledOtherwise(id, 'unrouted-acked');
-    printLedger('bad input', ledger);
-    for (const [id, kind] of kinds) {
-      const path = ledger.timesHandled(id) > 0 ? 'handled' : (ledger.pathOf(id) ?? 'lost');
-      if (path !== EXPECTED[kind]) expect({ id, kind, path }).toEqual({ id, kind, path: EXPECTED[kind] });
-    }
-    const report = ledger.report();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(byReason.get('missing-type')).toHaveLength(400);
-    expect(byReason.get('malformed-payload')).toHaveLength(2 * (200 + 100 + 6));
-    // Bounded memory: the second flood (another 30 MiB of huge payloads, 3,000 more unknown types)
-    // leaves the heap where the first one left it.
-    const [base = 0, afterFirst = 0, afterSecond = 0] = heaps;
-    const mib = (n: number) => Math.round(n / 1024 / 1024);
-    console.info(
-      `[faults] bad input: heap after GC ${mib(base)} → ${mib(afterFirst)} → ${mib(afterSecond)} MiB`,
-    );
-    expect(afterSecond - afterFirst).toBeLessThan(16 * 1024 * 1024);
-    expect(afterSecond - base).toBeLessThan(48 * 1024 * 1024);
-  } finally {
-    admin.disconnect();
+  expect(await pendingIds(admin, stream, group)).toEqual([]); // everything acked, dead letters included
+  const byReason = await auditDeadLetters(admin, `${stream}:dead`, ledger);
+  for (const [id, kind] of kinds) if (kind === 'unknown') ledger.settledOtherwise(id, 'unrouted-acked');
+  printLedger('bad input', ledger);
+  for (const [id, kind] of kinds) {
+    const path = ledger.timesHandled(id) > 0 ? 'handled' : (ledger.pathOf(id) ?? 'lost');
+    if (path !== EXPECTED[kind]) expect({ id, kind, path }).toEqual({ id, kind, path: EXPECTED[kind] });
   }
+  const report = ledger.report();
+  expect(report.lost).toEqual([]);
+  expect(report.unexpected).toEqual([]);
+  expect(byReason.get('missing-type')).toHaveLength(400);
+  expect(byReason.get('malformed-payload')).toHaveLength(2 * (200 + 100 + 6));
+  // Bounded memory: the second flood (another 30 MiB of huge payloads, 3,000 more unknown types)
+  // leaves the heap where the first one left it.
+  const [base = 0, afterFirst = 0, afterSecond = 0] = heaps;
+  const mib = (n: number) => Math.round(n / 1024 / 1024);
+  console.info(
+    `[faults] bad input: heap after GC ${mib(base)} → ${mib(afterFirst)} → ${mib(afterSecond)} MiB`,
+  );
+  expect(afterSecond - afterFirst).toBeLessThan(16 * 1024 * 1024);
+  expect(afterSecond - base).toBeLessThan(48 * 1024 * 1024);
 }

@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
   delay,
+  type FaultContext,
+  onPrivateRedis,
   pendingIds,
   printLedger,
   publishMany,
   startWorker,
-  testClient,
   type WorkerProcess,
   within,
 } from './fault-support.js';
@@ -26,21 +25,16 @@ const MESSAGES = 50_000;
 const KILL_EVERY_MS = 400;
 
 describe('fault: client connections killed repeatedly', () => {
-  it('50,000 messages, 4 consumers in 2 processes: nothing lost', { timeout: 150_000 }, async () => {
-    const server = await startRedisServer();
-    try {
-      await scenario(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    '50,000 messages, 4 consumers in 2 processes: nothing lost',
+    { timeout: 150_000 },
+    onPrivateRedis(scenario),
+  );
 });
 
-async function scenario(server: RedisServer): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:killed-clients';
   const group = 'g';
-  const ledger = new Ledger();
-  const admin = testClient(server.url);
   const base = {
     url: server.url,
     stream,
@@ -80,20 +74,16 @@ async function scenario(server: RedisServer): Promise<void> {
       expect(exit, `${workers[i]!.tail()}`).toEqual({ code: 0, signal: null });
     }
   }
-  try {
-    await auditDeadLetters(admin, `${stream}:dead`, ledger);
-    printLedger('client kill', ledger);
-    const report = ledger.report();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(report.paths).toEqual({});
-    expect(kills).toBeGreaterThan(10);
-    expect(await pendingIds(admin, stream, group)).toEqual([]);
-    // All four consumers took part.
-    expect([...ledger.byConsumer.keys()].sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
-    const fatal = workers.flatMap((w) => w.lines.filter((l) => l.sv === 'fatal'));
-    expect(fatal).toEqual([]);
-  } finally {
-    admin.disconnect();
-  }
+  await auditDeadLetters(admin, `${stream}:dead`, ledger);
+  printLedger('client kill', ledger);
+  const report = ledger.report();
+  expect(report.lost).toEqual([]);
+  expect(report.unexpected).toEqual([]);
+  expect(report.paths).toEqual({});
+  expect(kills).toBeGreaterThan(10);
+  expect(await pendingIds(admin, stream, group)).toEqual([]);
+  // All four consumers took part.
+  expect([...ledger.byConsumer.keys()].sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
+  const fatal = workers.flatMap((w) => w.lines.filter((l) => l.sv === 'fatal'));
+  expect(fatal).toEqual([]);
 }

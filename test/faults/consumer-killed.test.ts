@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
   eventually,
+  type FaultContext,
+  onPrivateRedis,
   pendingIds,
   printLedger,
   publishMany,
   startWorker,
-  testClient,
   within,
 } from './fault-support.js';
 
@@ -23,23 +22,16 @@ afterEach(() => expectNoLeaks());
 const MIN_IDLE_MS = 1500;
 
 describe('fault: a consumer process SIGKILLed mid-batch', () => {
-  it('the surviving process claims its pending messages after claim.minIdleMs and handles them', {
-    timeout: 60_000,
-  }, async () => {
-    const server = await startRedisServer();
-    try {
-      await scenario(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    'the surviving process claims its pending messages after claim.minIdleMs and handles them',
+    { timeout: 60_000 },
+    onPrivateRedis(scenario),
+  );
 });
 
-async function scenario(server: RedisServer): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:dead-process';
   const group = 'g';
-  const ledger = new Ledger();
-  const admin = testClient(server.url);
   const base = {
     url: server.url,
     stream,
@@ -75,14 +67,10 @@ async function scenario(server: RedisServer): Promise<void> {
     await victim.kill();
     expect((await survivor.stop(15_000)).code, survivor.tail()).toBe(0);
   }
-  try {
-    await auditDeadLetters(admin, `${stream}:dead`, ledger);
-    printLedger('consumer killed', ledger);
-    const report = ledger.report();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(await pendingIds(admin, stream, group)).toEqual([]);
-  } finally {
-    admin.disconnect();
-  }
+  await auditDeadLetters(admin, `${stream}:dead`, ledger);
+  printLedger('consumer killed', ledger);
+  const report = ledger.report();
+  expect(report.lost).toEqual([]);
+  expect(report.unexpected).toEqual([]);
+  expect(await pendingIds(admin, stream, group)).toEqual([]);
 }

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Redis } from 'ioredis';
-import type { Ledger } from '../helpers/ledger.js';
+import { Ledger } from '../helpers/ledger.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { testClient } from '../integration/runtime-support.js';
 import type { WorkerConfig } from './worker-process.js';
 
 export {
@@ -23,6 +24,37 @@ export {
  */
 export function startDurableRedis(): Promise<RedisServer> {
   return startRedisServer({ appendOnly: true, args: ['--appendfsync', 'always'] });
+}
+
+/** What a fault scenario runs against: its own redis-server, a client on it, and a fresh ledger. */
+export interface FaultContext {
+  server: RedisServer;
+  /** A test client on `server` (retries forever, errors swallowed): publishes, audits, inspects. */
+  admin: Redis;
+  ledger: Ledger;
+}
+
+/**
+ * A test body that runs `scenario` against a private redis-server (from `start`, default
+ * `startRedisServer()`), then disconnects the client and stops the server whatever happened.
+ *
+ * @example
+ * it('loses nothing', { timeout: 60_000 }, onPrivateRedis(scenario, startDurableRedis))
+ */
+export function onPrivateRedis(
+  scenario: (context: FaultContext) => Promise<void>,
+  start: () => Promise<RedisServer> = startRedisServer,
+): () => Promise<void> {
+  return async () => {
+    const server = await start();
+    const admin = testClient(server.url);
+    try {
+      await scenario({ server, admin, ledger: new Ledger() });
+    } finally {
+      admin.disconnect();
+      await server.stop();
+    }
+  };
 }
 
 /**

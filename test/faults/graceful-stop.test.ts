@@ -1,16 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Message, RedisStreamStorage, Router } from '../../src/index.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
   delay,
   eventually,
+  type FaultContext,
+  onPrivateRedis,
   pendingIds,
   printLedger,
   publishMany,
-  testClient,
   testLogger,
 } from './fault-support.js';
 
@@ -25,27 +24,20 @@ const CONCURRENCY = 64;
 const STOP_TIMEOUT_MS = 1500;
 
 describe('fault: graceful stop under load', () => {
-  it('finished handlers are acked, unfinished ones aborted and left pending, then handled by the next runtime', {
-    timeout: 60_000,
-  }, async () => {
-    const server = await startRedisServer();
-    try {
-      await scenario(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    'finished handlers are acked, unfinished ones aborted and left pending, then handled by the next runtime',
+    { timeout: 60_000 },
+    onPrivateRedis(scenario),
+  );
 });
 
 function seqOf(message: Message): number {
   return (message.payload as { seq: number }).seq;
 }
 
-async function scenario(server: RedisServer): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:graceful';
   const group = 'g';
-  const ledger = new Ledger();
-  const admin = testClient(server.url);
   const aborted = new Set<string>();
   const finishedFirst = new Set<string>();
   const slow = new Router();
@@ -116,19 +108,15 @@ async function scenario(server: RedisServer): Promise<void> {
   } finally {
     await second.stop({ timeoutMs: 5000 });
   }
-  try {
-    for (const id of aborted) expect(ledger.handlersOf(id)).toEqual(new Set(['second']));
-    await auditDeadLetters(admin, `${stream}:dead`, ledger);
-    printLedger('graceful stop', ledger);
-    console.info(
-      `[faults] graceful stop: ${finishedFirst.size} finished and acked, ${aborted.size} aborted and left pending, stop took ${stopTook} ms`,
-    );
-    const report = ledger.report();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(report.duplicates).toEqual([]); // nothing acked is delivered again
-    expect(await pendingIds(admin, stream, group)).toEqual([]);
-  } finally {
-    admin.disconnect();
-  }
+  for (const id of aborted) expect(ledger.handlersOf(id)).toEqual(new Set(['second']));
+  await auditDeadLetters(admin, `${stream}:dead`, ledger);
+  printLedger('graceful stop', ledger);
+  console.info(
+    `[faults] graceful stop: ${finishedFirst.size} finished and acked, ${aborted.size} aborted and left pending, stop took ${stopTook} ms`,
+  );
+  const report = ledger.report();
+  expect(report.lost).toEqual([]);
+  expect(report.unexpected).toEqual([]);
+  expect(report.duplicates).toEqual([]); // nothing acked is delivered again
+  expect(await pendingIds(admin, stream, group)).toEqual([]);
 }

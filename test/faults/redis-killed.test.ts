@@ -1,17 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, RedisStreamStorage, Router, type RuntimeEvent } from '../../src/index.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
-import type { RedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
   delay,
   eventually,
+  type FaultContext,
+  onPrivateRedis,
   pendingIds,
   printLedger,
   publishMany,
   startDurableRedis,
-  testClient,
   testLogger,
 } from './fault-support.js';
 
@@ -23,21 +22,16 @@ import {
 afterEach(() => expectNoLeaks());
 
 describe('fault: Redis SIGKILLed and restarted with its data', () => {
-  it('consumers back off, resume, and lose nothing', { timeout: 60_000 }, async () => {
-    const server = await startDurableRedis();
-    try {
-      await scenario(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    'consumers back off, resume, and lose nothing',
+    { timeout: 60_000 },
+    onPrivateRedis(scenario, startDurableRedis),
+  );
 });
 
-async function scenario(server: RedisServer): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:killed';
   const group = 'g';
-  const ledger = new Ledger();
-  const admin = testClient(server.url);
   const router = new Router();
   router.on('job', async (message, ctx) => {
     await delay(1 + (Number(message.id.split('-')[1]) % 3));
@@ -82,17 +76,13 @@ async function scenario(server: RedisServer): Promise<void> {
   } finally {
     await runtime.stop({ timeoutMs: 5000 });
   }
-  try {
-    await auditDeadLetters(admin, `${stream}:dead`, ledger);
-    printLedger('redis killed', ledger);
-    const report = ledger.report();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(report.paths).toEqual({});
-    expect(await pendingIds(admin, stream, group)).toEqual([]);
-    expect(events.filter((e) => e.type === 'consumer.restarted' || e.type === 'runtime.failed')).toEqual([]);
-    expect(runtime.status).toBe('stopped');
-  } finally {
-    admin.disconnect();
-  }
+  await auditDeadLetters(admin, `${stream}:dead`, ledger);
+  printLedger('redis killed', ledger);
+  const report = ledger.report();
+  expect(report.lost).toEqual([]);
+  expect(report.unexpected).toEqual([]);
+  expect(report.paths).toEqual({});
+  expect(await pendingIds(admin, stream, group)).toEqual([]);
+  expect(events.filter((e) => e.type === 'consumer.restarted' || e.type === 'runtime.failed')).toEqual([]);
+  expect(runtime.status).toBe('stopped');
 }

@@ -8,17 +8,16 @@ import {
   type RuntimeEvent,
 } from '../../src/index.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
 import type { RedisServer } from '../helpers/redis-server.js';
-import { startRedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
   delay,
   eventually,
+  type FaultContext,
+  onPrivateRedis,
   pendingIds,
   printLedger,
   startPublisher,
-  testClient,
   testLogger,
 } from './fault-support.js';
 
@@ -63,24 +62,16 @@ async function expectNoGroupEverywhere(storage: RedisStreamStorage, stream: stri
 }
 
 describe('fault: the consumer group vanishes (NOGROUP)', () => {
-  it('restart empty, FLUSHALL, XGROUP DESTROY, key deleted: group recreated, every later message handled', {
-    timeout: 90_000,
-  }, async () => {
-    const server = await startRedisServer();
-    const admin = testClient(server.url);
-    try {
-      await scenario(server, admin);
-    } finally {
-      admin.disconnect();
-      await server.stop();
-    }
-  });
+  it(
+    'restart empty, FLUSHALL, XGROUP DESTROY, key deleted: group recreated, every later message handled',
+    { timeout: 90_000 },
+    onPrivateRedis(scenario),
+  );
 });
 
-async function scenario(server: RedisServer, admin: Redis): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:nogroup';
   const group = 'g';
-  const ledger = new Ledger();
   const router = new Router();
   router.on('job', async (message) => {
     await delay(1);

@@ -1,16 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, RedisStreamStorage, Router, type RuntimeEvent } from '../../src/index.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
-import { Ledger } from '../helpers/ledger.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import {
   auditDeadLetters,
   delay,
   eventually,
+  type FaultContext,
+  onPrivateRedis,
   pendingIds,
   printLedger,
   publishMany,
-  testClient,
   testLogger,
 } from './fault-support.js';
 
@@ -28,24 +27,17 @@ const MARGIN_MS = 300;
 const PAUSE_MS = 2500; // > 4 × (block + margin)
 
 describe('fault: Redis paused (SIGSTOP) longer than the block time', () => {
-  it('the watchdog reopens the read connections; no consumer hangs; nothing is lost', {
-    timeout: 60_000,
-  }, async () => {
-    const server = await startRedisServer();
-    try {
-      await scenario(server);
-    } finally {
-      await server.stop();
-    }
-  });
+  it(
+    'the watchdog reopens the read connections; no consumer hangs; nothing is lost',
+    { timeout: 60_000 },
+    onPrivateRedis(scenario),
+  );
 });
 
-async function scenario(server: RedisServer): Promise<void> {
+async function scenario({ server, admin, ledger }: FaultContext): Promise<void> {
   const stream = 'sv:paused';
   const group = 'g';
   const consumers = ['p1', 'p2'];
-  const ledger = new Ledger();
-  const admin = testClient(server.url);
   const router = new Router();
   router.on('job', async (message, ctx) => {
     await delay(2);
@@ -112,15 +104,11 @@ async function scenario(server: RedisServer): Promise<void> {
   } finally {
     await runtime.stop({ timeoutMs: 5000 });
   }
-  try {
-    await auditDeadLetters(admin, `${stream}:dead`, ledger);
-    printLedger('redis paused', ledger);
-    const report = ledger.report();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(await pendingIds(admin, stream, group)).toEqual([]);
-    expect(events.some((e) => e.type === 'runtime.failed')).toBe(false);
-  } finally {
-    admin.disconnect();
-  }
+  await auditDeadLetters(admin, `${stream}:dead`, ledger);
+  printLedger('redis paused', ledger);
+  const report = ledger.report();
+  expect(report.lost).toEqual([]);
+  expect(report.unexpected).toEqual([]);
+  expect(await pendingIds(admin, stream, group)).toEqual([]);
+  expect(events.some((e) => e.type === 'runtime.failed')).toBe(false);
 }
