@@ -1,52 +1,27 @@
-import type { Logger } from 'pino';
 import type { AnyActorRef } from 'xstate';
 
-/** The part of XState's actor system the session uses: finding its workers by system id. */
-export interface WorkerLookup {
-  get(systemId: string): unknown;
-}
-
-import type { Clock } from '../clock.js';
-import { exponentialDelay } from '../machines/backoff.js';
 import { type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
 import type {
   DeadLetterInput,
   ScheduleRetryInput,
   SettledEvent,
 } from '../machines/dispatch-worker-machine.js';
-import type { Router } from '../routing/router.js';
-import type { StreamEntry, StreamStorage } from '../storage/stream-storage.js';
+import type { StreamEntry } from '../storage/stream-storage.js';
 import { AckBatcher } from './ack-batcher.js';
-import type { ConsumerStats } from './consumer-stats.js';
-import { deadLetterFields } from './dead-letter-fields.js';
 import { createJob, type DispatchJob } from './dispatch-job.js';
-import { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './retry-scheduler.js';
+import {
+  canSchedule,
+  reportDeadLetter,
+  reportRetry,
+  reportScheduled,
+  scheduleRetry,
+  writeDeadLetter,
+} from './failure-path.js';
+import { OwnershipTimer } from './ownership-timer.js';
+import { recoverPending } from './recover-pending.js';
 import { type AttemptDeps, decode, errorText, runAttempt } from './run-attempt.js';
-import type { EventBus } from './runtime-events.js';
-import type { ResolvedConsumer } from './runtime-options.js';
+import type { SessionDeps, SessionSendBack, WorkerLookup } from './session-deps.js';
 
-export interface SessionDeps {
-  spec: ResolvedConsumer;
-  storage: StreamStorage;
-  router: Router<unknown>;
-  container: unknown;
-  logger: Logger;
-  clock: Clock;
-  stats: ConsumerStats;
-  bus: EventBus;
-  retryScheduler: RetryScheduler | undefined;
-  random: () => number;
-}
-
-/** Events the session sends to its consumer machine. */
-export type SessionSendBack = (
-  event:
-    | { type: 'io.capacity'; now: number }
-    | { type: 'io.failed'; reason: 'nogroup' | 'fatal'; error: string },
-) => void;
-
-/** Page size of the own-PEL walk during recovery. */
-const PEL_PAGE = 100;
 /** After aborting handlers at the stop deadline, how long to wait for them to settle, ms. */
 const ABORT_GRACE_MS = 1000;
 
@@ -73,7 +48,7 @@ export class ConsumerSession {
   #freeWaiters: Array<() => void> = [];
   #settleWaiters: Array<() => void> = [];
   #acks: AckBatcher;
-  #touchTimer: unknown = null;
+  #ownership: OwnershipTimer;
   #closing = false;
   #disposed = false;
   #ownPelDone = false;
@@ -102,7 +77,7 @@ export class ConsumerSession {
         });
       },
     });
-    this.#scheduleTouch();
+    this.#ownership = new OwnershipTimer(deps, () => [...this.inFlight.keys()]);
   }
 
   /**
@@ -133,76 +108,20 @@ export class ConsumerSession {
   }
 
   /**
-   * Once per incarnation, re-process this consumer's own pending entries (a crash left them);
-   * then walk XAUTOCLAIM over the whole PEL for entries idle past `claim.minIdleMs`.
+   * Once per incarnation, re-process this consumer's own pending entries (a crash left them); then
+   * walk XAUTOCLAIM over the whole PEL for entries idle past `claim.minIdleMs` (see recover-pending.ts).
    */
   async recover(signal: AbortSignal): Promise<{ lastId: string | null; now: number }> {
-    const { spec, storage, clock, logger } = this.deps;
-    let recovered = 0;
-    if (!this.#ownPelDone) {
-      let start = '-';
-      for (;;) {
-        const page = await storage.pending(spec.stream, spec.group, {
-          consumer: spec.consumer,
-          count: PEL_PAGE,
-          start,
-        });
-        if (page.length === 0) break;
-        start = `(${page[page.length - 1]!.id}`;
-        const ids = page.filter((p) => !this.inFlight.has(p.id)).map((p) => p.id);
-        while (ids.length > 0) {
-          await this.#waitForFree();
-          if (signal.aborted || this.#closing) return { lastId: null, now: clock.now() };
-          const chunk = ids.splice(0, this.free);
-          const claimed = await storage.claim(spec.stream, spec.group, spec.consumer, chunk, {
-            minIdleMs: 0,
-          });
-          recovered += claimed.entries.length;
-          this.dispatch(claimed.entries);
-        }
-      }
-      this.#ownPelDone = true;
-    }
-    let cursor = '0-0';
-    do {
-      await this.#waitForFree();
-      if (signal.aborted || this.#closing) return { lastId: null, now: clock.now() };
-      const page = await storage.autoClaim(spec.stream, spec.group, spec.consumer, {
-        minIdleMs: spec.claim.minIdleMs,
-        count: Math.max(1, this.free),
-        cursor,
-      });
-      if (signal.aborted || this.#closing) return { lastId: null, now: clock.now() };
-      recovered += page.entries.length;
-      this.dispatch(page.entries);
-      if (page.deletedIds.length > 0) {
-        logger.warn(
-          { ids: page.deletedIds.slice(0, 20), count: page.deletedIds.length },
-          'pending entries no longer in the stream were dropped from the PEL',
-        );
-      }
-      cursor = page.cursor;
-    } while (cursor !== '0-0');
-    if (recovered > 0) logger.info({ recovered }, 'recovered pending entries');
-    await this.#removeStaleConsumers();
-    return { lastId: null, now: clock.now() };
+    const ownPel = !this.#ownPelDone;
+    const stopped = () => signal.aborted || this.#closing;
+    const complete = await recoverPending(this, { ownPel, stopped });
+    if (ownPel && complete) this.#ownPelDone = true;
+    return { lastId: null, now: this.deps.clock.now() };
   }
 
-  // Names of consumers that went away (default names carry a pid) would pile up in the group. Only
-  // names with nothing pending go, in one atomic step, so no pending entry is ever dropped; a failure
-  // here is housekeeping, never a reason to stop consuming.
-  async #removeStaleConsumers(): Promise<void> {
-    const { spec, storage, logger } = this.deps;
-    if (spec.staleConsumerMs === null || storage.deleteIdleConsumers === undefined) return;
-    try {
-      const removed = await storage.deleteIdleConsumers(spec.stream, spec.group, {
-        minIdleMs: spec.staleConsumerMs,
-        keep: spec.consumer,
-      });
-      if (removed.length > 0) logger.info({ removed }, 'removed stale consumers with nothing pending');
-    } catch (error) {
-      logger.debug({ err: error }, 'could not remove stale consumers');
-    }
+  /** Resolves when a worker slot is free (at once when stopping). */
+  whenFree(): Promise<void> {
+    return this.#waitForFree();
   }
 
   // ── Dispatching ──────────────────────────────────────────────────────────────────────────
@@ -338,112 +257,31 @@ export class ConsumerSession {
 
   /** Attempt `attempt` failed and another follows: pick its backoff (read by the worker's delay). */
   retrying(job: DispatchJob, attempt: number, error: string): void {
-    const { spec, stats, bus, random } = this.deps;
-    stats.retried++;
-    job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
-    if (bus.active) {
-      bus.emit({
-        type: 'message.retrying',
-        at: this.deps.clock.now(),
-        consumerId: spec.id,
-        messageId: job.id,
-        attempt,
-        delayMs: job.retryDelayMs,
-        error,
-      });
-    }
+    reportRetry(this.deps, job, attempt, error);
   }
 
-  async deadLetter(input: DeadLetterInput): Promise<string> {
-    const job = input.job as DispatchJob;
-    const { spec, storage, clock } = this.deps;
-    const fields = deadLetterFields(job.entry, {
-      reason: input.reason,
-      error: input.error,
-      sourceStream: spec.stream,
-      group: spec.group,
-      deliveries: job.entry.deliveries,
-      at: clock.now(),
-    });
-    return storage.deadLetter({
-      deadStream: spec.deadLetter.stream,
-      sourceStream: spec.stream,
-      group: spec.group,
-      id: job.id,
-      fields,
-      ...(spec.deadLetter.maxLen === undefined ? {} : { maxLen: spec.deadLetter.maxLen }),
-    });
+  deadLetter(input: DeadLetterInput): Promise<string> {
+    return writeDeadLetter(this.deps, input);
   }
 
   deadLettered(input: DeadLetterInput, deadLetterId: string): void {
-    const job = input.job as DispatchJob;
-    this.deps.stats.recordDeadLetter(input.reason);
-    this.deps.logger.warn(
-      { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
-      'message dead-lettered',
-    );
-    if (this.deps.bus.active) {
-      this.deps.bus.emit({
-        type: 'message.dead-lettered',
-        at: this.deps.clock.now(),
-        consumerId: this.deps.spec.id,
-        messageId: job.id,
-        reason: input.reason,
-        error: input.error,
-        deadLetterId,
-      });
-    }
-    this.#finish(job);
+    reportDeadLetter(this.deps, input, deadLetterId);
+    this.#finish(input.job as DispatchJob);
   }
 
-  /**
-   * Whether a message that used up its in-process attempts goes to the retry scheduler: one is
-   * configured and the message's `x-retry-attempt` is below `retry.scheduled.attempts`.
-   */
+  /** Whether a message that used up its in-process attempts goes to the retry scheduler. */
   canSchedule(job: DispatchJob): boolean {
-    return (
-      this.deps.retryScheduler !== undefined &&
-      scheduledAttempts(job.entry) < this.deps.spec.retry.scheduled.attempts
-    );
+    return canSchedule(this.deps, job);
   }
 
-  /**
-   * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's
-   * delay, then ack the source. Resolves the delay, ms.
-   */
-  async scheduleRetry(input: ScheduleRetryInput): Promise<number> {
-    const job = input.job as DispatchJob;
-    const { spec, storage, retryScheduler, random } = this.deps;
-    if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
-    const next = scheduledAttempts(job.entry) + 1;
-    const delayMs = exponentialDelay(next, spec.retry.scheduled.backoff, random);
-    const entry = { ...job.entry, fields: { ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(next) } };
-    await retryScheduler.schedule(spec.stream, entry, delayMs);
-    await storage.ack(spec.stream, spec.group, [job.id]);
-    return delayMs;
+  /** Hand the message to the retry scheduler, then ack it; resolves the delay, ms. */
+  scheduleRetry(input: ScheduleRetryInput): Promise<number> {
+    return scheduleRetry(this.deps, input);
   }
 
   scheduled(input: ScheduleRetryInput, delayMs: number): void {
-    const job = input.job as DispatchJob;
-    this.deps.stats.scheduled++;
-    const retryAttempt = scheduledAttempts(job.entry) + 1;
-    this.deps.logger.info(
-      { messageId: job.id, retryAttempt, delayMs, error: input.error },
-      'message handed to the retry scheduler',
-    );
-    if (this.deps.bus.active) {
-      this.deps.bus.emit({
-        type: 'message.scheduled',
-        at: this.deps.clock.now(),
-        consumerId: this.deps.spec.id,
-        messageId: job.id,
-        attempt: input.attempt,
-        retryAttempt,
-        delayMs,
-        error: input.error,
-      });
-    }
-    this.#finish(job);
+    reportScheduled(this.deps, input, delayMs);
+    this.#finish(input.job as DispatchJob);
   }
 
   #finish(job: DispatchJob): void {
@@ -472,26 +310,6 @@ export class ConsumerSession {
     if (this.inFlight.size === 0 && this.#settleWaiters.length > 0)
       for (const resolve of this.#settleWaiters.splice(0)) resolve();
     this.#checkCapacity();
-  }
-
-  // ── Ownership of slow messages ───────────────────────────────────────────────────────────
-
-  #scheduleTouch(): void {
-    const every = Math.max(50, Math.floor(this.deps.spec.claim.minIdleMs / 3));
-    this.#touchTimer = this.deps.clock.setTimeout(() => {
-      this.#touchTimer = null;
-      if (this.#disposed) return;
-      const ids = [...this.inFlight.keys()];
-      const done = () => {
-        if (!this.#disposed) this.#scheduleTouch();
-      };
-      if (ids.length === 0) return done();
-      const { spec, storage, logger } = this.deps;
-      storage.touch(spec.stream, spec.group, spec.consumer, ids).then(done, (error: unknown) => {
-        logger.debug({ err: error }, 'could not reset the idle time of in-flight messages');
-        done();
-      });
-    }, every);
   }
 
   // ── Stopping ─────────────────────────────────────────────────────────────────────────────
@@ -541,8 +359,7 @@ export class ConsumerSession {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#closing = true;
-    if (this.#touchTimer !== null) this.deps.clock.clearTimeout(this.#touchTimer);
-    this.#touchTimer = null;
+    this.#ownership.stop();
     this.#acks.close();
     for (const job of this.inFlight.values()) {
       job.released = true;

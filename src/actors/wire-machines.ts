@@ -14,8 +14,9 @@ import {
   supervisorMachine,
 } from '../machines/supervisor-machine.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
-import { ConsumerSession, type SessionDeps } from './consumer-session.js';
+import { ConsumerSession } from './consumer-session.js';
 import type { DispatchJob } from './dispatch-job.js';
+import type { SessionDeps } from './session-deps.js';
 
 /** What the machines' named actions and actors are wired to. */
 export interface MachineWiring {

@@ -1,0 +1,117 @@
+import { exponentialDelay } from '../machines/backoff.js';
+import type { DeadLetterInput, ScheduleRetryInput } from '../machines/dispatch-worker-machine.js';
+import { deadLetterFields } from './dead-letter-fields.js';
+import type { DispatchJob } from './dispatch-job.js';
+import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from './retry-scheduler.js';
+import type { SessionDeps } from './session-deps.js';
+
+// The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
+// (retrying, deadLettering, scheduling) call for them through the consumer's session.
+
+/** Attempt `attempt` failed and another follows: count it, pick its backoff, tell subscribers. */
+export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number, error: string): void {
+  const { spec, stats, bus, random, clock } = deps;
+  stats.retried++;
+  job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
+  if (bus.active) {
+    bus.emit({
+      type: 'message.retrying',
+      at: clock.now(),
+      consumerId: spec.id,
+      messageId: job.id,
+      attempt,
+      delayMs: job.retryDelayMs,
+      error,
+    });
+  }
+}
+
+/** XADD the dead letter (wire format) to the dead-letter stream, then XACK the source. Resolves its id. */
+export function writeDeadLetter(deps: SessionDeps, input: DeadLetterInput): Promise<string> {
+  const job = input.job as DispatchJob;
+  const { spec, storage, clock } = deps;
+  const fields = deadLetterFields(job.entry, {
+    reason: input.reason,
+    error: input.error,
+    sourceStream: spec.stream,
+    group: spec.group,
+    deliveries: job.entry.deliveries,
+    at: clock.now(),
+  });
+  return storage.deadLetter({
+    deadStream: spec.deadLetter.stream,
+    sourceStream: spec.stream,
+    group: spec.group,
+    id: job.id,
+    fields,
+    ...(spec.deadLetter.maxLen === undefined ? {} : { maxLen: spec.deadLetter.maxLen }),
+  });
+}
+
+export function reportDeadLetter(deps: SessionDeps, input: DeadLetterInput, deadLetterId: string): void {
+  const job = input.job as DispatchJob;
+  deps.stats.recordDeadLetter(input.reason);
+  deps.logger.warn(
+    { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
+    'message dead-lettered',
+  );
+  if (deps.bus.active) {
+    deps.bus.emit({
+      type: 'message.dead-lettered',
+      at: deps.clock.now(),
+      consumerId: deps.spec.id,
+      messageId: job.id,
+      reason: input.reason,
+      error: input.error,
+      deadLetterId,
+    });
+  }
+}
+
+/**
+ * Whether a message that used up its in-process attempts goes to the retry scheduler: one is
+ * configured and the message's `x-retry-attempt` is below `retry.scheduled.attempts`.
+ */
+export function canSchedule(deps: SessionDeps, job: DispatchJob): boolean {
+  return (
+    deps.retryScheduler !== undefined && scheduledAttempts(job.entry) < deps.spec.retry.scheduled.attempts
+  );
+}
+
+/**
+ * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's delay,
+ * then ack the source. Resolves the delay, ms.
+ */
+export async function scheduleRetry(deps: SessionDeps, input: ScheduleRetryInput): Promise<number> {
+  const job = input.job as DispatchJob;
+  const { spec, storage, retryScheduler, random } = deps;
+  if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
+  const next = scheduledAttempts(job.entry) + 1;
+  const delayMs = exponentialDelay(next, spec.retry.scheduled.backoff, random);
+  const entry = { ...job.entry, fields: { ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(next) } };
+  await retryScheduler.schedule(spec.stream, entry, delayMs);
+  await storage.ack(spec.stream, spec.group, [job.id]);
+  return delayMs;
+}
+
+export function reportScheduled(deps: SessionDeps, input: ScheduleRetryInput, delayMs: number): void {
+  const job = input.job as DispatchJob;
+  deps.stats.scheduled++;
+  const retryAttempt = scheduledAttempts(job.entry) + 1;
+  deps.logger.info(
+    { messageId: job.id, retryAttempt, delayMs, error: input.error },
+    'message handed to the retry scheduler',
+  );
+  if (deps.bus.active) {
+    deps.bus.emit({
+      type: 'message.scheduled',
+      at: deps.clock.now(),
+      consumerId: deps.spec.id,
+      messageId: job.id,
+      attempt: input.attempt,
+      retryAttempt,
+      delayMs,
+      error: input.error,
+    });
+  }
+}

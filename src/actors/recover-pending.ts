@@ -1,0 +1,95 @@
+import type { StreamEntry } from '../storage/stream-storage.js';
+import type { DispatchJob } from './dispatch-job.js';
+import type { SessionDeps } from './session-deps.js';
+
+/** Page size of the own-PEL walk. */
+const PEL_PAGE = 100;
+
+/** What recovery needs from the consumer's I/O session. */
+export interface RecoveryHost {
+  readonly deps: SessionDeps;
+  readonly inFlight: ReadonlyMap<string, DispatchJob>;
+  readonly free: number;
+  dispatch(entries: readonly StreamEntry[]): void;
+  whenFree(): Promise<void>;
+}
+
+/**
+ * Recovery, as the consumer machine's `recovering` state runs it:
+ * 1. with `ownPel`, re-process this consumer's own pending entries (a crash or a stop left them),
+ *    claiming them (XCLAIM, min idle 0: the delivery count goes up, which is what poison detection
+ *    reads) and dispatching them as workers free up;
+ * 2. walk XAUTOCLAIM over the whole PEL (every page, not just the first) for entries idle past
+ *    `claim.minIdleMs` in other consumers (their owners died);
+ * 3. remove consumer names idle past `staleConsumerMs` that have nothing pending.
+ * Resolves `false` when `stopped()` cut it short.
+ */
+export async function recoverPending(
+  host: RecoveryHost,
+  options: { ownPel: boolean; stopped: () => boolean },
+): Promise<boolean> {
+  const { spec, storage, logger } = host.deps;
+  const { stopped } = options;
+  let recovered = 0;
+  if (options.ownPel) {
+    let start = '-';
+    for (;;) {
+      const page = await storage.pending(spec.stream, spec.group, {
+        consumer: spec.consumer,
+        count: PEL_PAGE,
+        start,
+      });
+      if (page.length === 0) break;
+      start = `(${page[page.length - 1]!.id}`;
+      const ids = page.filter((p) => !host.inFlight.has(p.id)).map((p) => p.id);
+      while (ids.length > 0) {
+        await host.whenFree();
+        if (stopped()) return false;
+        const chunk = ids.splice(0, host.free);
+        const claimed = await storage.claim(spec.stream, spec.group, spec.consumer, chunk, { minIdleMs: 0 });
+        recovered += claimed.entries.length;
+        host.dispatch(claimed.entries);
+      }
+    }
+  }
+  let cursor = '0-0';
+  do {
+    await host.whenFree();
+    if (stopped()) return false;
+    const page = await storage.autoClaim(spec.stream, spec.group, spec.consumer, {
+      minIdleMs: spec.claim.minIdleMs,
+      count: Math.max(1, host.free),
+      cursor,
+    });
+    if (stopped()) return false;
+    recovered += page.entries.length;
+    host.dispatch(page.entries);
+    if (page.deletedIds.length > 0) {
+      logger.warn(
+        { ids: page.deletedIds.slice(0, 20), count: page.deletedIds.length },
+        'pending entries no longer in the stream were dropped from the PEL',
+      );
+    }
+    cursor = page.cursor;
+  } while (cursor !== '0-0');
+  if (recovered > 0) logger.info({ recovered }, 'recovered pending entries');
+  await removeStaleConsumers(host.deps);
+  return true;
+}
+
+// Names of consumers that went away (default names carry a pid) would pile up in the group. Only
+// names with nothing pending go, in one atomic step, so no pending entry is ever dropped; a failure
+// here is housekeeping, never a reason to stop consuming.
+async function removeStaleConsumers(deps: SessionDeps): Promise<void> {
+  const { spec, storage, logger } = deps;
+  if (spec.staleConsumerMs === null || storage.deleteIdleConsumers === undefined) return;
+  try {
+    const removed = await storage.deleteIdleConsumers(spec.stream, spec.group, {
+      minIdleMs: spec.staleConsumerMs,
+      keep: spec.consumer,
+    });
+    if (removed.length > 0) logger.info({ removed }, 'removed stale consumers with nothing pending');
+  } catch (error) {
+    logger.debug({ err: error }, 'could not remove stale consumers');
+  }
+}

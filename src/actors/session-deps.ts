@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Router } from '../routing/router.js';
+import type { StreamStorage } from '../storage/stream-storage.js';
+import type { ConsumerStats } from './consumer-stats.js';
+import type { RetryScheduler } from './retry-scheduler.js';
+import type { EventBus } from './runtime-events.js';
+import type { ResolvedConsumer } from './runtime-options.js';
+
+/** What a consumer incarnation's I/O session works with (one set per consumer, shared by incarnations). */
+export interface SessionDeps {
+  spec: ResolvedConsumer;
+  storage: StreamStorage;
+  router: Router<unknown>;
+  container: unknown;
+  logger: Logger;
+  clock: Clock;
+  stats: ConsumerStats;
+  bus: EventBus;
+  retryScheduler: RetryScheduler | undefined;
+  random: () => number;
+}
+
+/** Events the session sends to its consumer machine. */
+export type SessionSendBack = (
+  event:
+    | { type: 'io.capacity'; now: number }
+    | { type: 'io.failed'; reason: 'nogroup' | 'fatal'; error: string },
+) => void;
+
+/** The part of XState's actor system the session uses: finding its workers by system id. */
+export interface WorkerLookup {
+  get(systemId: string): unknown;
+}
