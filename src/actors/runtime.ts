@@ -9,13 +9,13 @@ import {
 } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
-import type { ConsumerContext } from '../machines/consumer-machine.js';
-import type { ReportKind, SupervisorContext, SupervisorOutput } from '../machines/supervisor-machine.js';
+import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import type { Router } from '../routing/router.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { createDefaultLogger } from './default-logger.js';
+import { LifecycleReporter } from './lifecycle-reporter.js';
 import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
@@ -54,7 +54,7 @@ export class Runtime<C = unknown> {
   #onReady: (() => void) | null = null;
   #onStartFailed: ((error: Error) => void) | null = null;
   #childSubs = new Map<string, { ref: AnyActorRef; sub: Subscription; state: string | null }>();
-  #lastExit = new Map<string, { reason: string; error: string | null }>();
+  #reporter: LifecycleReporter;
   #done: Promise<SupervisorOutput | null>;
   #resolveDone!: (output: SupervisorOutput | null) => void;
   #fatal: Error | null = null;
@@ -106,6 +106,7 @@ export class Runtime<C = unknown> {
         }),
       );
     }
+    this.#reporter = new LifecycleReporter(this.#loggers, this.#bus, this.#clock);
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -150,8 +151,8 @@ export class Runtime<C = unknown> {
           random: this.#options.random ?? Math.random,
         };
       },
-      onConsumerReport: (context, kind) => this.#onConsumerReport(context, kind),
-      onSupervisorReport: (context, event, kind) => this.#onSupervisorReport(context, event, kind),
+      onConsumerReport: (context, kind) => this.#reporter.consumerReport(context, kind),
+      onSupervisorReport: (context, event, kind) => this.#reporter.supervisorReport(context, event, kind),
     });
     this.#sessions = sessions;
     const inspect = this.#options.inspect;
@@ -254,7 +255,7 @@ export class Runtime<C = unknown> {
       stats: this.#stats,
       children: (snapshot?.children ?? {}) as Record<string, AnyActorRef | undefined>,
       context: snapshot?.context ?? null,
-      lastExit: this.#lastExit,
+      lastExit: this.#reporter.lastExit,
       sessions: this.#sessions,
     });
   }
@@ -317,59 +318,6 @@ export class Runtime<C = unknown> {
     const log = this.#loggers.get(id)!;
     log.info({ state, previous }, `consumer ${state}`);
     this.#emit({ type: 'consumer.state', at: this.#clock.now(), consumerId: id, state, previous });
-  }
-
-  #onConsumerReport(context: ConsumerContext, kind: 'group.created' | 'backoff' | 'draining'): void {
-    const log = this.#loggers.get(context.id)!;
-    const at = this.#clock.now();
-    if (kind === 'group.created') {
-      const startId = context.lastId ?? context.startId;
-      this.#emit({ type: 'consumer.group-created', at, consumerId: context.id, startId });
-    } else if (kind === 'backoff') {
-      log.warn({ attempt: context.backoffAttempt, error: context.error }, 'connection error; backing off');
-      this.#emit({
-        type: 'consumer.backoff',
-        at,
-        consumerId: context.id,
-        attempt: context.backoffAttempt,
-        error: context.error,
-      });
-    }
-  }
-
-  #onSupervisorReport(context: SupervisorContext, event: { type: string }, kind: ReportKind): void {
-    const at = this.#clock.now();
-    const { actorId, output, error } = event as {
-      actorId?: string;
-      output?: { reason: string; error: string | null };
-      error?: unknown;
-    };
-    if (kind === 'exited' && actorId) {
-      const reason = output?.reason ?? 'fatal';
-      const text = output ? output.error : String(error);
-      this.#lastExit.set(actorId, { reason, error: text });
-      if (reason !== 'stopped') this.#loggers.get(actorId)?.warn({ reason, error: text }, 'consumer exited');
-      this.#emit({ type: 'consumer.exited', at, consumerId: actorId, reason, error: text });
-    } else if (kind === 'restart.scheduled' && actorId) {
-      this.#emit({
-        type: 'consumer.restarting',
-        at,
-        consumerId: actorId,
-        reason: this.#lastExit.get(actorId)?.reason ?? 'fatal',
-        attempt: (context.attempts[actorId] ?? 0) + 1,
-      });
-    } else if (kind === 'restarted') {
-      const id = (event as { id?: string }).id ?? '';
-      const reason = this.#lastExit.get(id)?.reason ?? 'fatal';
-      this.#loggers.get(id)?.info({ reason, restarts: context.restarts[id] }, 'consumer restarted');
-      this.#emit({
-        type: 'consumer.restarted',
-        at,
-        consumerId: id,
-        reason,
-        restarts: context.restarts[id] ?? 0,
-      });
-    }
   }
 
   #onSupervisorDone(output: SupervisorOutput | null): void {
