@@ -84,7 +84,7 @@ function validate(options: DashboardOptions): void {
  *
  * @example
  * const dashboard = await startDashboard(runtime, { port: 4000 })
- * console.log(`open ${dashboard.url}`)
+ * process.stdout.write(`dashboard: ${dashboard.url}\n`)
  * process.once('SIGTERM', () => dashboard.close())
  */
 export async function startDashboard(
