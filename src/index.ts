@@ -35,6 +35,7 @@ export { createMetrics } from './dashboard/metrics.js';
 export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export { startDashboard } from './dashboard/server.js';
 export { ConnectionError } from './errors/connection-error.js';
+export { ConsumerStoppingError } from './errors/consumer-stopping-error.js';
 export { HandlerTimeoutError } from './errors/handler-timeout-error.js';
 export { NoGroupError } from './errors/no-group-error.js';
 export { NonRetryableError } from './errors/non-retryable-error.js';

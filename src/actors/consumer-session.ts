@@ -1,4 +1,5 @@
 import type { AnyActorRef } from 'xstate';
+import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
 
 import { type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
 import type {
@@ -335,7 +336,7 @@ export class ConsumerSession {
       );
       for (const job of this.inFlight.values()) {
         job.released = true;
-        job.controller?.abort(new Error('The consumer is stopping'));
+        job.controller?.abort(new ConsumerStoppingError());
         job.worker?.send({ type: 'abort' });
       }
       await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
@@ -363,7 +364,11 @@ export class ConsumerSession {
     this.#acks.close();
     for (const job of this.inFlight.values()) {
       job.released = true;
-      job.controller?.abort(new Error('The consumer was stopped'));
+      job.controller?.abort(
+        new ConsumerStoppingError(
+          'The consumer was stopped; this message stays pending and is handled again later',
+        ),
+      );
     }
     this.inFlight.clear();
     for (const resolve of this.#freeWaiters.splice(0)) resolve();

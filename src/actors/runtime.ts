@@ -123,9 +123,17 @@ export class Runtime<C = unknown> {
    * answers (watch `consumer.backoff` events).
    */
   start(): Promise<void> {
-    if (this.#startPromise) return this.#startPromise;
+    // A second start() while running returns the first one's promise; after stop() it is an error,
+    // not a silent no-op (a runtime runs once).
     if (this.#stopPromise)
-      return Promise.reject(new Error('This runtime was stopped; create a new one with createRuntime()'));
+      return Promise.reject(
+        new StreamvisorError(
+          'This runtime was stopped; create a new one with createRuntime()',
+          'RUNTIME_STATE',
+          false,
+        ),
+      );
+    if (this.#startPromise) return this.#startPromise;
     this.#status = 'starting';
     this.#startPromise = new Promise<void>((resolve, reject) => {
       this.#onReady = resolve;
@@ -270,7 +278,13 @@ export class Runtime<C = unknown> {
    * `createWebSocketInspector().inspect` from `@statelyai/inspect`). Returns its subscription.
    */
   inspect(observer: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): Subscription {
-    if (!this.#actor) throw new Error('Call start() before inspect(), or pass `inspect` to createRuntime()');
+    if (!this.#actor) {
+      throw new StreamvisorError(
+        'Call start() before inspect(), or pass `inspect` to createRuntime()',
+        'RUNTIME_STATE',
+        false,
+      );
+    }
     return this.#actor.system.inspect(observer);
   }
 

@@ -1,5 +1,6 @@
 import { type AnyActorRef, fromCallback, fromPromise } from 'xstate';
 import type { Clock } from '../clock.js';
+import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
 import { exponentialDelay, restartDelay } from '../machines/backoff.js';
 import { type ConsumerContext, consumerMachine, type SessionInput } from '../machines/consumer-machine.js';
 import {
@@ -47,7 +48,7 @@ export function wireMachines(wiring: MachineWiring) {
           self as AnyActorRef,
         ),
       abortAttempt: ({ context }) =>
-        (context.job as DispatchJob | null)?.controller?.abort(new Error('The consumer is stopping')),
+        (context.job as DispatchJob | null)?.controller?.abort(new ConsumerStoppingError()),
       complete: ({ context }) => ownerOf(context.job, context)?.complete(context.job as DispatchJob),
       release: ({ context }) => ownerOf(context.job, context)?.release(context.job as DispatchJob),
       recordRetry: ({ context }) =>

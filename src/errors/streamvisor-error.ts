@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'NON_RETRYABLE'
   | 'STORAGE_CLOSED'
   | 'HANDLER_TIMEOUT'
+  | 'STOPPING'
+  | 'RUNTIME_STATE'
   | 'RESTART_LIMIT';
 
 export interface StreamvisorErrorOptions {
