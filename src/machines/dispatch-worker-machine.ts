@@ -24,6 +24,12 @@
  * - **scheduling**: invokes `scheduleRetry` (durable delayed re-delivery, then XACK). Done → idle
  *   (`recordScheduled`); error → deadLettering.
  *
+ * The runtime's fast path: a message's first attempt runs on the worker's slot without entering
+ * this machine, and a success is acked directly (two transitions per message cost more than a fast
+ * handler). A first attempt that does not succeed is sent here as `run`; `startAttempt` then replays
+ * that attempt's outcome instead of running the handlers again, so the failure path above is
+ * unchanged and visible.
+ *
  * Pure: no I/O here. Every side effect is a named action or actor provided by `src/actors`.
  */
 import { assign, fromPromise, setup } from 'xstate';
