@@ -131,8 +131,8 @@ export class Router<C = unknown> {
   }
 
   /**
-   * The routes for `message.type` whose filter accepts `message`, in registration order (a new
-   * array). A filter that throws is not caught: the error propagates, and the runtime treats it as
+   * The routes for `message.type` whose filter accepts `message`, in registration order (read-only;
+   * the cached routes themselves when every filter accepts). A filter that throws is not caught: the error propagates, and the runtime treats it as
    * a failure of the message's handling (retried, then dead-lettered), since it is a bug in code,
    * not proof that the message is unwanted.
    *
@@ -140,13 +140,19 @@ export class Router<C = unknown> {
    * const routes = router.match(message)
    * await Promise.all(routes.map((route) => route.handler(message, ctx)))
    */
-  match(message: Message): Route<C>[] {
+  match(message: Message): readonly Route<C>[] {
     const routes = this.routes(message.type);
-    const matched: Route<C>[] = [];
-    for (const route of routes) {
-      if (route.filter === undefined || route.filter(message)) matched.push(route);
+    // Per message: without filters the cached (frozen) routes are the answer; no array is allocated.
+    let matched: Route<C>[] | null = null;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      if (route.filter === undefined || route.filter(message)) {
+        matched?.push(route);
+      } else {
+        matched ??= routes.slice(0, i);
+      }
     }
-    return matched;
+    return matched ?? routes;
   }
 
   /** Whether any route (filters not applied) handles `type`. @example router.hasRoutes('order.created') */

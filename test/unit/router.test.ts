@@ -248,11 +248,20 @@ describe('Router.match', () => {
     expect(names(root.match(message('a')))).toEqual(['r']);
   });
 
-  it('returns a new array each call, leaving the cache intact', () => {
+  it('returns a read-only array: a caller cannot change the cache through it', () => {
     const router = new Router().on('a', noop, { name: 'x' });
-    const matched = router.match(message('a'));
-    matched.pop();
+    const matched = router.match(message('a')) as Route<unknown>[];
+    expect(() => matched.pop()).toThrow(TypeError);
     expect(names(router.match(message('a')))).toEqual(['x']);
+  });
+
+  it('leaves the cached routes intact when a filter rejects', () => {
+    const router = new Router()
+      .on('a', noop, { name: 'x' })
+      .on('a', noop, { name: 'y', filter: () => false })
+      .on('a', noop, { name: 'z' });
+    expect(names(router.match(message('a')))).toEqual(['x', 'z']);
+    expect(names(router.routes('a'))).toEqual(['x', 'y', 'z']);
   });
 
   it('propagates an error thrown by a filter', () => {
