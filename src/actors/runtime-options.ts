@@ -47,7 +47,13 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Longest a read blocks waiting for entries, ms. @default 2000 */
   blockMs?: number;
-  /** Where a new group starts: `$` (new entries only), `0` (all history) or an id. @default '$' */
+  /**
+   * Where a NEW group starts: `0` (every entry in the stream, so messages published before the
+   * consumer first ran are handled, as the Python design's `create_group` does), `$` (only entries
+   * added after the group is created: for a stream whose history must not be processed; what is
+   * published between a deploy and the group's creation is skipped) or an id. An existing group keeps
+   * its position; after a NOGROUP the group is recreated at the last id this consumer saw. @default '0'
+   */
   startId?: string;
   claim?: {
     /** Entries idle this long (ms) in another consumer's PEL are claimed. @default 60000 */
@@ -212,7 +218,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
   const prefetch = positive(at('prefetch'), options.prefetch, 0, 0);
   if (concurrency > 1024)
     throw new TypeError(`Expected \`${at('concurrency')}\` to be at most 1024, got ${concurrency}`);
-  const startId = options.startId ?? '$';
+  const startId = options.startId ?? '0';
   assertStartId(startId);
   for (const fn of ['orderingKey'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') {
