@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import type { Router } from '../routing/router.js';
+import { assertKnownOptions } from '../runtime/option-keys.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { ConsumerStats } from './consumer-stats.js';
@@ -63,6 +64,7 @@ export class Runtime<C = unknown> {
   constructor(options: RuntimeOptions<C>) {
     if (typeof options !== 'object' || options === null)
       throw new TypeError('Expected `options` to be an object');
+    assertKnownOptions(options);
     if (options.router === undefined || typeof (options.router as Router<C>).match !== 'function') {
       throw new TypeError('Expected `router` to be a Router (new Router())');
     }
@@ -374,7 +376,7 @@ export class Runtime<C = unknown> {
 }
 
 /**
- * Create a runtime of supervised consumers (see DESIGN and README for every option).
+ * Create a runtime of supervised consumers (every option: `RuntimeOptions`, `ConsumerOptions`; the contract: docs/contract.md).
  *
  * @example
  * const router = new Router()
