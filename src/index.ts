@@ -1,4 +1,4 @@
-// The public entry of streamvisor: named exports only (see DESIGN.md, "Public API").
+// The public entry of streamvisor: named exports only (the contract: docs/contract.md, "Public API").
 
 export type { ConsumerStats } from './actors/consumer-stats.js';
 export {
@@ -46,7 +46,14 @@ export { StreamvisorError } from './errors/streamvisor-error.js';
 export { consumerMachine } from './machines/consumer-machine.js';
 export { dispatchWorkerMachine } from './machines/dispatch-worker-machine.js';
 export { supervisorMachine } from './machines/supervisor-machine.js';
+export type {
+  DispatchInput,
+  DispatchMessage,
+  DispatchOptions,
+  DispatchResult,
+} from './routing/dispatch-once.js';
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
+export { isStreamvisorHeader, STREAMVISOR_HEADERS } from './routing/headers.js';
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
 export { MemoryStreamStorage } from './storage/memory-stream-storage.js';

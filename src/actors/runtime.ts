@@ -10,6 +10,12 @@ import {
 import { type Clock, systemClock } from '../clock.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
+import {
+  type DispatchMessage,
+  type DispatchOptions,
+  type DispatchResult,
+  dispatchOnce,
+} from '../routing/dispatch-once.js';
 import type { Router } from '../routing/router.js';
 import { assertKnownOptions } from '../runtime/option-keys.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
@@ -254,6 +260,31 @@ export class Runtime<C = unknown> {
     for (const result of results) {
       if (result.status === 'rejected') this.#logger.warn({ err: result.reason }, 'error while closing');
     }
+  }
+
+  /**
+   * Run the handlers of one message once, with this runtime's container, a child of its logger and
+   * an `AbortSignal` (`options.signal`, else one of its own), without Redis: no retries, no ack, no
+   * dead letter; works before `start()`. The Python design's `process_message`: for tests, and for
+   * messages from other sources (webhooks). Takes `{ type, payload?, fields?, stream? }` or the raw
+   * fields of an entry (every value a string, read by the wire format).
+   *
+   * @example
+   * const result = await runtime.dispatch({ type: 'booking.confirmed', user_id: '42' })
+   * if (result.outcome === 'failed') throw result.error
+   */
+  dispatch(message: DispatchMessage, options: DispatchOptions = {}): Promise<DispatchResult> {
+    const first = this.consumers[0]!;
+    const deps = {
+      router: this.#options.router,
+      container: this.#options.container as C,
+      logger: this.#logger,
+    };
+    return dispatchOnce(
+      { ...deps, stream: this.#options.consumers[0]!.stream, maxPayloadBytes: first.maxPayloadBytes },
+      message,
+      options,
+    );
   }
 
   /** The current state of every consumer, with counters. Cheap: call it as often as you like. */
