@@ -1,6 +1,6 @@
 import type { RangeEntry, StreamFields, StreamStorage } from '../index.js';
 
-/** The headers a dead letter carries on top of the original fields (DESIGN wire format). */
+/** The headers a dead letter carries on top of the original fields (docs/contract.md, "Wire format"). */
 export const DEAD_LETTER_HEADERS = [
   'x-dead-reason',
   'x-dead-error',

@@ -127,7 +127,7 @@ export interface DeadLetterWrite {
   readonly group: string;
   /** The source entry id to acknowledge. */
   readonly id: string;
-  /** Original fields plus the `x-dead-*` headers (see DESIGN wire format). */
+  /** Original fields plus the `x-dead-*` headers (docs/contract.md, "Wire format"). */
   readonly fields: StreamFields;
   /** Trim the dead-letter stream to about this many entries. */
   readonly maxLen?: number;
