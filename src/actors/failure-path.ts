@@ -1,5 +1,6 @@
 import { exponentialDelay } from '../machines/backoff.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../machines/dispatch-worker-machine.js';
+import { logDeadLetter, logRetry } from '../retry/failure-log.js';
 import { deadLetterFields } from './dead-letter-fields.js';
 import type { DispatchJob } from './dispatch-job.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from './retry-scheduler.js';
@@ -13,6 +14,7 @@ export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number
   const { spec, stats, bus, random, clock } = deps;
   stats.retried++;
   job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
+  logRetry(deps.logger, job, { attempt, error, delayMs: job.retryDelayMs });
   if (bus.active) {
     bus.emit({
       type: 'message.retrying',
@@ -51,10 +53,8 @@ export function writeDeadLetter(deps: SessionDeps, input: DeadLetterInput): Prom
 export function reportDeadLetter(deps: SessionDeps, input: DeadLetterInput, deadLetterId: string): void {
   const job = input.job as DispatchJob;
   deps.stats.recordDeadLetter(input.reason);
-  deps.logger.warn(
-    { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
-    'message dead-lettered',
-  );
+  const { attempt, reason, error } = input;
+  logDeadLetter(deps.logger, job, { attempt, reason, error, deadLetterId });
   if (deps.bus.active) {
     deps.bus.emit({
       type: 'message.dead-lettered',
@@ -98,10 +98,7 @@ export function reportScheduled(deps: SessionDeps, input: ScheduleRetryInput, de
   const job = input.job as DispatchJob;
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
-  deps.logger.info(
-    { messageId: job.id, retryAttempt, delayMs, error: input.error },
-    'message handed to the retry scheduler',
-  );
+  logRetry(deps.logger, job, { attempt: input.attempt, error: input.error, delayMs, retryAttempt });
   if (deps.bus.active) {
     deps.bus.emit({
       type: 'message.scheduled',
