@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterFields } from '../../src/actors/dead-letter-fields.js';
-import { RETRY_ATTEMPT_FIELD } from '../../src/actors/retry-scheduler.js';
 import { replayFields, toDeadLetter } from '../../src/cli/dead-letters.js';
+import { deadLetterFields } from '../../src/retry/dead-letter-fields.js';
+import { RETRY_ATTEMPT_FIELD } from '../../src/retry/retry-scheduler.js';
 import { isStreamvisorHeader, STREAMVISOR_HEADERS } from '../../src/routing/headers.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type DecodeResult, decodeMessage } from '../../src/routing/message.js';
 import { PARTITION_KEY_FIELD } from '../../src/storage/publish.js';

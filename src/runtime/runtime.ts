@@ -8,6 +8,7 @@ import {
   type Subscription,
 } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
+import { ConsumerStats } from '../consumer/consumer-stats.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import {
@@ -17,12 +18,11 @@ import {
   dispatchOnce,
 } from '../routing/dispatch-once.js';
 import type { Router } from '../routing/router.js';
-import { assertKnownOptions } from '../runtime/option-keys.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
-import { ConsumerStats } from './consumer-stats.js';
 import { createDefaultLogger } from './default-logger.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
+import { assertKnownOptions } from './option-keys.js';
 import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
@@ -263,25 +263,16 @@ export class Runtime<C = unknown> {
   }
 
   /**
-   * Run the handlers of one message once, with this runtime's container, a child of its logger and
-   * an `AbortSignal` (`options.signal`, else one of its own), without Redis: no retries, no ack, no
-   * dead letter; works before `start()`. The Python design's `process_message`: for tests, and for
-   * messages from other sources (webhooks). Takes `{ type, payload?, fields?, stream? }` or the raw
-   * fields of an entry (every value a string, read by the wire format).
-   *
-   * @example
-   * const result = await runtime.dispatch({ type: 'booking.confirmed', user_id: '42' })
-   * if (result.outcome === 'failed') throw result.error
+   * Run the handlers of one message once, without Redis (no retry, no ack), with this runtime's
+   * container and logger; works before `start()`. The Python design's `process_message`; see
+   * `dispatchOnce` for what it takes and resolves.
+   * @example if ((await runtime.dispatch({ type: 'user.joined', user_id: '42' })).outcome === 'failed') …
    */
-  dispatch(message: DispatchMessage, options: DispatchOptions = {}): Promise<DispatchResult> {
-    const first = this.consumers[0]!;
-    const deps = {
-      router: this.#options.router,
-      container: this.#options.container as C,
-      logger: this.#logger,
-    };
+  dispatch(message: DispatchMessage, options?: DispatchOptions): Promise<DispatchResult> {
+    const { router, container, consumers } = this.#options;
+    const limits = { stream: consumers[0]!.stream, maxPayloadBytes: this.consumers[0]!.maxPayloadBytes };
     return dispatchOnce(
-      { ...deps, stream: this.#options.consumers[0]!.stream, maxPayloadBytes: first.maxPayloadBytes },
+      { router, container: container as C, logger: this.#logger, ...limits },
       message,
       options,
     );
