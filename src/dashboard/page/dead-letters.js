@@ -192,7 +192,7 @@ function createPanel(stream, deadStream, readOnly, call) {
     }
     detail.append(list);
     detail.hidden = false;
-    detail.dataset.deadLetterId = letter.id;
+    detail.dataset.detailOf = letter.id;
   }
 
   async function run(action, target, what) {
