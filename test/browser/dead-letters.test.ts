@@ -1,7 +1,7 @@
 // The dashboard's dead-letter panel in headless Chromium, against a runtime on the shared Redis
 // (unique keys): counts by reason, replay puts a message back where it is handled, purge after
 // confirming, the token on actions, and a read-only dashboard.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -114,6 +114,8 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       const detail = await page.$eval(`${panel} .dlq-detail`, (el) => el.textContent ?? '');
       expect(detail).toContain('payload rejected');
       expect(detail).toContain('"orderId": 3');
+      mkdirSync('test-artifacts', { recursive: true });
+      await page.screenshot({ path: 'test-artifacts/dead-letters.png', fullPage: true });
     });
 
     it('replay puts one back on its source stream, where it is handled, and removes it from the list', async () => {
