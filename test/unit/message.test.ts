@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { replayFields, toDeadLetter } from '../../src/cli/dead-letters.js';
 import { deadLetterFields } from '../../src/retry/dead-letter-fields.js';
 import { RETRY_ATTEMPT_FIELD } from '../../src/retry/retry-scheduler.js';
 import { isStreamvisorHeader, STREAMVISOR_HEADERS } from '../../src/routing/headers.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type DecodeResult, decodeMessage } from '../../src/routing/message.js';
+import { replayFields } from '../../src/storage/dead-letter-actions.js';
+import { toDeadLetter } from '../../src/storage/dead-letters.js';
 import { PARTITION_KEY_FIELD } from '../../src/storage/publish.js';
 import type { StreamFields } from '../../src/storage/stream-storage.js';
 
