@@ -1,8 +1,8 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
-import { describeStorageContract } from './storage-contract.js';
 
 // The contract suite on a private 3-master Redis Cluster through `redis+cluster://` seeds: every
 // command of RedisStreamStorage must work on a Cluster (no CROSSSLOT, routed by its key's slot).
@@ -22,7 +22,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStorageContract('RedisStreamStorage on a Redis Cluster', async () => {
+describeStreamStorageContract('RedisStreamStorage on a Redis Cluster', async () => {
   const prefix = `c${++counter}`;
   const storage = RedisStreamStorage.fromUrl(cluster.url);
   return {
