@@ -11,7 +11,6 @@ import {
   duplicateForReads,
   isCluster,
   ownConnectionOptions,
-  protocolOf,
   whenReady,
 } from './redis-connections.js';
 import { add, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
@@ -63,7 +62,7 @@ export interface RedisStreamStorageOptions {
 export interface RedisStreamStorageUrlOptions extends RedisStreamStorageOptions {
   /** Timeout of each non-blocking command on the storage's own connection (ms, ≥ 1). @default 5000 */
   commandTimeoutMs?: number;
-  /** Extra ioredis options (e.g. `tls`, `connectionName`) for every connection created. `protocol` is always 2. */
+  /** Extra ioredis options (e.g. `tls`, `connectionName`) for every connection created (which speaks RESP2). */
   redis?: RedisOptions;
 }
 
@@ -78,9 +77,10 @@ const READY_TIMEOUT_MS = 2000;
  * by a watchdog. A client you pass in is yours: `close()` leaves it open but closes every duplicate.
  * `fromUrl` creates and owns every connection, with bounded retries so commands fail with
  * `ConnectionError` within about two seconds while Redis is down. With a `Cluster`, a command waits at
- * most two seconds for the cluster to become ready (ioredis would queue it forever). Clients you pass in must be created
- * with `protocol: 2` (ioredis 6 speaks RESP3 by default); for the same bounded failures give them
- * `maxRetriesPerRequest: 1` and a `commandTimeout`.
+ * most two seconds for the cluster to become ready (ioredis would queue it forever). Any ioredis client
+ * is accepted as it is: ioredis 5 or 6, RESP2 or RESP3 (ioredis 6's default), `Redis` or `Cluster`
+ * (see `RedisClient`); for the same bounded failures give it `maxRetriesPerRequest: 1` and a
+ * `commandTimeout`.
  *
  * @example
  * const storage = RedisStreamStorage.fromUrl('redis://:secret@127.0.0.1:6379/0')
@@ -89,7 +89,7 @@ const READY_TIMEOUT_MS = 2000;
  * await storage.close()
  *
  * // or with a client you own:
- * const storage2 = new RedisStreamStorage(new Redis({ protocol: 2, maxRetriesPerRequest: 1 }))
+ * const storage2 = new RedisStreamStorage(new Redis({ maxRetriesPerRequest: 1 }))
  */
 export class RedisStreamStorage implements StreamStorage {
   readonly kind = 'redis' as const;
@@ -101,17 +101,12 @@ export class RedisStreamStorage implements StreamStorage {
   #closing: Promise<void> | null = null;
 
   /**
-   * Wrap an ioredis client created with `protocol: 2`. The client is not closed by `close()`.
-   * @throws TypeError when the client would speak RESP3 or an option is invalid.
+   * Wrap an ioredis client, as the application created it. The client is not closed by `close()`.
+   * @throws TypeError when `client` is not an ioredis client or an option is invalid.
    */
   constructor(client: RedisClient, options: RedisStreamStorageOptions = {}) {
     if (typeof client !== 'object' || client === null || typeof client.call !== 'function') {
       throw new TypeError('Expected `client` to be an ioredis Redis or Cluster instance');
-    }
-    if (protocolOf(client) !== 2) {
-      throw new TypeError(
-        'Expected `client` to be created with `protocol: 2` (ioredis 6 speaks RESP3 by default, which RedisStreamStorage does not parse): new Redis({ protocol: 2 }) or new Cluster(nodes, { redisOptions: { protocol: 2 } })',
-      );
     }
     const margin = options.watchdogMarginMs ?? 1000;
     assertCount('watchdogMarginMs', margin);

@@ -10,12 +10,10 @@ import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.j
 let cluster: RedisCluster;
 let admin: Cluster;
 let counter = 0;
+const seeds = () => cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3 });
-  admin = new Cluster(
-    cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
-    { redisOptions: { protocol: 2 } },
-  );
+  admin = new Cluster(seeds(), { redisOptions: { protocol: 2 } });
 }, 60_000);
 afterAll(async () => {
   admin?.disconnect();
@@ -34,6 +32,25 @@ describeStreamStorageContract('RedisStreamStorage on a Redis Cluster', async () 
     },
     async cleanup() {
       await storage.close();
+    },
+  };
+});
+
+// The application's own Cluster, created with no option (RESP3 on every node with ioredis 6).
+describeStreamStorageContract('RedisStreamStorage on new Cluster(nodes), RESP3', async () => {
+  const prefix = `c${++counter}`;
+  const client = new Cluster(seeds());
+  const storage = new RedisStreamStorage(client);
+  return {
+    storage,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    key: (label) => `${prefix}:${label}`,
+    async deleteStream(stream) {
+      await admin.del(stream);
+    },
+    async cleanup() {
+      await storage.close();
+      client.disconnect();
     },
   };
 });
