@@ -105,7 +105,11 @@ export interface PendingOptions {
 }
 
 export interface AddOptions {
-  /** Trim the stream to about this many entries (`MAXLEN ~`), ≥ 1. Exact in memory. */
+  /**
+   * Trim the stream to about this many entries (`MAXLEN ~`), ≥ 1: whole radix-tree nodes go, so at
+   * least `maxLen` entries stay and a stream shorter than a node (100 entries by default) is not
+   * trimmed. `MemoryStreamStorage` trims the same way.
+   */
   maxLen?: number;
 }
 
