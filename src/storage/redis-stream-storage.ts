@@ -1,10 +1,9 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { ConnectionError } from '../errors/connection-error.js';
 import { StorageClosedError } from '../errors/storage-closed-error.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
 import { autoClaim, claim, touch } from './redis-claim-commands.js';
-import { assertOptions, type CommandContext, failure } from './redis-commands.js';
+import type { CommandContext } from './redis-commands.js';
 import {
   closeConnection,
   connectFromUrl,
@@ -24,7 +23,7 @@ import {
   groups,
   pending,
 } from './redis-group-commands.js';
-import { parseReadGroup } from './redis-replies.js';
+import { readGroup } from './redis-read-group.js';
 import type { SendCommand } from './redis-scripts.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 import type {
@@ -44,7 +43,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
-import { assertCount, assertName } from './validate.js';
+import { assertCount } from './validate.js';
 
 /** Options of `new RedisStreamStorage(client, options)`. */
 export interface RedisStreamStorageOptions {
@@ -156,7 +155,9 @@ export class RedisStreamStorage implements StreamStorage {
     consumer: string,
     options: ReadGroupOptions,
   ): Promise<StreamEntry[]> {
-    return this.#closing ? closed('readGroup') : this.#readGroup(stream, group, consumer, options);
+    return this.#closing
+      ? closed('readGroup')
+      : readGroup(this.#ctx, this.#reads, this.#logger, stream, group, consumer, options);
   }
 
   ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
@@ -240,51 +241,6 @@ export class RedisStreamStorage implements StreamStorage {
   close(): Promise<void> {
     if (this.#closing === null) this.#closing = this.#shutdown();
     return this.#closing;
-  }
-
-  async #readGroup(
-    stream: string,
-    group: string,
-    consumer: string,
-    options: ReadGroupOptions,
-  ): Promise<StreamEntry[]> {
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertOptions(options);
-    assertCount('count', options.count);
-    const blockMs = options.blockMs;
-    if (blockMs !== undefined) assertCount('blockMs', blockMs);
-    try {
-      if (blockMs === undefined) {
-        const args = ['GROUP', group, consumer, 'COUNT', options.count, 'STREAMS', stream, '>'];
-        return parseReadGroup(await this.#ctx.send('XREADGROUP', ...args));
-      }
-      const args = [
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        options.count,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        stream,
-        '>',
-      ];
-      // One reader connection per stream and consumer name: partitions of one consumer share its
-      // name, and one connection serves one blocking read at a time.
-      return parseReadGroup(await this.#reads.read(`${stream}/${consumer}`, blockMs, args));
-    } catch (error) {
-      const mapped = failure(this.#ctx, error, 'XREADGROUP', stream, group);
-      if (mapped instanceof ConnectionError) {
-        this.#logger?.warn(
-          { stream, group, consumer, code: mapped.code, error: mapped.message },
-          'read failed',
-        );
-      }
-      throw mapped;
-    }
   }
 
   async #shutdown(): Promise<void> {
