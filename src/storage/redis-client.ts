@@ -1,5 +1,5 @@
 /**
- * What streamvisor uses of an ioredis client: a `Redis` or a `Cluster` of ioredis 5 or 6, created
+ * What streamvisor uses of an ioredis client: a `Redis` or a `Cluster` of ioredis `^5.11.0 || ^6.0.0`, created
  * however the application likes (RESP2 or RESP3, `replyMapping` `'legacy'` or `'resp3'`,
  * `stringNumbers`). A structural type, so clients of either major version fit without a cast.
  *
