@@ -85,7 +85,7 @@ function nodeOptions(options: RedisOptions): ClusterNodeOptions {
     enableOfflineQueue: _queue,
     readOnly: _readOnly,
     himportFieldsets: _himport,
-    replyMapping: _mapping, // RESP2 only has the legacy mapping
+    replyMapping: _mapping, // typed per Cluster; the parsers read either mapping, so nodes use the default
     ...rest
   } = options;
   return rest;
