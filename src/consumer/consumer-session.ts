@@ -1,7 +1,8 @@
 import type { AnyActorRef } from 'xstate';
 import { createJob, type DispatchJob } from '../dispatch/dispatch-job.js';
-import { type AttemptDeps, decode, errorText, runAttempt } from '../dispatch/run-attempt.js';
+import { type AttemptDeps, decode, runAttempt } from '../dispatch/run-attempt.js';
 import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
+import { errorText, exitReasonOf } from '../machines/classify-error.js';
 import { type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
 import type {
   DeadLetterInput,
@@ -72,7 +73,7 @@ export class ConsumerSession {
         if (this.#closing) return;
         this.#sendBack({
           type: 'io.failed',
-          reason: codeOf(error) === 'NOGROUP' ? 'nogroup' : 'fatal',
+          reason: exitReasonOf(error),
           error: errorText(error),
         });
       },
@@ -114,9 +115,9 @@ export class ConsumerSession {
   async recover(signal: AbortSignal): Promise<{ lastId: string | null; now: number }> {
     const ownPel = !this.#ownPelDone;
     const stopped = () => signal.aborted || this.#closing;
-    const complete = await recoverPending(this, { ownPel, stopped });
+    const { complete, lastId } = await recoverPending(this, { ownPel, stopped });
     if (ownPel && complete) this.#ownPelDone = true;
-    return { lastId: null, now: this.deps.clock.now() };
+    return { lastId, now: this.deps.clock.now() };
   }
 
   /** Resolves when a worker slot is free (at once when stopping). */
@@ -256,8 +257,8 @@ export class ConsumerSession {
   }
 
   /** Attempt `attempt` failed and another follows: pick its backoff (read by the worker's delay). */
-  retrying(job: DispatchJob, attempt: number, error: string): void {
-    reportRetry(this.deps, job, attempt, error);
+  retrying(job: DispatchJob, attempt: number, delayMs: number, error: string): void {
+    reportRetry(this.deps, job, attempt, delayMs, error);
   }
 
   deadLetter(input: DeadLetterInput): Promise<string> {
@@ -373,10 +374,6 @@ export class ConsumerSession {
     for (const resolve of this.#freeWaiters.splice(0)) resolve();
     for (const resolve of this.#settleWaiters.splice(0)) resolve();
   }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
 function yieldToEventLoop(): Promise<void> {

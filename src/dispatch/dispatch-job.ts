@@ -18,8 +18,6 @@ export interface DispatchJob extends WorkerJob {
   /** Ordering key, if one is configured and the message has one. */
   key: string | undefined;
   controller: AbortController | null;
-  /** Backoff before the next in-process attempt, ms (set when the worker enters `retrying`). */
-  retryDelayMs: number;
   /** Set when a stop aborted the job: whatever its handlers do, it is left pending. */
   released: boolean;
   worker: AnyActorRef | null;
@@ -40,7 +38,6 @@ export function createJob(entry: StreamEntry): DispatchJob {
     succeeded: null,
     key: undefined,
     controller: null,
-    retryDelayMs: 0,
     released: false,
     worker: null,
     firstOutcome: null,

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { ConsumerStats } from '../consumer/consumer-stats.js';
 import { HandlerTimeoutError } from '../errors/handler-timeout-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
+import { errorText } from '../machines/classify-error.js';
 import type { SettledEvent } from '../machines/dispatch-worker-machine.js';
 import type { HandlerContext } from '../routing/handler.js';
 import { decodeMessage } from '../routing/message.js';
@@ -176,11 +177,6 @@ function raceAbort(value: unknown, signal: AbortSignal): Promise<unknown> {
       },
     );
   });
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }
 
 /** Why no handler took a message: none registered for its type, or every one filtered it out. */

@@ -28,7 +28,8 @@
  * each invoke has an `onError` that classifies the error by its `code` / `retriable` fields.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from 'xstate';
-import { type ExponentialBackoff, exponentialDelay } from './backoff.js';
+import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
+import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
 import { dispatchWorkerMachine, type WorkerInput } from './dispatch-worker-machine.js';
 
 export type ExitReason = 'nogroup' | 'fatal';
@@ -48,6 +49,8 @@ export interface ConsumerInput {
   lastId: string | null;
   claimIntervalMs: number;
   backoff: ExponentialBackoff;
+  /** Jitter of the connection backoff, in [0, 1). @default none (the full step) */
+  random?: Random;
   worker: Omit<WorkerInput, 'session' | 'workerId'>;
 }
 
@@ -81,17 +84,6 @@ export type ConsumerEvent =
 export interface SessionInput {
   session: string;
   id: string;
-}
-
-/** Errors reach the machine as values; they are classified by their `code` and `retriable` fields. */
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-function isRetriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
-}
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 const unprovided = (name: string) =>
@@ -129,8 +121,7 @@ export const consumerMachine = setup({
     awaitCapacity: () => {},
     recordError: assign({ error: ({ event }) => ('error' in event ? errorText(event.error) : null) }),
     fail: assign({
-      exitReason: ({ event }) =>
-        'error' in event && errorCode(event.error) === 'NOGROUP' ? 'nogroup' : 'fatal',
+      exitReason: ({ event }) => ('error' in event ? exitReasonOf(event.error) : 'fatal'),
       error: ({ event }) => ('error' in event ? errorText(event.error) : null),
     }),
     failNoGroup: assign({
@@ -146,12 +137,13 @@ export const consumerMachine = setup({
       const now = 'output' in event ? (event.output as { now: number }).now : 'now' in event ? event.now : 0;
       return context.lastRecoveryAt === null || now - context.lastRecoveryAt >= context.claimIntervalMs;
     },
-    isNoGroup: ({ event }) => 'error' in event && errorCode(event.error) === 'NOGROUP',
+    isNoGroup: ({ event }) => 'error' in event && isNoGroup(event.error),
     isRetriable: ({ event }) => 'error' in event && isRetriable(event.error),
     exiting: ({ context }) => context.exitReason !== null,
   },
   delays: {
-    backoffDelay: ({ context }) => exponentialDelay(context.backoffAttempt, context.backoff, () => 1),
+    backoffDelay: ({ context }) =>
+      exponentialDelay(context.backoffAttempt, context.backoff, context.random ?? fullStep),
   },
 })
   .createMachine({
@@ -188,13 +180,7 @@ export const consumerMachine = setup({
     initial: 'creatingGroup',
     on: {
       stop: { target: '.draining', actions: assign({ stopTimeoutMs: ({ event }) => event.timeoutMs }) },
-      'io.failed': [
-        {
-          guard: ({ event }) => event.reason === 'nogroup' || event.reason === 'fatal',
-          target: '.draining',
-          actions: 'failFromIo',
-        },
-      ],
+      'io.failed': { target: '.draining', actions: 'failFromIo' },
     },
     states: {
       creatingGroup: {

@@ -33,7 +33,7 @@
  * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/runtime/wire-machines.ts`).
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { type ExponentialBackoff, exponentialDelay } from './backoff.js';
+import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
 
 /** The part of a job the machine needs; the runtime's job object carries more. */
 export interface WorkerJob {
@@ -57,6 +57,8 @@ export interface WorkerInput {
   retry: ExponentialBackoff;
   /** Whether a durable retry scheduler is configured. */
   hasScheduler: boolean;
+  /** Jitter of the retry delay, in [0, 1). @default none (the full step) */
+  random?: Random;
 }
 
 export interface WorkerContext extends WorkerInput {
@@ -65,6 +67,8 @@ export interface WorkerContext extends WorkerInput {
   /** Why the current job is being dead-lettered, and the error text. */
   deadReason: DeadReason | null;
   lastError: string | null;
+  /** Backoff before the next attempt, ms: picked once on entering `retrying` (and reported as picked). */
+  retryDelayMs: number;
 }
 
 /** Input of the `deadLetter` actor. */
@@ -119,12 +123,19 @@ export const dispatchWorkerMachine = setup({
     hasScheduler: ({ context }) => context.hasScheduler,
   },
   delays: {
-    retryDelay: ({ context }) => exponentialDelay(context.attempt, context.retry, () => 1),
+    retryDelay: ({ context }) => context.retryDelayMs,
   },
 }).createMachine({
   id: 'worker',
   initial: 'idle',
-  context: ({ input }) => ({ ...input, job: null, attempt: 0, deadReason: null, lastError: null }),
+  context: ({ input }) => ({
+    ...input,
+    job: null,
+    attempt: 0,
+    deadReason: null,
+    lastError: null,
+    retryDelayMs: 0,
+  }),
   states: {
     idle: {
       on: {
@@ -155,7 +166,14 @@ export const dispatchWorkerMachine = setup({
           {
             guard: 'attemptsLeft',
             target: 'retrying',
-            actions: [assign({ lastError: ({ event }) => errorOf(event) }), 'recordRetry'],
+            actions: [
+              assign({
+                lastError: ({ event }) => errorOf(event),
+                retryDelayMs: ({ context }) =>
+                  exponentialDelay(context.attempt, context.retry, context.random ?? fullStep),
+              }),
+              'recordRetry',
+            ],
           },
           {
             guard: 'hasScheduler',

@@ -8,11 +8,16 @@ import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from './retry-scheduler.js';
 // The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
 // (retrying, deadLettering, scheduling) call for them through the consumer's session.
 
-/** Attempt `attempt` failed and another follows: count it, pick its backoff, tell subscribers. */
-export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number, error: string): void {
-  const { spec, stats, bus, random, clock } = deps;
+/** Attempt `attempt` failed and another follows after `delayMs` (the worker picked it): count it, tell subscribers. */
+export function reportRetry(
+  deps: SessionDeps,
+  job: DispatchJob,
+  attempt: number,
+  delayMs: number,
+  error: string,
+): void {
+  const { spec, stats, bus, clock } = deps;
   stats.retried++;
-  job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
   if (bus.active) {
     bus.emit({
       type: 'message.retrying',
@@ -20,7 +25,7 @@ export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number
       consumerId: spec.id,
       messageId: job.id,
       attempt,
-      delayMs: job.retryDelayMs,
+      delayMs,
       error,
     });
   }

@@ -65,8 +65,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
           }
         | undefined;
       let state: string;
-      if (child && child.status === 'active') state = String(child.value);
-      else if (child) state = String(child.value);
+      if (child) state = String(child.value);
       else if (source.status === 'running' || source.status === 'starting') state = 'restarting';
       else state = source.status === 'failed' ? 'exited' : 'stopped';
       const workers: WorkerSnapshot[] = [];

@@ -164,11 +164,13 @@ export class Runtime<C = unknown> {
     });
     this.#sessions = sessions;
     const inspect = this.#options.inspect;
+    const random = this.#options.random ?? Math.random;
     this.#actor = createActor(supervisor, {
       clock: this.#clock,
       ...(inspect ? { inspect } : {}),
       input: {
         ...supervisorOptions,
+        random,
         children: this.consumers.map((c) => ({
           id: c.id,
           stream: c.stream,
@@ -178,7 +180,9 @@ export class Runtime<C = unknown> {
           startId: c.startId,
           claimIntervalMs: c.claim.intervalMs,
           backoff: { initialMs: 100, maxMs: 5000 },
+          random,
           worker: {
+            random,
             attempts: c.retry.attempts,
             retry: c.retry.backoff,
             hasScheduler: this.#options.retryScheduler !== undefined,

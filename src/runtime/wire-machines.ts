@@ -4,7 +4,6 @@ import { ConsumerSession } from '../consumer/consumer-session.js';
 import type { SessionDeps } from '../consumer/session-deps.js';
 import type { DispatchJob } from '../dispatch/dispatch-job.js';
 import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
-import { exponentialDelay, restartDelay } from '../machines/backoff.js';
 import { type ConsumerContext, consumerMachine, type SessionInput } from '../machines/consumer-machine.js';
 import {
   type DeadLetterInput,
@@ -55,6 +54,7 @@ export function wireMachines(wiring: MachineWiring) {
         ownerOf(context.job, context)?.retrying(
           context.job as DispatchJob,
           context.attempt,
+          context.retryDelayMs,
           context.lastError ?? '',
         ),
       recordDeadLetter: ({ context, event }) => {
@@ -93,12 +93,6 @@ export function wireMachines(wiring: MachineWiring) {
         requireSession(sessions, input.session).scheduleRetry(input),
       ),
     },
-    delays: {
-      // The session picked the delay when the worker entered `retrying` (and reported it).
-      retryDelay: ({ context }) =>
-        (context.job as DispatchJob | null)?.retryDelayMs ??
-        exponentialDelay(context.attempt, context.retry, wiring.random),
-    },
   });
 
   const consumer = consumerMachine.provide({
@@ -132,21 +126,12 @@ export function wireMachines(wiring: MachineWiring) {
       report: ({ context }, params) => wiring.onConsumerReport(context, params.kind),
       awaitCapacity: ({ context }) => sessions.get(context.session)?.awaitCapacity(),
     },
-    delays: {
-      backoffDelay: ({ context }) => exponentialDelay(context.backoffAttempt, context.backoff, wiring.random),
-    },
   });
 
   const supervisor = supervisorMachine.provide({
     actors: { consumer },
     actions: {
       report: ({ context, event }, params) => wiring.onSupervisorReport(context, event, params.kind),
-    },
-    delays: {
-      restartDelay: ({ context, event }) => {
-        const id = (event as { actorId?: string }).actorId ?? '';
-        return restartDelay(context.attempts[id] ?? 0, context.backoff, wiring.random);
-      },
     },
   });
 
