@@ -1,5 +1,4 @@
-import type { DispatchJob } from '../dispatch/dispatch-job.js';
-import { maxId } from '../machines/consumer-machine.js';
+import { maxId } from '../machines/ids.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
 import type { SessionDeps } from './session-deps.js';
 
@@ -9,9 +8,9 @@ const PEL_PAGE = 100;
 /** What recovery needs from the consumer's I/O session. */
 export interface RecoveryHost {
   readonly deps: SessionDeps;
-  readonly inFlight: ReadonlyMap<string, DispatchJob>;
+  readonly inFlight: ReadonlyMap<string, unknown>;
   readonly free: number;
-  dispatch(entries: readonly StreamEntry[]): void;
+  readonly pool: { dispatch(entries: readonly StreamEntry[]): void };
   whenFree(): Promise<void>;
 }
 
@@ -36,7 +35,7 @@ export async function recoverPending(
   const take = (entries: readonly StreamEntry[]) => {
     recovered += entries.length;
     for (const entry of entries) lastId = maxId(lastId, entry.id);
-    host.dispatch(entries);
+    host.pool.dispatch(entries);
   };
   if (options.ownPel) {
     let start = '-';

@@ -27,10 +27,21 @@
  * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
  * each invoke has an `onError` that classifies the error by its `code` / `retriable` fields.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from 'xstate';
+import {
+  type AnyActorLogic,
+  assign,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  sendParent,
+  setup,
+} from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
 import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
 import { dispatchWorkerMachine, type WorkerInput } from './dispatch-worker-machine.js';
+import { maxId, workerSystemId } from './ids.js';
+
+export { maxId, workerSystemId } from './ids.js';
 
 export type ExitReason = 'nogroup' | 'fatal';
 
@@ -86,10 +97,12 @@ export interface SessionInput {
   id: string;
 }
 
-const unprovided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
+/** A placeholder promise actor: replaced by the runtime; fails loudly if a machine runs without I/O. */
+function unprovided<O, I>(name: string) {
+  return fromPromise<O, I>(async () => {
     throw new Error(`The consumer's actor "${name}" was not provided; run consumers through createRuntime`);
   });
+}
 
 export const consumerMachine = setup({
   types: {
@@ -100,20 +113,15 @@ export const consumerMachine = setup({
   },
   actors: {
     worker: dispatchWorkerMachine,
-    session: fromCallback<{ type: string }, SessionInput>(() => () => {}),
-    createGroup: unprovided('createGroup') as unknown as ReturnType<
-      typeof fromPromise<
-        { created: boolean; now: number },
-        { stream: string; group: string; startId: string }
-      >
-    >,
-    recover: unprovided('recover') as unknown as ReturnType<
-      typeof fromPromise<{ lastId: string | null; now: number }, SessionInput>
-    >,
-    poll: unprovided('poll') as unknown as ReturnType<typeof fromPromise<PollOutput, SessionInput>>,
-    drain: unprovided('drain') as unknown as ReturnType<
-      typeof fromPromise<void, SessionInput & { timeoutMs: number | null }>
-    >,
+    // Any logic taking a SessionInput: the runtime's keeps the incarnation's I/O session in its snapshot.
+    session: fromCallback<{ type: string }, SessionInput>(() => () => {}) as AnyActorLogic,
+    createGroup: unprovided<
+      { created: boolean; now: number },
+      { stream: string; group: string; startId: string }
+    >('createGroup'),
+    recover: unprovided<{ lastId: string | null; now: number }, SessionInput>('recover'),
+    poll: unprovided<PollOutput, SessionInput>('poll'),
+    drain: unprovided<void, SessionInput & { timeoutMs: number | null }>('drain'),
   },
   actions: {
     report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
@@ -170,7 +178,10 @@ export const consumerMachine = setup({
     invoke: {
       id: 'io',
       src: 'session',
-      input: ({ context }) => ({ session: context.session, id: context.id }),
+      input: ({ context }: { context: ConsumerContext }): SessionInput => ({
+        session: context.session,
+        id: context.id,
+      }),
     },
     output: ({ context }) => ({
       reason: context.exitReason ?? 'stopped',
@@ -287,20 +298,3 @@ export const consumerMachine = setup({
     },
   })
   .provide({});
-
-/** The system id of a consumer incarnation's worker, so its I/O session can address it. */
-export function workerSystemId(session: string, workerId: string): string {
-  return `${session}/${workerId}`;
-}
-
-/** The larger of two stream ids (either may be null). */
-export function maxId(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  if (am.length !== bm.length) return am.length > bm.length ? a : b;
-  if (am !== bm) return am > bm ? a : b;
-  if (as.length !== bs.length) return as.length > bs.length ? a : b;
-  return as >= bs ? a : b;
-}
