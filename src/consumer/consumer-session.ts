@@ -86,6 +86,14 @@ export class ConsumerSession {
     });
     // A full batch means entries were waiting: the read did not block, its time is a round trip.
     if (entries.length === count) this.readSize.read(performance.now() - started);
+      console.error(
+        'poll',
+        count,
+        entries.length,
+        this.free,
+        this.readSize.averages,
+        this.readSize.readAhead,
+      );
     // A stop that came while the read was in flight: leave what it returned pending.
     if (signal.aborted || this.#closing) return { count: 0, lastId: null, now: clock.now() };
     this.pool.dispatch(entries);
@@ -111,7 +119,7 @@ export class ConsumerSession {
     return new Promise((resolve) => this.#freeWaiters.push(resolve));
   }
 
-  /** Consumer machine entered `dispatching`: send `io.capacity` once half the capacity is free. */
+  /** Consumer machine entered `dispatching`: send `io.capacity` once enough capacity is free. */
   awaitCapacity(): void {
     this.#waitingCapacity = true;
     this.#checkCapacity();
@@ -119,7 +127,11 @@ export class ConsumerSession {
 
   #checkCapacity(): void {
     if (!this.#waitingCapacity || this.#closing) return;
-    const threshold = Math.max(1, Math.min(this.deps.spec.count ?? Infinity, Math.ceil(this.#capacity / 2)));
+    // Without read-ahead, read when half the workers are free; with it, when half the read-ahead was
+    // taken, so the workers still have queued work while the read is in flight.
+    const readAhead = this.readSize.readAhead;
+    const half = Math.ceil((readAhead > 0 ? readAhead : this.deps.spec.concurrency) / 2);
+    const threshold = Math.max(1, Math.min(this.deps.spec.count ?? Infinity, half));
     if (this.free >= threshold) {
       this.#waitingCapacity = false;
       this.#sendBack({ type: 'io.capacity', now: this.deps.clock.now() });

@@ -29,6 +29,8 @@ export class DispatchJob implements WorkerJob {
   released = false;
   /** The worker running it (its context's `job` is this one), while it runs. */
   worker: WorkerRef | null = null;
+  /** When its current attempt started (`performance.now()`), for the adaptive read size. */
+  startedAt = 0;
 
   constructor(entry: StreamEntry, pool: WorkerPool) {
     this.id = entry.id;

@@ -1,10 +1,9 @@
 import type { SessionDeps } from '../consumer/session-deps.js';
-import { errorText } from '../machines/classify-error.js';
 import { type SettledEvent, takeNextJob, type WorkerRef } from '../machines/dispatch-worker-machine.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
-import { decode, runAttempt } from './run-attempt.js';
+import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
 
 /** What the pool tells its consumer session. */
 export interface PoolHost {
@@ -23,7 +22,7 @@ export interface PoolHost {
  * returns to `idle` (`handler.settled`) only when nothing is left for it or a message did not succeed.
  * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker.
  */
-export class WorkerPool {
+export class WorkerPool implements AttemptListener {
   readonly inFlight = new Map<string, DispatchJob>();
   /** Stop taking queued work (the consumer drains). */
   closing = false;
@@ -86,41 +85,62 @@ export class WorkerPool {
   }
 
   /**
-   * The worker entered `running` (entry `startAttempt`): run attempt `attempt` of `job`, then, while
-   * it succeeds and work is queued, the next messages on the same worker.
+   * The worker is entering `running` (entry `startAttempt`): run attempt `attempt` of `job` once the
+   * transition is done (a microtask later, so the actor is in `running` before its handler starts),
+   * then, while messages succeed and work is queued, the next ones on the same worker.
    */
-  run(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+  start(worker: WorkerRef, job: DispatchJob, attempt: number): void {
     job.worker = worker;
-    const started = performance.now();
-    runAttempt(this.deps, job, attempt).then(
-      (event) => this.#settled(worker, job, event, started),
-      (error: unknown) =>
-        this.#settled(
-          worker,
-          job,
-          { type: 'handler.settled', outcome: 'failed', error: errorText(error) },
-          started,
-        ),
-    );
+    queueMicrotask(() => {
+      if (this.inFlight.get(job.id) !== job) return;
+      if (job.released) worker.send({ type: 'handler.settled', outcome: 'released' });
+      else this.#run(worker, job, attempt);
+    });
   }
 
-  #settled(worker: WorkerRef, job: DispatchJob, event: SettledEvent, started: number): void {
-    if (this.inFlight.get(job.id) !== job) return;
-    this.#host.handled(performance.now() - started);
+  /** A busy period: run `job`, and as long as attempts settle at once with work queued, the next ones. */
+  #run(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+    for (;;) {
+      job.worker = worker;
+      job.startedAt = performance.now();
+      const event = runAttempt(this.deps, job, attempt, this);
+      if (event === null) return;
+      const next = this.#after(worker, job, event);
+      if (next === undefined) return;
+      job = next;
+      attempt = 1;
+    }
+  }
+
+  /** An attempt settled later (its handler returned a promise). */
+  attemptSettled(job: DispatchJob, event: SettledEvent): void {
+    const worker = job.worker;
+    if (worker === null) return;
+    const next = this.#after(worker, job, event);
+    if (next !== undefined) this.#run(worker, next, 1);
+  }
+
+  /**
+   * After an attempt: on success with work queued, ack the message and move the worker to the next
+   * one in place (the busy period goes on, no transition) and return it; otherwise report the
+   * outcome to the worker machine (→ idle, or the failure path).
+   */
+  #after(worker: WorkerRef, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
+    if (this.inFlight.get(job.id) !== job) return undefined;
+    this.#host.handled(performance.now() - job.startedAt);
     if (event.outcome === 'ok') {
       const next = this.#next(job);
       if (next !== undefined) {
-        // The busy period goes on: no transition.
         this.#leave(job);
-        this.#host.ack(job.id);
         this.deps.stats.processed++;
+        this.#host.ack(job.id);
         takeNextJob(worker.getSnapshot().context, next);
-        this.run(worker, next, 1);
         this.#host.freed();
-        return;
+        return next;
       }
     }
     worker.send(event);
+    return undefined;
   }
 
   /** The message succeeded and its worker goes idle: ack it. */

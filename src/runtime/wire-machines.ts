@@ -63,7 +63,7 @@ export function wireMachines(wiring: MachineWiring) {
     actions: {
       startAttempt: ({ context, self }) => {
         const job = jobOf(context.job);
-        job?.pool.run(self, job, context.attempt);
+        job?.pool.start(self, job, context.attempt);
       },
       abortAttempt: ({ context }) => jobOf(context.job)?.controller?.abort(new ConsumerStoppingError()),
       complete: ({ context }) => {
