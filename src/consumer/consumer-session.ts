@@ -75,9 +75,10 @@ export class ConsumerSession {
   async poll(signal: AbortSignal): Promise<PollOutput> {
     const { spec, storage, clock } = this.deps;
     const max = Math.min(spec.count ?? Infinity, this.#capacity);
-    // Handlers that finish within this turn of the event loop free their workers first, so the
-    // read asks for a full batch instead of just the threshold that woke the consumer.
-    if (this.free < max) await yieldToEventLoop();
+    // Without read-ahead, handlers that finish within this turn of the event loop free their workers
+    // first, so the read asks for a full batch instead of just the threshold that woke the consumer.
+    // With read-ahead, the read goes out at once: the workers run what is queued while it is in flight.
+    if (this.readSize.readAhead === 0 && this.free < max) await yieldToEventLoop();
     const count = Math.max(1, Math.min(max, this.free));
     const started = performance.now();
     const entries = await storage.readGroup(spec.stream, spec.group, spec.consumer, {
@@ -86,14 +87,6 @@ export class ConsumerSession {
     });
     // A full batch means entries were waiting: the read did not block, its time is a round trip.
     if (entries.length === count) this.readSize.read(performance.now() - started);
-      console.error(
-        'poll',
-        count,
-        entries.length,
-        this.free,
-        this.readSize.averages,
-        this.readSize.readAhead,
-      );
     // A stop that came while the read was in flight: leave what it returned pending.
     if (signal.aborted || this.#closing) return { count: 0, lastId: null, now: clock.now() };
     this.pool.dispatch(entries);
