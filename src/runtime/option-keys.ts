@@ -1,4 +1,5 @@
-import type { ConsumerOptions, RuntimeOptions, SupervisorOptions } from './runtime-options.js';
+import type { ConsumerOptions } from '../consumer/consumer-options.js';
+import type { RuntimeOptions, SupervisorOptions } from './runtime-options.js';
 
 // JavaScript callers get no type check: a typo such as `concurency: 16` would silently do nothing.
 // Every option object is checked against the keys its TypeScript type declares. The key lists are
