@@ -106,6 +106,11 @@ export class ConsumerSession {
     return { lastId, now: this.deps.clock.now() };
   }
 
+  /** Ids handled here whose batched XACK has not landed yet (see recover-pending.ts). */
+  unconfirmedAcks(): ReadonlySet<string> {
+    return this.#acks.unconfirmed();
+  }
+
   /** Resolves when there is free capacity (at once when stopping). */
   whenFree(): Promise<void> {
     if (this.free > 0 || this.#closing) return Promise.resolve();
