@@ -71,3 +71,4 @@ export type {
   StreamFields,
   StreamStorage,
 } from './storage/stream-storage.js';
+export type { TrimAckedOptions } from './storage/trim-acked.js';

@@ -3,6 +3,7 @@ import { StorageClosedError } from '../errors/storage-closed-error.js';
 import { MemoryGroup } from './memory-group.js';
 import { MemoryKeyspace, toClaimResult, toStreamEntry } from './memory-keyspace.js';
 import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
+import { trimAckedEntries } from './memory-trim.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -20,6 +21,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
+import { assertTrimAcked, type TrimAckedOptions } from './trim-acked.js';
 import {
   assertCount,
   assertFields,
@@ -270,6 +272,14 @@ export class MemoryStreamStorage implements StreamStorage {
       .filter((info) => info.name !== options.keep && info.pending === 0 && info.idleMs >= options.minIdleMs);
     for (const info of idle) found.deleteConsumer(info.name);
     return idle.map((info) => info.name);
+  }
+
+  async trimAcked(stream: string, options: TrimAckedOptions = {}): Promise<number> {
+    this.#open('trimAcked');
+    assertTrimAcked(stream, options);
+    const keepBefore =
+      options.keepMs === undefined ? undefined : (options.now ?? this.#keys.now()) - options.keepMs;
+    return trimAckedEntries(this.#keys.stream(stream), keepBefore);
   }
 
   async destroyGroup(stream: string, group: string): Promise<boolean> {

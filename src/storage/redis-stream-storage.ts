@@ -27,6 +27,7 @@ import {
 } from './redis-group-commands.js';
 import { parseReadGroup } from './redis-replies.js';
 import type { SendCommand } from './redis-scripts.js';
+import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 import type {
   AddOptions,
@@ -45,6 +46,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
+import type { TrimAckedOptions } from './trim-acked.js';
 import { assertCount, assertName } from './validate.js';
 
 /** Options of `new RedisStreamStorage(client, options)`. */
@@ -227,6 +229,10 @@ export class RedisStreamStorage implements StreamStorage {
     return this.#closing
       ? closed('deleteIdleConsumers')
       : deleteIdleConsumers(this.#ctx, stream, group, options);
+  }
+
+  trimAcked(stream: string, options: TrimAckedOptions = {}): Promise<number> {
+    return this.#closing ? closed('trimAcked') : trimAcked(this.#ctx, stream, options);
   }
 
   destroyGroup(stream: string, group: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import { entryCases } from './cases/entries.js';
 import { errorCases } from './cases/errors.js';
 import { groupCases } from './cases/groups.js';
 import { readCases } from './cases/reads.js';
+import { retentionCases } from './cases/retention.js';
 
 /** What the contract suite needs from one storage under test. */
 export interface StorageFixture {
@@ -52,5 +53,6 @@ export function describeStorageContract(name: string, makeFixture: () => Promise
     readCases(use);
     claimCases(use);
     errorCases(use);
+    retentionCases(use);
   });
 }
