@@ -11,6 +11,7 @@ export {
   type RedisRetrySchedulerUrlOptions,
 } from './actors/redis-retry-scheduler.js';
 export type { PromoteResult } from './actors/redis-retry-scripts.js';
+export type { RetentionOptions } from './actors/retention.js';
 export { retryKey } from './actors/retry-key.js';
 export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './actors/retry-scheduler.js';
 export { createRuntime, Runtime } from './actors/runtime.js';

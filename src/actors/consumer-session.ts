@@ -20,6 +20,7 @@ import {
 } from './failure-path.js';
 import { OwnershipTimer } from './ownership-timer.js';
 import { recoverPending } from './recover-pending.js';
+import { RetentionTimer } from './retention-timer.js';
 import { type AttemptDeps, decode, errorText, runAttempt } from './run-attempt.js';
 import type { SessionDeps, SessionSendBack, WorkerLookup } from './session-deps.js';
 
@@ -50,6 +51,7 @@ export class ConsumerSession {
   #settleWaiters: Array<() => void> = [];
   #acks: AckBatcher;
   #ownership: OwnershipTimer;
+  #retention: RetentionTimer | null;
   #closing = false;
   #disposed = false;
   #ownPelDone = false;
@@ -79,6 +81,7 @@ export class ConsumerSession {
       },
     });
     this.#ownership = new OwnershipTimer(deps, () => [...this.inFlight.keys()]);
+    this.#retention = RetentionTimer.start(deps);
   }
 
   /**
@@ -361,6 +364,7 @@ export class ConsumerSession {
     this.#disposed = true;
     this.#closing = true;
     this.#ownership.stop();
+    this.#retention?.stop();
     this.#acks.close();
     for (const job of this.inFlight.values()) {
       job.released = true;

@@ -8,6 +8,7 @@ import type { Router } from '../routing/router.js';
 import { assertPartitionable, assertPartitions, partitionStream } from '../storage/partitions.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { assertCount, assertName, assertStartId, describe } from '../storage/validate.js';
+import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
 import type { RetryScheduler } from './retry-scheduler.js';
 
 /** One supervised consumer: a stream, a group, and how to consume it. */
@@ -85,6 +86,11 @@ export interface ConsumerOptions {
   unrouted?: 'ack' | 'dead-letter';
   /** Abort a handler attempt after this long (ms) and count it as failed. @default none */
   handlerTimeoutMs?: number;
+  /**
+   * Trim the stream every `intervalMs` of what every consumer group has delivered and acked, keeping
+   * the last `keepMs` of history (see retention.ts). @default none: the stream is never trimmed
+   */
+  retention?: RetentionOptions;
 }
 
 export interface SupervisorOptions {
@@ -148,6 +154,8 @@ export interface ResolvedConsumer {
   handlerTimeoutMs: number | undefined;
   /** `null`: stale consumers are left alone. */
   staleConsumerMs: number | null;
+  /** `null`: the stream is never trimmed. */
+  retention: ResolvedRetention | null;
 }
 
 let consumerCounter = 0;
@@ -265,6 +273,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
         ? undefined
         : positive(at('handlerTimeoutMs'), options.handlerTimeoutMs, 1),
     staleConsumerMs: stale === false ? null : (stale ?? 3_600_000),
+    retention: resolveRetention(options.retention, at('retention')),
   };
 }
 

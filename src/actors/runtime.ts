@@ -16,6 +16,7 @@ import type { StreamStorage } from '../storage/stream-storage.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { createDefaultLogger } from './default-logger.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
+import { assertRetentionSupported } from './retention.js';
 import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
@@ -92,6 +93,7 @@ export class Runtime<C = unknown> {
     }
     resolveSupervisor(options.supervisor);
     this.storage = options.storage ?? new MemoryStreamStorage(options.clock ? { clock: options.clock } : {});
+    assertRetentionSupported(this.consumers, this.storage);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? createDefaultLogger();
     this.#bus = new EventBus((error) => this.#logger.error({ err: error }, 'a runtime event listener threw'));
