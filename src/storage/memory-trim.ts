@@ -1,41 +1,39 @@
 import type { MemoryStream } from './memory-stream.js';
-import { compareStreamIds, type IdBound, type StreamId, ZERO_ID } from './memory-stream-id.js';
+import { compareStreamIds, type StreamId, ZERO_ID } from './memory-stream-id.js';
 
-/** The lower of two end bounds (at the same id, the exclusive one). */
-function lower(a: IdBound, b: IdBound): IdBound {
-  const order = compareStreamIds(a.at, b.at);
-  if (order !== 0) return order < 0 ? a : b;
-  return a.exclusive ? a : b;
+/** The smallest id after `id` (what the Redis script computes on decimal strings). */
+function after(id: StreamId): StreamId {
+  // Past 2^53 a JS number cannot count on by one: take the next millisecond (still after `id`).
+  if (id.seq >= Number.MAX_SAFE_INTEGER) return { ms: id.ms + 1, seq: 0, id: `${id.ms + 1}-0` };
+  return { ms: id.ms, seq: id.seq + 1, id: `${id.ms}-${id.seq + 1}` };
 }
 
+const lower = (a: StreamId, b: StreamId): StreamId => (compareStreamIds(a, b) <= 0 ? a : b);
+
 /**
- * `trimAcked` on an in-memory stream, with the Redis storage's rules: an entry goes only when every
- * group has delivered it (id ≤ its last delivered id) and none has it pending (id < its oldest
- * pending id), and its id time is before `keepBeforeMs` when given. A stream without groups keeps
- * everything. Resolves how many entries were removed (from the head, like `XTRIM MINID`).
+ * `trimAcked` on an in-memory stream, with the Redis storage's rules (redis-trim-commands.ts): the
+ * MINID is the lowest, over all groups, of the oldest pending id and the id after the last delivered
+ * one, and `keepBeforeMs-0` when given; then `XTRIM MINID` exactly. A stream without groups keeps
+ * everything. Resolves how many entries were removed.
  *
  * @example
  * trimAckedEntries(stream, clock.now() - 60_000)   // 42
  */
 export function trimAckedEntries(target: MemoryStream | undefined, keepBeforeMs: number | undefined): number {
-  if (target === undefined || target.groups.size === 0 || target.length === 0) return 0;
-  let end: IdBound | null = null;
+  if (target === undefined || target.groups.size === 0) return 0;
+  let minId: StreamId | null = null;
   for (const group of target.groups.values()) {
-    let bound: IdBound = { at: group.lastId, exclusive: false };
-    let oldest: StreamId | undefined;
+    let bound = after(group.lastId);
     group.pel.scan({ at: ZERO_ID, exclusive: false }, (item) => {
-      oldest = item;
+      bound = lower(bound, item);
       return false;
     });
-    if (oldest !== undefined) bound = lower(bound, { at: oldest, exclusive: true });
-    end = end === null ? bound : lower(end, bound);
+    minId = minId === null ? bound : lower(minId, bound);
   }
-  if (end === null) return 0;
+  if (minId === null) return 0;
   if (keepBeforeMs !== undefined) {
     const keep = Math.max(0, keepBeforeMs);
-    end = lower(end, { at: { ms: keep, seq: 0, id: `${keep}-0` }, exclusive: true });
+    minId = lower(minId, { ms: keep, seq: 0, id: `${keep}-0` });
   }
-  const removable = target.range({ at: ZERO_ID, exclusive: false }, end, 0).length;
-  if (removable > 0) target.trim(target.length - removable);
-  return removable;
+  return target.trimBefore(minId);
 }
