@@ -10,6 +10,7 @@ type Retry = NonNullable<ConsumerOptions['retry']>;
 type Scheduled = NonNullable<Retry['scheduled']>;
 type Backoff = NonNullable<Retry['backoff']>;
 type Claim = NonNullable<ConsumerOptions['claim']>;
+type Retention = NonNullable<ConsumerOptions['retention']>;
 type DeadLetter = NonNullable<ConsumerOptions['deadLetter']>;
 type SupervisorBackoff = NonNullable<SupervisorOptions['backoff']>;
 
@@ -45,6 +46,7 @@ const CONSUMER: Shape = {
     maxPayloadBytes: true,
     unrouted: true,
     handlerTimeoutMs: true,
+    retention: true,
   }),
   nested: {
     claim: { keys: keysOf<Claim>({ minIdleMs: true, intervalMs: true }) },
@@ -59,6 +61,7 @@ const CONSUMER: Shape = {
       },
     },
     deadLetter: { keys: keysOf<DeadLetter>({ stream: true, maxDeliveries: true, maxLen: true }) },
+    retention: { keys: keysOf<Retention>({ intervalMs: true, keepMs: true }) },
   },
 };
 
@@ -105,7 +108,7 @@ const PYTHON_NAMES: Readonly<Record<string, string>> = {
 
 /**
  * Throws a `TypeError` naming the first key of `options` that `createRuntime` does not know, at the
- * top level, in each consumer, and in `retry`, `claim`, `deadLetter`, `supervisor` and their
+ * top level, in each consumer, and in `retry`, `claim`, `deadLetter`, `retention`, `supervisor` and their
  * `backoff`s, with the closest valid key when one is close. Values are not checked here.
  *
  * @example

@@ -60,6 +60,7 @@ describe('unknown options', () => {
         '`consumers[1].deadLetter.maxDelivery`; did you mean `maxDeliveries`?',
       ],
       [{ blockMS: 5 }, '`consumers[1].blockMS`; did you mean `blockMs`?'],
+      [{ retention: { keepMS: 5 } }, '`consumers[1].retention.keepMS`; did you mean `keepMs`?'],
       [{ ordering_key: () => 'k' }, '`consumers[1].ordering_key`; did you mean `orderingKey`?'],
     ];
     for (const [extra, message] of cases) {
@@ -122,6 +123,7 @@ describe('unknown options', () => {
           maxPayloadBytes: 1024,
           unrouted: 'ack',
           handlerTimeoutMs: 1000,
+          retention: { intervalMs: 1000, keepMs: 0 },
         },
       ],
       supervisor: {
