@@ -175,7 +175,7 @@ export class ConsumerSession {
   #run(job: DispatchJob, worker: AnyActorRef): void {
     job.worker = worker;
     this.#busy.set(worker.id, job.id);
-    runAttempt(this.attemptDeps, job, 1).then(
+    this.#attempt(job, 1).then(
       (event) => this.#afterFirstAttempt(job, worker, event),
       (error: unknown) =>
         this.#afterFirstAttempt(job, worker, {
@@ -184,6 +184,14 @@ export class ConsumerSession {
           error: errorText(error),
         }),
     );
+  }
+
+  /** Run an attempt, inside the message's span when tracing (with no tracer: one branch, nothing else). */
+  #attempt(job: DispatchJob, attempt: number): Promise<SettledEvent> {
+    const tracer = this.deps.tracer;
+    if (tracer === null) return runAttempt(this.attemptDeps, job, attempt);
+    job.trace ??= tracer.start(job.entry);
+    return job.trace.run(runAttempt, this.attemptDeps, job, attempt);
   }
 
   #afterFirstAttempt(job: DispatchJob, worker: AnyActorRef, event: SettledEvent): void {
@@ -239,7 +247,7 @@ export class ConsumerSession {
       worker.send(first);
       return;
     }
-    runAttempt(this.attemptDeps, job, attempt).then(
+    this.#attempt(job, attempt).then(
       (event: SettledEvent) => worker.send(event),
       (error: unknown) =>
         worker.send({ type: 'handler.settled', outcome: 'failed', error: errorText(error) }),
@@ -253,6 +261,7 @@ export class ConsumerSession {
   }
 
   release(job: DispatchJob): void {
+    job.trace?.released();
     this.#finish(job);
   }
 
@@ -288,6 +297,7 @@ export class ConsumerSession {
   #finish(job: DispatchJob): void {
     if (this.inFlight.get(job.id) !== job) return;
     this.inFlight.delete(job.id);
+    job.trace?.end();
     const worker = job.worker;
     job.worker = null;
     if (worker !== null) this.#busy.delete(worker.id);
@@ -369,6 +379,7 @@ export class ConsumerSession {
           'The consumer was stopped; this message stays pending and is handled again later',
         ),
       );
+      job.trace?.end();
     }
     this.inFlight.clear();
     for (const resolve of this.#freeWaiters.splice(0)) resolve();

@@ -3,6 +3,7 @@ import type { SettledEvent, WorkerJob } from '../machines/dispatch-worker-machin
 import type { Route } from '../routing/handler.js';
 import type { Message } from '../routing/message.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
+import type { MessageTrace } from '../telemetry/message-tracer.js';
 
 /** One message in flight in a consumer, from dispatch to ack / dead letter / release. */
 export interface DispatchJob extends WorkerJob {
@@ -28,6 +29,8 @@ export interface DispatchJob extends WorkerJob {
    * worker machine replays it on entering `running` instead of running the handlers again.
    */
   firstOutcome: SettledEvent | null;
+  /** The message's span, when tracing is on (see src/telemetry). */
+  trace: MessageTrace | null;
 }
 
 export function createJob(entry: StreamEntry): DispatchJob {
@@ -44,5 +47,6 @@ export function createJob(entry: StreamEntry): DispatchJob {
     released: false,
     worker: null,
     firstOutcome: null,
+    trace: null,
   };
 }

@@ -13,6 +13,7 @@ export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number
   const { spec, stats, bus, random, clock } = deps;
   stats.retried++;
   job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
+  job.trace?.retrying(attempt, job.retryDelayMs, error);
   if (bus.active) {
     bus.emit({
       type: 'message.retrying',
@@ -51,6 +52,7 @@ export function writeDeadLetter(deps: SessionDeps, input: DeadLetterInput): Prom
 export function reportDeadLetter(deps: SessionDeps, input: DeadLetterInput, deadLetterId: string): void {
   const job = input.job as DispatchJob;
   deps.stats.recordDeadLetter(input.reason);
+  job.trace?.deadLettered(input.reason, input.error, deps.spec.deadLetter.stream, deadLetterId);
   deps.logger.warn(
     { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
     'message dead-lettered',
@@ -98,6 +100,7 @@ export function reportScheduled(deps: SessionDeps, input: ScheduleRetryInput, de
   const job = input.job as DispatchJob;
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
+  job.trace?.scheduled(retryAttempt, delayMs, input.error);
   deps.logger.info(
     { messageId: job.id, retryAttempt, delayMs, error: input.error },
     'message handed to the retry scheduler',

@@ -122,6 +122,12 @@ export interface RuntimeOptions<C = unknown> {
   closeStorage?: boolean;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * OpenTelemetry traces through `@opentelemetry/api` (an optional peer dependency): each message is
+   * handled in a CONSUMER span, child of the producer's context. `false` turns it off. Checked once at
+   * `start()`: with no SDK registered by then, messages cost nothing extra. @default on when an SDK is registered
+   */
+  telemetry?: boolean;
 }
 
 /** A consumer's options with every default filled in. */

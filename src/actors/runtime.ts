@@ -13,6 +13,7 @@ import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import type { Router } from '../routing/router.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
+import { assertTelemetryOption, startTracing } from '../telemetry/message-tracer.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { createDefaultLogger } from './default-logger.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
@@ -91,6 +92,7 @@ export class Runtime<C = unknown> {
       this.#stats.set(consumer.id, new ConsumerStats());
     }
     resolveSupervisor(options.supervisor);
+    assertTelemetryOption(options.telemetry);
     this.storage = options.storage ?? new MemoryStreamStorage(options.clock ? { clock: options.clock } : {});
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? createDefaultLogger();
@@ -140,6 +142,7 @@ export class Runtime<C = unknown> {
       this.#onStartFailed = reject;
     });
     const supervisorOptions = resolveSupervisor(this.#options.supervisor);
+    const tracing = startTracing(this.#options.telemetry, this.#logger);
     const { supervisor, sessions } = wireMachines({
       storage: this.storage,
       clock: this.#clock,
@@ -157,6 +160,7 @@ export class Runtime<C = unknown> {
           bus: this.#bus,
           retryScheduler: this.#options.retryScheduler,
           random: this.#options.random ?? Math.random,
+          tracer: tracing?.forConsumer(spec, this.#loggers.get(consumerId)!) ?? null,
         };
       },
       onConsumerReport: (context, kind) => this.#reporter.consumerReport(context, kind),

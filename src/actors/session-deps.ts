@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Router } from '../routing/router.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
+import type { MessageTracer } from '../telemetry/message-tracer.js';
 import type { ConsumerStats } from './consumer-stats.js';
 import type { RetryScheduler } from './retry-scheduler.js';
 import type { EventBus } from './runtime-events.js';
@@ -19,6 +20,8 @@ export interface SessionDeps {
   bus: EventBus;
   retryScheduler: RetryScheduler | undefined;
   random: () => number;
+  /** `null` unless tracing is on and an OpenTelemetry SDK is registered: then messages cost nothing extra. */
+  tracer: MessageTracer | null;
 }
 
 /** Events the session sends to its consumer machine. */
