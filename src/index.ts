@@ -49,6 +49,7 @@ export { supervisorMachine } from './machines/supervisor-machine.js';
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
+export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';
 export { MemoryStreamStorage } from './storage/memory-stream-storage.js';
 export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './storage/partitions.js';
 export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './storage/publish.js';

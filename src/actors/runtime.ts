@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import type { Router } from '../routing/router.js';
+import { buildHealth, type RuntimeHealth } from '../runtime/health.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { assertTelemetryOption, startTracing } from '../telemetry/message-tracer.js';
@@ -270,6 +271,15 @@ export class Runtime<C = unknown> {
       lastExit: this.#reporter.lastExit,
       sessions: this.#sessions,
     });
+  }
+
+  /**
+   * Liveness and readiness, for probes (the dashboard's `/healthz` and `/readyz`): `live` is false
+   * only once the runtime failed or stopped; `ready` while every consumer reads. Cheap.
+   */
+  health(): RuntimeHealth {
+    const children = (this.#actor?.getSnapshot().children ?? {}) as Record<string, AnyActorRef | undefined>;
+    return buildHealth({ snapshot: this.snapshot(), started: this.#status !== 'idle', children });
   }
 
   /** Listen to lifecycle events. Returns a function that unsubscribes. */
