@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Runtime } from '../actors/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** What the probes read from a runtime (its public API only). */
 export type ProbeSource = Pick<Runtime<unknown>, 'health'>;

@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import type { ConsumerSnapshot, RuntimeSnapshot } from '../actors/runtime-snapshot.js';
+import type { ConsumerSnapshot, RuntimeSnapshot } from './runtime-snapshot.js';
 
 /** One consumer's part of `runtime.health()`. */
 export interface ConsumerHealth {
