@@ -10,6 +10,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRuntime,
+  MemoryRetryScheduler,
   MemoryStreamStorage,
   NonRetryableError,
   publish,
@@ -236,5 +237,52 @@ describe('OpenTelemetry traces (shared Redis)', { timeout: 15_000 }, () => {
     const fields = (await storage.range('s')).map((entry) => entry.fields.traceparent);
     expect(fields).toEqual([traceparent, undefined, explicit, undefined]);
     await storage.close();
+  });
+
+  it('a durable retry is an event on the failed delivery; the re-delivery is a new span in the same trace', async () => {
+    const storage = new MemoryStreamStorage();
+    const router = new Router();
+    let calls = 0;
+    router.on('job', async () => {
+      if (++calls === 1) throw new Error('not yet');
+    });
+    const runtime = trackRuntime(
+      createRuntime({
+        storage,
+        router,
+        logger: testLogger(),
+        retryScheduler: new MemoryRetryScheduler({ storage }),
+        consumers: [
+          {
+            stream: 's',
+            group: 'g',
+            startId: '0',
+            retry: { attempts: 1, scheduled: { attempts: 1, backoff: { initialMs: 1, maxMs: 1 } } },
+          },
+        ],
+      }),
+    );
+    let traceId = '';
+    try {
+      await runtime.start();
+      await producer.startActiveSpan('send', async (span) => {
+        traceId = span.spanContext().traceId;
+        await publish(storage, 's', 'job', {});
+        span.end();
+      });
+      await eventually(() => consumerSpans().length === 2, 5000, 'two deliveries');
+    } finally {
+      await runtime.stop();
+    }
+    const [failed, retried] = consumerSpans() as [ReadableSpan, ReadableSpan];
+    expect(failed.events.map((event) => event.name)).toEqual(['retry.scheduled']);
+    expect(failed.events[0]?.attributes).toMatchObject({
+      'streamvisor.retry.scheduled_attempt': 1,
+      'exception.message': 'not yet',
+    });
+    expect(failed.status.code).toBe(SpanStatusCode.UNSET);
+    expect(retried.events).toEqual([]);
+    expect([failed, retried].map((span) => span.spanContext().traceId)).toEqual([traceId, traceId]);
+    expect(retried.attributes['messaging.message.id']).not.toBe(failed.attributes['messaging.message.id']);
   });
 });
