@@ -285,4 +285,30 @@ describe('OpenTelemetry traces (shared Redis)', { timeout: 15_000 }, () => {
     expect([failed, retried].map((span) => span.spanContext().traceId)).toEqual([traceId, traceId]);
     expect(retried.attributes['messaging.message.id']).not.toBe(failed.attributes['messaging.message.id']);
   });
+
+  it('a message a stop leaves pending ends its span with a released event, without error', async () => {
+    const storage = new MemoryStreamStorage();
+    const router = new Router();
+    let started = false;
+    router.on('job', async (_message, ctx) => {
+      started = true;
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+      throw ctx.signal.reason;
+    });
+    const runtime = trackRuntime(
+      createRuntime({
+        storage,
+        router,
+        logger: testLogger(),
+        consumers: [{ stream: 's', group: 'g', startId: '0' }],
+      }),
+    );
+    await runtime.start();
+    await publish(storage, 's', 'job', {});
+    await eventually(() => started, 5000, 'the handler to start');
+    await runtime.stop({ timeoutMs: 50 });
+    const [span] = consumerSpans() as [ReadableSpan];
+    expect(span.events.map((event) => event.name)).toEqual(['released']);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+  });
 });
