@@ -311,4 +311,37 @@ describe('OpenTelemetry traces (shared Redis)', { timeout: 15_000 }, () => {
     expect(span.events.map((event) => event.name)).toEqual(['released']);
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
   });
+
+  it('messages run back to back on one worker (a busy period) each get their own span and parent', async () => {
+    const storage = new MemoryStreamStorage();
+    const router = new Router();
+    const active: Array<string | undefined> = [];
+    // A synchronous handler: the worker takes the next message in place, without a transition.
+    router.on('job', () => void active.push(trace.getActiveSpan()?.spanContext().spanId));
+    const producers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await producer.startActiveSpan(`send ${i}`, async (span) => {
+        producers.push(span.spanContext().spanId);
+        await publish(storage, 's', 'job', { i });
+        span.end();
+      });
+    }
+    const runtime = trackRuntime(
+      createRuntime({
+        storage,
+        router,
+        logger: testLogger(),
+        consumers: [{ stream: 's', group: 'g', startId: '0', concurrency: 1 }],
+      }),
+    );
+    try {
+      await runtime.start();
+      await eventually(() => consumerSpans().length === 3, 5000, 'three spans');
+    } finally {
+      await runtime.stop();
+    }
+    const spans = consumerSpans();
+    expect(spans.map((span) => span.parentSpanContext?.spanId)).toEqual(producers);
+    expect(active).toEqual(spans.map((span) => span.spanContext().spanId));
+  });
 });
