@@ -3,6 +3,7 @@
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { ConsumerStats } from './consumer/consumer-stats.js';
+export type { RetentionOptions } from './consumer/retention.js';
 export type { DashboardSource } from './dashboard/live-feed.js';
 export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics.js';
 export { createMetrics } from './dashboard/metrics.js';
@@ -73,3 +74,4 @@ export type {
   StreamFields,
   StreamStorage,
 } from './storage/stream-storage.js';
+export type { TrimAckedOptions } from './storage/trim-acked.js';

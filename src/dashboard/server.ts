@@ -22,6 +22,11 @@ export interface DashboardOptions {
   sampleMs?: number;
   /** How often XINFO GROUPS is read while a page watches, ms. @default 1000 */
   groupPollMs?: number;
+  /**
+   * How far back the live charts (processed/s, in flight, pending, lag per consumer) reach, ms ≥ 10000.
+   * While no page watches, a point is still taken every 5 s, so a page opened later shows them. @default 300000
+   */
+  historyMs?: number;
   /** Show the dead letters without the replay and purge buttons, and refuse those actions (403). @default false */
   readOnly?: boolean;
   /** Dead-letter actions are logged here at `info`. @default pino at level 'warn' */
@@ -41,6 +46,8 @@ const ASSETS = {
   'app.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
   'dead-letters.js': 'text/javascript; charset=utf-8',
+  'trends.js': 'text/javascript; charset=utf-8',
+  'trends.css': 'text/css; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'dead-letters.css': 'text/css; charset=utf-8',
 } as const;
@@ -83,6 +90,10 @@ function validate(options: DashboardOptions): void {
       throw new TypeError(`Expected \`${key}\` to be a number ≥ 10 (ms), got ${String(value)}`);
     }
   }
+  const { historyMs } = options;
+  if (historyMs !== undefined && (!Number.isFinite(historyMs) || historyMs < 10_000)) {
+    throw new TypeError(`Expected \`historyMs\` to be a number ≥ 10000 (ms), got ${String(historyMs)}`);
+  }
 }
 
 /**
@@ -120,6 +131,7 @@ export async function startDashboard(
   const feed: LiveFeed = new LiveFeed(runtime, {
     sampleMs: options.sampleMs ?? 100,
     groupPollMs: options.groupPollMs ?? 1000,
+    ...(options.historyMs === undefined ? {} : { historyMs: options.historyMs }),
     send: (update) => hub.broadcast(sseMessage('update', update)),
   });
 
@@ -163,8 +175,8 @@ export async function startDashboard(
     if (!authorized(req, url, page || events)) return unauthorized(res);
     if (page) return sendAsset(res, 'index.html');
     if (events) {
-      const { view, timeline } = feed.current();
-      return hub.open(res, sseMessage('init', { charts, view, timeline }));
+      const { view, timeline, trends } = feed.current();
+      return hub.open(res, sseMessage('init', { charts, view, timeline, trends }));
     }
     const body = await metrics.metrics();
     res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });

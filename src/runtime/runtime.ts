@@ -9,6 +9,7 @@ import {
 } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
 import type { ConsumerStats } from '../consumer/consumer-stats.js';
+import { assertRetentionSupported } from '../consumer/retention.js';
 import type { SessionDeps } from '../consumer/session-deps.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
@@ -68,6 +69,7 @@ export class Runtime<C = unknown> {
     this.consumers = resolveRuntimeOptions(options);
     this.#options = options;
     this.storage = options.storage ?? new MemoryStreamStorage(options.clock ? { clock: options.clock } : {});
+    assertRetentionSupported(this.consumers, this.storage);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? createDefaultLogger();
     this.#bus = new EventBus((error) => this.#logger.error({ err: error }, 'a runtime event listener threw'));
