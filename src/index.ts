@@ -43,6 +43,7 @@ export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/h
 export { isStreamvisorHeader, STREAMVISOR_HEADERS } from './routing/headers.js';
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
+export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';
 export { createRuntime, Runtime } from './runtime/runtime.js';
 export type { RuntimeDispatch } from './runtime/runtime-dispatch.js';
 export type { RuntimeEvent, RuntimeListener } from './runtime/runtime-events.js';

@@ -207,6 +207,7 @@ export class ConsumerSession {
       ),
       false,
     );
+    for (const job of this.pool.inFlight.values()) job.trace?.end();
     this.pool.inFlight.clear();
     for (const resolve of this.#freeWaiters.splice(0)) resolve();
     for (const resolve of this.#settleWaiters.splice(0)) resolve();

@@ -7,6 +7,7 @@ import { createDeadLetterApi } from './dead-letter-api.js';
 import { sendJson } from './dead-letter-http.js';
 import { type DashboardSource, LiveFeed } from './live-feed.js';
 import { createMetrics, type MetricsSource } from './metrics.js';
+import { answerProbe, type ProbeSource } from './probes.js';
 import { SseHub, sseMessage } from './sse.js';
 import { buildStatecharts } from './statechart.js';
 
@@ -15,7 +16,7 @@ export interface DashboardOptions {
   port: number;
   /** Interface to bind. Anything but loopback exposes the runtime's state: set `token` then. @default '127.0.0.1' */
   host?: string;
-  /** When set, every route but the static assets needs `Authorization: Bearer <token>`; the page and its event stream also accept `?token=`. */
+  /** When set, every route but the static assets and the probes (`/healthz`, `/readyz`) needs `Authorization: Bearer <token>`; the page and its event stream also accept `?token=`. */
   token?: string;
   /** How often the runtime is sampled while a page watches, ms. @default 100 */
   sampleMs?: number;
@@ -98,7 +99,8 @@ function validate(options: DashboardOptions): void {
 /**
  * Serve a live page of the runtime: the supervisor → consumers → dispatch workers tree with each
  * machine's statechart (current state highlighted), per-consumer counters, the group's pending count
- * and lag, a timeline of lifecycle events; and `/metrics` in Prometheus text format. The page updates
+ * and lag, a timeline of lifecycle events; `/metrics` in Prometheus text format; and the probes
+ * `/healthz` and `/readyz` (200 / 503, JSON, no token: see `runtime.health()`). The page updates
  * over Server-Sent Events with at most one aggregated diff per `sampleMs`. Uses only the runtime's
  * public API; every asset is served from the package (no CDN).
  *
@@ -108,7 +110,7 @@ function validate(options: DashboardOptions): void {
  * process.once('SIGTERM', () => dashboard.close())
  */
 export async function startDashboard(
-  runtime: DashboardSource & MetricsSource,
+  runtime: DashboardSource & MetricsSource & ProbeSource,
   options: DashboardOptions,
 ): Promise<Dashboard> {
   validate(options);
@@ -164,6 +166,7 @@ export async function startDashboard(
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return deny(res, 405, 'Method Not Allowed', { Allow: 'GET' });
+    if (answerProbe(runtime, url.pathname, res)) return; // no token: probes carry no secret
     const asset = /^\/assets\/([a-z-]+\.(?:js|css))$/.exec(url.pathname)?.[1];
     if (asset !== undefined && asset in ASSETS) return sendAsset(res, asset as keyof typeof ASSETS);
     const page = url.pathname === '/' || url.pathname === '/index.html';

@@ -19,6 +19,7 @@ export function reportRetry(
 ): void {
   const { spec, stats, bus, clock } = deps;
   stats.retried++;
+  job.trace?.retrying(attempt, delayMs, error);
   logRetry(deps.logger, job, { attempt, error, delayMs });
   if (bus.active) {
     bus.emit({
@@ -65,6 +66,7 @@ export function reportDeadLetter(
   deadLetterId: string,
 ): void {
   deps.stats.recordDeadLetter(input.reason);
+  job.trace?.deadLettered(input.reason, input.error, deps.spec.deadLetter.stream, deadLetterId);
   const { attempt, reason, error } = input;
   logDeadLetter(deps.logger, job, { attempt, reason, error, deadLetterId });
   if (deps.bus.active) {
@@ -113,6 +115,7 @@ export function reportScheduled(
 ): void {
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
+  job.trace?.scheduled(retryAttempt, delayMs, input.error);
   logRetry(deps.logger, job, { attempt: input.attempt, error: input.error, delayMs, retryAttempt });
   if (deps.bus.active) {
     deps.bus.emit({

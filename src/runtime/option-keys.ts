@@ -79,6 +79,7 @@ const RUNTIME: Shape = {
     retryScheduler: true,
     closeStorage: true,
     random: true,
+    telemetry: true,
   }),
   nested: {
     consumers: (value) => (Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item] as const) : []),

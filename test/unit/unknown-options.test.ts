@@ -139,6 +139,7 @@ describe('unknown options', () => {
       inspect: () => {},
       closeStorage: true,
       random: () => 0.5,
+      telemetry: false,
     });
     expect(runtime.consumers).toHaveLength(2);
     await runtime.stop();
