@@ -71,6 +71,7 @@ export const baselineVariant: DrainVariant = {
     draining.catch(() => {}); // awaited in verify; a rejection before that must not go unhandled
     await waitBlocked(admin, 'xreadgroup', blocked + 1, 'baseline');
     return {
+      messages: n,
       release: () => group.release(),
       settled: () =>
         waitSettled({ expected: n, handled: () => distinct, query: () => group.query(), what: 'baseline' }),

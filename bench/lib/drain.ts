@@ -14,6 +14,8 @@ export interface DrainData {
 
 /** A drain that is set up up to "ready": data in place but not visible, consumer blocked in Redis. */
 export interface PreparedDrain {
+  /** Messages (or jobs) this drain moves. */
+  messages: number;
   /** Makes all the data visible; the clock has started just before. */
   release(): Promise<void>;
   /** Resolves when Redis says every message is delivered and acked (see waitSettled); the clock stops. */
@@ -68,9 +70,9 @@ export async function timeDrain(
     const redisCpu = (await redisCpuMs(admin)) - redis0;
     const extra = await drain.verify();
     return {
-      messages: stream.messages,
+      messages: drain.messages,
       durationMs,
-      msgPerSec: (stream.messages / durationMs) * 1000,
+      msgPerSec: (drain.messages / durationMs) * 1000,
       nodeCpuPercent,
       redisCpuMs: redisCpu,
       extra,

@@ -73,7 +73,7 @@ export async function runInterleaved(
       kind,
       variant: variant.variant,
       status: 'ok',
-      messages: data.timed.messages,
+      messages: figures[0]?.messages ?? data.timed.messages,
       durationMs: median(figures.map((f) => f.durationMs)),
       msgPerSec: median(rates),
       spread: { min: Math.min(...rates), max: Math.max(...rates) },

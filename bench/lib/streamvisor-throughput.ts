@@ -64,6 +64,7 @@ export function svVariant(options: SvVariantOptions): DrainVariant {
         throw error;
       }
       return {
+        messages: n,
         release: () => group.release(),
         settled: () =>
           waitSettled({ expected: n, handled: () => distinct, query: () => group.query(), what }),
