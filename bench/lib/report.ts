@@ -87,7 +87,7 @@ export function renderTable(rows: readonly CaseRow[]): string {
   const base = baselineRow(rows);
   const table = new Table({
     head: ['case', 'variant', 'msgs', 'result', '× (a) median (per rep)', 'details'],
-    colWidths: [24, 16, 10, 40, 14, 44],
+    colWidths: [24, 16, 11, 40, 14, 44],
     wordWrap: true,
     ...style,
   });
