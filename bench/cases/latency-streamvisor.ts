@@ -21,7 +21,13 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     await createGroup(admin, stream, 'g', '$');
     const blocked = await blockedClients(admin, 'xreadgroup');
     const handle = await startStreamvisor(
-      { url: ctx.redisUrl, stream, group: 'g', concurrency: CONCURRENCY },
+      {
+        url: ctx.redisUrl,
+        stream,
+        group: 'g',
+        concurrency: CONCURRENCY,
+        dropAcks: ctx.sabotage === 'drop-acks',
+      },
       ({ i, t }) => recorder.record(i, t ?? Number.NaN),
     );
     try {

@@ -48,7 +48,13 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     await createGroup(admin, stream, 'g');
     let checksum = 0;
     const handle = await startStreamvisor(
-      { url: ctx.redisUrl, stream, group: 'g', concurrency: 16 },
+      {
+        url: ctx.redisUrl,
+        stream,
+        group: 'g',
+        concurrency: 16,
+        dropAcks: ctx.sabotage === 'drop-acks',
+      },
       ({ i }) => {
         checksum += i;
       },

@@ -49,6 +49,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
         group: 'g',
         consumer: `scale-${p + 1}`,
         concurrency: CONCURRENCY,
+        dropAcks: ctx.sabotage === 'drop-acks',
       };
       children.push(forkWorker(WORKER, 'SV_BENCH_SCALE', config));
     }

@@ -29,7 +29,7 @@ export interface SvConsumerSpec {
  * The storage with `ack` losing one id in 1,000 (a runtime bug the bench must catch: every handler
  * ran, the runtime counts every message processed, yet entries stay pending in Redis).
  */
-function droppingAcks(storage: RedisStreamStorage): RedisStreamStorage {
+export function droppingAcks(storage: RedisStreamStorage): RedisStreamStorage {
   let acked = 0;
   const ack: RedisStreamStorage['ack'] = (stream, group, ids) =>
     storage.ack(
