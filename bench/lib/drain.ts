@@ -3,6 +3,7 @@ import type { DrainStream } from './drain-stream.js';
 import { redisCpuMs } from './redis.js';
 import { cpuMeter } from './stats.js';
 import type { BenchContext } from './types.js';
+import { settleHeap } from './wait.js';
 
 /** Data shared by the drains of one run: the pre-filled streams for timed and warm-up drains. */
 export interface DrainData {
@@ -60,6 +61,9 @@ export async function timeDrain(
 ): Promise<DrainFigures> {
   const drain = await variant.prepare(ctx, stream, admin);
   try {
+    // Every drain starts from a collected heap: no GC debt of its setup inside the window. (run.ts
+    // always has --expose-gc; bench/profile.ts may not.)
+    if (typeof (globalThis as { gc?: unknown }).gc === 'function') await settleHeap();
     const redis0 = await redisCpuMs(admin);
     const cpu = cpuMeter();
     const t0 = performance.now();

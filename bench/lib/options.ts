@@ -73,7 +73,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     extended: values.extended === true,
     sizes: {
       messages,
-      warmupMessages: Math.max(1_000, Math.round(messages / 20)),
+      warmupMessages: Math.max(1_000, Math.round(messages / 10)),
       latencyRate: 1_000,
       latencyDurationMs: 10_000 / scale,
       latencyWarmup: 200, // not scaled: a tenth would leave BullMQ's script loading in the figures
