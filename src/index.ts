@@ -3,6 +3,7 @@
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { ConsumerStats } from './consumer/consumer-stats.js';
+export type { RetentionOptions } from './consumer/retention.js';
 export type { DashboardSource } from './dashboard/live-feed.js';
 export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics.js';
 export { createMetrics } from './dashboard/metrics.js';
@@ -35,6 +36,7 @@ export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './r
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
+export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';
 export { createRuntime, Runtime } from './runtime/runtime.js';
 export type { RuntimeEvent, RuntimeListener } from './runtime/runtime-events.js';
 export type {
@@ -72,3 +74,4 @@ export type {
   StreamFields,
   StreamStorage,
 } from './storage/stream-storage.js';
+export type { TrimAckedOptions } from './storage/trim-acked.js';

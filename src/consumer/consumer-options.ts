@@ -3,6 +3,7 @@ import type { Message } from '../routing/message.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../routing/message.js';
 import { assertPartitionable, assertPartitions, partitionStream } from '../storage/partitions.js';
 import { assertCount, assertName, assertStartId, describe } from '../storage/validate.js';
+import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
 
 /** One supervised consumer: a stream, a group, and how to consume it. */
 export interface ConsumerOptions {
@@ -80,6 +81,11 @@ export interface ConsumerOptions {
   unrouted?: 'ack' | 'dead-letter';
   /** Abort a handler attempt after this long (ms) and count it as failed. @default none */
   handlerTimeoutMs?: number;
+  /**
+   * Trim the stream every `intervalMs` of what every consumer group has delivered and acked, keeping
+   * the last `keepMs` of history (see retention.ts). @default none: the stream is never trimmed
+   */
+  retention?: RetentionOptions;
 }
 
 /** A consumer's options with every default filled in. */
@@ -108,6 +114,8 @@ export interface ResolvedConsumer {
   handlerTimeoutMs: number | undefined;
   /** `null`: stale consumers are left alone. */
   staleConsumerMs: number | null;
+  /** `null`: the stream is never trimmed. */
+  retention: ResolvedRetention | null;
 }
 
 let consumerCounter = 0;
@@ -231,6 +239,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
         ? undefined
         : positive(at('handlerTimeoutMs'), options.handlerTimeoutMs, 1),
     staleConsumerMs: stale === false ? null : (stale ?? 3_600_000),
+    retention: resolveRetention(options.retention, at('retention')),
   };
 }
 

@@ -18,6 +18,7 @@ export function reportRetry(
 ): void {
   const { spec, stats, bus, clock } = deps;
   stats.retried++;
+  job.trace?.retrying(attempt, delayMs, error);
   if (bus.active) {
     bus.emit({
       type: 'message.retrying',
@@ -63,6 +64,7 @@ export function reportDeadLetter(
   deadLetterId: string,
 ): void {
   deps.stats.recordDeadLetter(input.reason);
+  job.trace?.deadLettered(input.reason, input.error, deps.spec.deadLetter.stream, deadLetterId);
   deps.logger.warn(
     { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
     'message dead-lettered',
@@ -113,6 +115,7 @@ export function reportScheduled(
 ): void {
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
+  job.trace?.scheduled(retryAttempt, delayMs, input.error);
   deps.logger.info(
     { messageId: job.id, retryAttempt, delayMs, error: input.error },
     'message handed to the retry scheduler',
