@@ -163,7 +163,8 @@ function ratioCheck(
   const perRep = r.perRep.length > 0 ? r.perRep : [r.median];
   return {
     target,
-    measured: `${r.median.toFixed(2)}× (per rep ${range(perRep)}×)`,
+    // Three decimals: a 0.698 printed as 0.70 next to NOT MET reads like a bug.
+    measured: `${r.median.toFixed(3)}× (per rep ${range(perRep, 3)}×)`,
     status: verdict(
       r.median >= min,
       perRep.every((v) => v >= min),
