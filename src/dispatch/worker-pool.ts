@@ -49,17 +49,28 @@ export class WorkerPool implements AttemptListener {
   /** Hand entries to workers; entries already in flight here are skipped. */
   dispatch(entries: readonly StreamEntry[]): void {
     const orderingKey = this.deps.spec.orderingKey;
-    const idle = this.#idleWorkers();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       if (this.inFlight.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
       this.inFlight.set(job.id, job);
       if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
-      const worker = idle.pop();
-      if (worker === undefined) this.#ready.push(job);
-      else worker.send({ type: 'run', job });
+      this.#ready.push(job);
     }
+    this.#wake();
+  }
+
+  /**
+   * Start one idle worker on the next ready message. Workers are woken one at a time: a woken worker
+   * wakes the next only when its handler is pending (or its busy period ended) with work still
+   * queued. Synchronous handlers are so run by one worker in one busy period (two transitions per
+   * batch instead of two per worker), asynchronous ones still fan out to every free worker at once.
+   */
+  #wake(): void {
+    if (this.closing || this.#ready.length === 0) return;
+    const worker = this.#idleWorkers().pop();
+    if (worker === undefined) return;
+    worker.send({ type: 'run', job: this.#ready.shift()! });
   }
 
   #waitsForKey(job: DispatchJob, orderingKey: NonNullable<SessionDeps['spec']['orderingKey']>): boolean {
@@ -92,9 +103,11 @@ export class WorkerPool implements AttemptListener {
   start(worker: WorkerRef, job: DispatchJob, attempt: number): void {
     job.worker = worker;
     queueMicrotask(() => {
-      if (this.inFlight.get(job.id) !== job) return;
-      if (job.released) worker.send({ type: 'handler.settled', outcome: 'released' });
-      else this.#run(worker, job, attempt);
+      if (this.inFlight.get(job.id) === job) {
+        if (job.released) worker.send({ type: 'handler.settled', outcome: 'released' });
+        else this.#run(worker, job, attempt);
+      }
+      this.#wake();
     });
   }
 
@@ -130,6 +143,7 @@ export class WorkerPool implements AttemptListener {
     if (worker === null) return;
     const next = this.#after(worker, job, event);
     if (next !== undefined) this.#run(worker, next, 1);
+    this.#wake();
   }
 
   /**

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
+import { createRuntime, MemoryStreamStorage, Router } from '../../src/index.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `total` messages at concurrency 4; returns which workers received `run` and the peak of handlers at once. */
+async function drain(
+  handler: () => unknown,
+  total: number,
+  isAsync: boolean,
+): Promise<{ woken: Set<string>; peak: number }> {
+  const storage = new MemoryStreamStorage();
+  const woken = new Set<string>();
+  const inspect = (event: InspectionEvent) => {
+    const ref = event.actorRef as { id: string };
+    if (event.type === '@xstate.event' && /^w\d+$/.test(ref.id) && event.event.type === 'run')
+      woken.add(ref.id);
+  };
+  let running = 0;
+  let peak = 0;
+  const router = new Router().on('work', async () => {
+    running++;
+    peak = Math.max(peak, running);
+    try {
+      await handler();
+    } finally {
+      running--;
+    }
+  });
+  const syncRouter = new Router().on('work', () => {
+    running++;
+    peak = Math.max(peak, running);
+    handler();
+    running--;
+  });
+  const runtime = createRuntime({
+    storage,
+    router: isAsync ? router : syncRouter,
+    inspect,
+    consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, startId: '0', blockMs: 100 }],
+  });
+  for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+  await runtime.start();
+  while (
+    (await storage.pending('s', 'g', { count: 1 })).length > 0 ||
+    runtime.stats('s/g/c')!.processed < total
+  )
+    await sleep(5);
+  await runtime.stop();
+  return { woken, peak };
+}
+
+describe('waking workers', () => {
+  it('runs synchronous handlers on one worker per busy period: the others are never woken', async () => {
+    const { woken } = await drain(() => {}, 100, false);
+    expect([...woken]).toEqual(['w0']);
+  });
+
+  it('fans asynchronous handlers out to every free worker', async () => {
+    const { woken, peak } = await drain(() => sleep(3), 40, true);
+    expect(woken.size).toBe(4);
+    expect(peak).toBe(4);
+  });
+});
