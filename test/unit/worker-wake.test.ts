@@ -9,6 +9,7 @@ async function drain(
   handler: () => unknown,
   total: number,
   isAsync: boolean,
+  onDuration?: (ms: number) => void,
 ): Promise<{ woken: Set<string>; peak: number }> {
   const storage = new MemoryStreamStorage();
   const woken = new Set<string>();
@@ -40,6 +41,7 @@ async function drain(
     inspect,
     consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, startId: '0', blockMs: 100 }],
   });
+  if (onDuration) runtime.stats('s/g/c')!.onHandlerDuration = onDuration;
   for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
   await runtime.start();
   while (
@@ -55,6 +57,19 @@ describe('waking workers', () => {
   it('runs synchronous handlers on one worker per busy period: the others are never woken', async () => {
     const { woken } = await drain(() => {}, 100, false);
     expect([...woken]).toEqual(['w0']);
+  });
+
+  it('keeps synchronous handlers on the direct path with a duration hook (the dashboard histogram) attached', async () => {
+    const durations: number[] = [];
+    const { woken } = await drain(
+      () => {},
+      100,
+      false,
+      (ms) => durations.push(ms),
+    );
+    // The async path would settle every message a microtask later and wake the other workers.
+    expect([...woken]).toEqual(['w0']);
+    expect(durations).toHaveLength(100);
   });
 
   it('fans asynchronous handlers out to every free worker', async () => {
