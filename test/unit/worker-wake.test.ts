@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { TURN_BUDGET } from '../../src/dispatch/worker-pool.js';
 import { createRuntime, MemoryStreamStorage, Router } from '../../src/index.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -14,7 +15,7 @@ async function drain(
   const storage = new MemoryStreamStorage();
   const woken = new Set<string>();
   const inspect = (event: InspectionEvent) => {
-    const ref = event.actorRef as { id: string };
+    const ref = event.actorRef as AnyActorRef;
     if (event.type === '@xstate.event' && /^w\d+$/.test(ref.id) && event.event.type === 'run')
       woken.add(ref.id);
   };
@@ -76,5 +77,32 @@ describe('waking workers', () => {
     const { woken, peak } = await drain(() => sleep(3), 40, true);
     expect(woken.size).toBe(4);
     expect(peak).toBe(4);
+  });
+});
+
+describe('a busy period yields to I/O', () => {
+  it('runs at most TURN_BUDGET queued messages per turn of the event loop, then goes on in the next', async () => {
+    const storage = new MemoryStreamStorage();
+    let ran = 0;
+    let ranBeforeNextTurn = -1;
+    const router = new Router().on('work', () => {
+      if (ran++ === 0) setImmediate(() => (ranBeforeNextTurn = ran));
+    });
+    const runtime = createRuntime({
+      storage,
+      router,
+      consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, prefetch: 1000, startId: '0' }],
+    });
+    const total = 500;
+    for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+    await runtime.start();
+    while (
+      (await storage.pending('s', 'g', { count: 1 })).length > 0 ||
+      runtime.stats('s/g/c')!.processed < total
+    )
+      await sleep(5);
+    await runtime.stop();
+    expect(ranBeforeNextTurn).toBeGreaterThan(0);
+    expect(ranBeforeNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 1);
   });
 });
