@@ -134,7 +134,10 @@ export class WorkerPool implements AttemptListener {
       if (event === null) return;
       const next = this.#after(worker, job, event);
       if (next === undefined) return;
-      if (!this.#spend()) return this.#defer(worker, next);
+      if (!this.#spend()) {
+        this.#defer(worker, next);
+        return;
+      }
       job = next;
       attempt = 1;
     }
