@@ -1,7 +1,14 @@
 /** Weight of a new sample in the moving averages. */
 const ALPHA = 0.2;
 /** Most entries read ahead of the workers (adaptive mode). */
-export const MAX_READ_AHEAD = 256;
+export const MAX_READ_AHEAD = 1024;
+/**
+ * Round trips of work held ahead of the workers (adaptive mode). The next read goes out when half the
+ * read-ahead was taken (consumer-session.ts), so with two round trips of read-ahead one full round
+ * trip of queued work remains while that read is in flight: the workers do not run empty when a
+ * round trip takes longer than its average (a loaded box), which one round trip of read-ahead let happen.
+ */
+export const READ_AHEAD_ROUND_TRIPS = 2;
 
 /**
  * How many entries a consumer holds in process beyond its workers (read-ahead), and so how large its
@@ -11,8 +18,9 @@ export const MAX_READ_AHEAD = 256;
  * - `readMs`: moving average of an `XREADGROUP` round trip, from reads that returned a full batch
  *   (data was waiting, so the read did not block);
  * - while handlers are shorter than a read (`handlerMs < readMs`), the workers would empty a batch
- *   before the next one arrives: read ahead what they run during one round trip,
- *   `concurrency × readMs / handlerMs`, at least `concurrency`, at most `MAX_READ_AHEAD`;
+ *   before the next one arrives: read ahead what they run during two round trips,
+ *   `2 × concurrency × readMs / handlerMs`, at least `concurrency`, at most `MAX_READ_AHEAD` (1024);
+ *   the next read goes out when half of it was taken, so a round trip of work is still queued;
  * - otherwise (slow handlers) no read-ahead: reads ask for no more than the free workers, so other
  *   consumers of the group get the rest.
  *
@@ -59,6 +67,7 @@ export class ReadSize {
       return;
     }
     const perRoundTrip = (this.#concurrency * this.#readMs) / Math.max(this.#handlerMs, 0.001);
-    this.#readAhead = Math.min(MAX_READ_AHEAD, Math.max(this.#concurrency, Math.ceil(perRoundTrip)));
+    const wanted = Math.ceil(READ_AHEAD_ROUND_TRIPS * perRoundTrip);
+    this.#readAhead = Math.min(MAX_READ_AHEAD, Math.max(this.#concurrency, wanted));
   }
 }

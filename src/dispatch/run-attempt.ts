@@ -90,7 +90,7 @@ export interface AttemptListener {
  * handler that returned no promise, or no handler ran); otherwise returns `null` and tells
  * `listener` once it settles.
  *
- * The common case (one route, no schema, no timeout, no duration hook) calls the handler directly:
+ * The common case (one route, no schema, no timeout; a duration hook is fine) calls the handler directly:
  * no async function, no AbortController unless the handler reads `ctx.signal`, one promise hop for
  * an async handler and none for a synchronous one.
  */
@@ -106,22 +106,30 @@ export function runAttempt(
   }
   const routes = job.routes!;
   const route = routes[0]!;
-  if (
-    routes.length === 1 &&
-    route.schema === undefined &&
-    deps.spec.handlerTimeoutMs === undefined &&
-    deps.stats.onHandlerDuration === undefined
-  ) {
+  if (routes.length === 1 && route.schema === undefined && deps.spec.handlerTimeoutMs === undefined) {
+    // A duration hook (the dashboard's histogram) is timed here too: it must not cost the slow path.
+    const timed = deps.stats.onHandlerDuration;
+    const started = timed === undefined ? 0 : performance.now();
     let result: unknown;
     try {
       result = route.handler(job.message!, new AttemptContext(deps, job, attempt));
     } catch (error) {
+      timed?.(performance.now() - started);
       return failed(deps, job, attempt, error);
     }
-    if (!isThenable(result)) return settle(job, OK);
+    if (!isThenable(result)) {
+      timed?.(performance.now() - started);
+      return settle(job, OK);
+    }
     result.then(
-      () => listener.attemptSettled(job, settle(job, OK)),
-      (error: unknown) => listener.attemptSettled(job, failed(deps, job, attempt, error)),
+      () => {
+        timed?.(performance.now() - started);
+        listener.attemptSettled(job, settle(job, OK));
+      },
+      (error: unknown) => {
+        timed?.(performance.now() - started);
+        listener.attemptSettled(job, failed(deps, job, attempt, error));
+      },
     );
     return null;
   }
@@ -154,7 +162,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** Every other case: several routes, a schema, a timeout or a duration hook. */
+/** Every other case: several routes, a schema or a timeout. */
 async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): Promise<SettledEvent> {
   const routes = job.routes!;
   const message = job.message!;

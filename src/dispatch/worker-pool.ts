@@ -5,6 +5,9 @@ import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
 
+/** Messages run per turn of the event loop before a busy period yields to I/O (see `#spend`). */
+export const TURN_BUDGET = 64;
+
 /** What the pool tells its consumer session. */
 export interface PoolHost {
   /** A message succeeded: ack it. */
@@ -30,6 +33,8 @@ export class WorkerPool implements AttemptListener {
   readonly #host: PoolHost;
   readonly #workers: () => WorkerRef[];
   #idle: WorkerRef[] | null = null;
+  /** Messages run in this turn of the event loop (see `#spend`). */
+  #ran = 0;
   readonly #ready = new JobQueue();
   readonly #keyQueues = new Map<string, DispatchJob[]>();
 
@@ -49,17 +54,29 @@ export class WorkerPool implements AttemptListener {
   /** Hand entries to workers; entries already in flight here are skipped. */
   dispatch(entries: readonly StreamEntry[]): void {
     const orderingKey = this.deps.spec.orderingKey;
-    const idle = this.#idleWorkers();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       if (this.inFlight.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
       this.inFlight.set(job.id, job);
       if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
-      const worker = idle.pop();
-      if (worker === undefined) this.#ready.push(job);
-      else worker.send({ type: 'run', job });
+      this.#ready.push(job);
     }
+    this.#wake();
+  }
+
+  /**
+   * Start one idle worker on the next ready message. Workers are woken one at a time: a woken worker
+   * wakes the next only when its handler is pending (or its busy period ended) with work still
+   * queued. Synchronous handlers are so run by one worker in one busy period (two transitions per
+   * batch instead of two per worker), asynchronous ones still fan out to every free worker at once.
+   */
+  #wake(): void {
+    // Over the turn's budget, a deferred busy period wakes the next worker in the next turn.
+    if (this.closing || this.#ready.length === 0 || this.#ran > TURN_BUDGET) return;
+    const worker = this.#idleWorkers().pop();
+    if (worker === undefined) return;
+    worker.send({ type: 'run', job: this.#ready.shift()! });
   }
 
   #waitsForKey(job: DispatchJob, orderingKey: NonNullable<SessionDeps['spec']['orderingKey']>): boolean {
@@ -91,11 +108,21 @@ export class WorkerPool implements AttemptListener {
    */
   start(worker: WorkerRef, job: DispatchJob, attempt: number): void {
     job.worker = worker;
-    queueMicrotask(() => {
-      if (this.inFlight.get(job.id) !== job) return;
-      if (job.released) worker.send({ type: 'handler.settled', outcome: 'released' });
+    queueMicrotask(() => this.#resume(worker, job, attempt, false));
+  }
+
+  /**
+   * Run `job` on `worker` (in `running`, its context's job) unless it left the pool meanwhile; a stop
+   * releases it first. `queued`: a busy period's next message deferred by the budget (not started
+   * yet): once the pool is closing it is released, like the queued messages, and stays pending.
+   */
+  #resume(worker: WorkerRef, job: DispatchJob, attempt: number, queued: boolean): void {
+    if (this.inFlight.get(job.id) === job) {
+      if (job.released || (queued && this.closing))
+        worker.send({ type: 'handler.settled', outcome: 'released' });
       else this.#run(worker, job, attempt);
-    });
+    }
+    this.#wake();
   }
 
   /** A busy period: run `job`, and as long as attempts settle at once with work queued, the next ones. */
@@ -107,9 +134,33 @@ export class WorkerPool implements AttemptListener {
       if (event === null) return;
       const next = this.#after(worker, job, event);
       if (next === undefined) return;
+      if (!this.#spend()) {
+        this.#defer(worker, next);
+        return;
+      }
       job = next;
       attempt = 1;
     }
+  }
+
+  /**
+   * Count one message run in this turn of the event loop; false once `TURN_BUDGET` ran. Without a
+   * budget, handlers that settle at once (or within microtasks) would run every queued message in
+   * one turn, and the next read, its reply and the acks would wait until the queue is empty: the
+   * read-ahead would never overlap with the work.
+   */
+  #spend(): boolean {
+    if (this.#ran === 0) setImmediate(this.#newTurn);
+    return ++this.#ran <= TURN_BUDGET;
+  }
+
+  readonly #newTurn = (): void => {
+    this.#ran = 0;
+  };
+
+  /** Go on with the busy period in the next turn (the worker stays `running` on `next`). */
+  #defer(worker: WorkerRef, next: DispatchJob): void {
+    setImmediate(() => this.#resume(worker, next, 1, true));
   }
 
   /**
@@ -129,7 +180,11 @@ export class WorkerPool implements AttemptListener {
     const worker = job.worker;
     if (worker === null) return;
     const next = this.#after(worker, job, event);
-    if (next !== undefined) this.#run(worker, next, 1);
+    if (next !== undefined) {
+      if (this.#spend()) this.#run(worker, next, 1);
+      else this.#defer(worker, next);
+    }
+    this.#wake();
   }
 
   /**

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { TURN_BUDGET } from '../../src/dispatch/worker-pool.js';
+import { createRuntime, MemoryStreamStorage, Router } from '../../src/index.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `total` messages at concurrency 4; returns which workers received `run` and the peak of handlers at once. */
+async function drain(
+  handler: () => unknown,
+  total: number,
+  isAsync: boolean,
+  onDuration?: (ms: number) => void,
+): Promise<{ woken: Set<string>; peak: number }> {
+  const storage = new MemoryStreamStorage();
+  const woken = new Set<string>();
+  const inspect = (event: InspectionEvent) => {
+    const ref = event.actorRef as AnyActorRef;
+    if (event.type === '@xstate.event' && /^w\d+$/.test(ref.id) && event.event.type === 'run')
+      woken.add(ref.id);
+  };
+  let running = 0;
+  let peak = 0;
+  const router = new Router().on('work', async () => {
+    running++;
+    peak = Math.max(peak, running);
+    try {
+      await handler();
+    } finally {
+      running--;
+    }
+  });
+  const syncRouter = new Router().on('work', () => {
+    running++;
+    peak = Math.max(peak, running);
+    handler();
+    running--;
+  });
+  const runtime = createRuntime({
+    storage,
+    router: isAsync ? router : syncRouter,
+    inspect,
+    consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, startId: '0', blockMs: 100 }],
+  });
+  if (onDuration) runtime.stats('s/g/c')!.onHandlerDuration = onDuration;
+  for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+  await runtime.start();
+  while (
+    (await storage.pending('s', 'g', { count: 1 })).length > 0 ||
+    runtime.stats('s/g/c')!.processed < total
+  )
+    await sleep(5);
+  await runtime.stop();
+  return { woken, peak };
+}
+
+describe('waking workers', () => {
+  it('runs synchronous handlers on one worker per busy period: the others are never woken', async () => {
+    const { woken } = await drain(() => {}, 100, false);
+    expect([...woken]).toEqual(['w0']);
+  });
+
+  it('keeps synchronous handlers on the direct path with a duration hook (the dashboard histogram) attached', async () => {
+    const durations: number[] = [];
+    const { woken } = await drain(
+      () => {},
+      100,
+      false,
+      (ms) => durations.push(ms),
+    );
+    // The async path would settle every message a microtask later and wake the other workers.
+    expect([...woken]).toEqual(['w0']);
+    expect(durations).toHaveLength(100);
+  });
+
+  it('fans asynchronous handlers out to every free worker', async () => {
+    const { woken, peak } = await drain(() => sleep(3), 40, true);
+    expect(woken.size).toBe(4);
+    expect(peak).toBe(4);
+  });
+});
+
+describe('a busy period yields to I/O', () => {
+  it('runs at most TURN_BUDGET queued messages per turn of the event loop, then goes on in the next', async () => {
+    const storage = new MemoryStreamStorage();
+    let ran = 0;
+    let ranBeforeNextTurn = -1;
+    const router = new Router().on('work', () => {
+      if (ran++ === 0) setImmediate(() => (ranBeforeNextTurn = ran));
+    });
+    const runtime = createRuntime({
+      storage,
+      router,
+      consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, prefetch: 1000, startId: '0' }],
+    });
+    const total = 500;
+    for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+    await runtime.start();
+    while (
+      (await storage.pending('s', 'g', { count: 1 })).length > 0 ||
+      runtime.stats('s/g/c')!.processed < total
+    )
+      await sleep(5);
+    await runtime.stop();
+    expect(ranBeforeNextTurn).toBeGreaterThan(0);
+    expect(ranBeforeNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 1);
+  });
+});
