@@ -1,34 +1,8 @@
 // The public entry of streamvisor: named exports only (see DESIGN.md, "Public API").
 
-export type { ConsumerStats } from './actors/consumer-stats.js';
-export {
-  MemoryRetryScheduler,
-  type MemoryRetrySchedulerOptions,
-} from './actors/memory-retry-scheduler.js';
-export {
-  RedisRetryScheduler,
-  type RedisRetrySchedulerOptions,
-  type RedisRetrySchedulerUrlOptions,
-} from './actors/redis-retry-scheduler.js';
-export type { PromoteResult } from './actors/redis-retry-scripts.js';
-export { retryKey } from './actors/retry-key.js';
-export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './actors/retry-scheduler.js';
-export { createRuntime, Runtime } from './actors/runtime.js';
-export type { RuntimeEvent, RuntimeListener } from './actors/runtime-events.js';
-export type {
-  ConsumerOptions,
-  InspectOption,
-  RuntimeOptions,
-  SupervisorOptions,
-} from './actors/runtime-options.js';
-export type {
-  ConsumerSnapshot,
-  RuntimeSnapshot,
-  RuntimeStatus,
-  WorkerSnapshot,
-} from './actors/runtime-snapshot.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
+export type { ConsumerStats } from './consumer/consumer-stats.js';
 export type { DashboardSource } from './dashboard/live-feed.js';
 export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics.js';
 export { createMetrics } from './dashboard/metrics.js';
@@ -46,9 +20,35 @@ export { StreamvisorError } from './errors/streamvisor-error.js';
 export { consumerMachine } from './machines/consumer-machine.js';
 export { dispatchWorkerMachine } from './machines/dispatch-worker-machine.js';
 export { supervisorMachine } from './machines/supervisor-machine.js';
+export {
+  MemoryRetryScheduler,
+  type MemoryRetrySchedulerOptions,
+} from './retry/memory-retry-scheduler.js';
+export {
+  RedisRetryScheduler,
+  type RedisRetrySchedulerOptions,
+  type RedisRetrySchedulerUrlOptions,
+} from './retry/redis-retry-scheduler.js';
+export type { PromoteResult } from './retry/redis-retry-scripts.js';
+export { retryKey } from './retry/retry-key.js';
+export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './retry/retry-scheduler.js';
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
+export { createRuntime, Runtime } from './runtime/runtime.js';
+export type { RuntimeEvent, RuntimeListener } from './runtime/runtime-events.js';
+export type {
+  ConsumerOptions,
+  InspectOption,
+  RuntimeOptions,
+  SupervisorOptions,
+} from './runtime/runtime-options.js';
+export type {
+  ConsumerSnapshot,
+  RuntimeSnapshot,
+  RuntimeStatus,
+  WorkerSnapshot,
+} from './runtime/runtime-snapshot.js';
 export { MemoryStreamStorage } from './storage/memory-stream-storage.js';
 export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './storage/partitions.js';
 export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './storage/publish.js';

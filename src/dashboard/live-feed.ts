@@ -1,4 +1,4 @@
-import type { Runtime } from '../actors/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { readGroupNumbers } from './group-stats.js';
 import { Timeline, type TimelineEntry } from './timeline.js';
 import { type DashboardView, diffView, type GroupNumbers, toView, type ViewDiff } from './view.js';

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ConsumerStats } from '../actors/consumer-stats.js';
-import type { Runtime } from '../actors/runtime.js';
-import type { RuntimeSnapshot } from '../actors/runtime-snapshot.js';
+import type { ConsumerStats } from '../consumer/consumer-stats.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
 import { readGroupNumbers } from './group-stats.js';
 import { type GroupNumbers, groupKey } from './view.js';
 

@@ -2,7 +2,7 @@
  * The page's model of the runtime: a compact, JSON-safe view built from `runtime.snapshot()` plus the
  * group's XINFO numbers, and the field-level diff between two views (what the page is sent).
  */
-import type { ConsumerSnapshot, RuntimeSnapshot } from '../actors/runtime-snapshot.js';
+import type { ConsumerSnapshot, RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
 
 /** Group numbers from `storage.groups(stream)` (XINFO GROUPS). */
 export interface GroupNumbers {

@@ -30,7 +30,7 @@
  * that attempt's outcome instead of running the handlers again, so the failure path above is
  * unchanged and visible.
  *
- * Pure: no I/O here. Every side effect is a named action or actor provided by `src/actors`.
+ * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/runtime/wire-machines.ts`).
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay } from './backoff.js';

@@ -3,9 +3,9 @@
 // after its handler gets a `poison` message, prints `handled <id>` for every other message, and stops
 // gracefully on SIGTERM.
 import { pino } from 'pino';
-// Direct imports rather than src/index.ts: fewer modules for tsx to load at each restart.
-import { createRuntime } from '../../src/actors/runtime.js';
 import { Router } from '../../src/routing/router.js';
+// Direct imports rather than src/index.ts: fewer modules for tsx to load at each restart.
+import { createRuntime } from '../../src/runtime/runtime.js';
 import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

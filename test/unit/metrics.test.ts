@@ -1,7 +1,6 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { ConsumerStats } from '../../src/actors/consumer-stats.js';
-import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/actors/runtime-snapshot.js';
+import { ConsumerStats } from '../../src/consumer/consumer-stats.js';
 import {
   createMetrics,
   createRuntime,
@@ -11,6 +10,7 @@ import {
   NonRetryableError,
   Router,
 } from '../../src/index.js';
+import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/runtime/runtime-snapshot.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const A = { stream: 'orders', group: 'billing', consumer: 'a' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConsumers } from '../../src/actors/runtime-options.js';
 import { Router } from '../../src/index.js';
+import { resolveConsumers } from '../../src/runtime/runtime-options.js';
 import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
 import { fnv1a32, partitionOf, partitionStream, partitionStreams } from '../../src/storage/partitions.js';
 import { PARTITION_KEY_FIELD, publish } from '../../src/storage/publish.js';

@@ -1,9 +1,9 @@
+import type { SessionDeps } from '../consumer/session-deps.js';
+import type { DispatchJob } from '../dispatch/dispatch-job.js';
 import { exponentialDelay } from '../machines/backoff.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../machines/dispatch-worker-machine.js';
 import { deadLetterFields } from './dead-letter-fields.js';
-import type { DispatchJob } from './dispatch-job.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from './retry-scheduler.js';
-import type { SessionDeps } from './session-deps.js';
 
 // The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
 // (retrying, deadLettering, scheduling) call for them through the consumer's session.

@@ -2,13 +2,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
+import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Message } from '../routing/message.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../routing/message.js';
 import type { Router } from '../routing/router.js';
 import { assertPartitionable, assertPartitions, partitionStream } from '../storage/partitions.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { assertCount, assertName, assertStartId, describe } from '../storage/validate.js';
-import type { RetryScheduler } from './retry-scheduler.js';
 
 /** One supervised consumer: a stream, a group, and how to consume it. */
 export interface ConsumerOptions {

@@ -8,12 +8,12 @@ import {
   type Subscription,
 } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
+import { ConsumerStats } from '../consumer/consumer-stats.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import type { Router } from '../routing/router.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
-import { ConsumerStats } from './consumer-stats.js';
 import { createDefaultLogger } from './default-logger.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
 import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-events.js';

@@ -1,6 +1,6 @@
 import type { AnyActorRef } from 'xstate';
+import type { ConsumerStats } from '../consumer/consumer-stats.js';
 import type { SupervisorContext } from '../machines/supervisor-machine.js';
-import type { ConsumerStats } from './consumer-stats.js';
 import type { ResolvedConsumer } from './runtime-options.js';
 
 export type RuntimeStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';

@@ -1,15 +1,13 @@
 import type { AnyActorRef } from 'xstate';
+import { createJob, type DispatchJob } from '../dispatch/dispatch-job.js';
+import { type AttemptDeps, decode, errorText, runAttempt } from '../dispatch/run-attempt.js';
 import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
-
 import { type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
 import type {
   DeadLetterInput,
   ScheduleRetryInput,
   SettledEvent,
 } from '../machines/dispatch-worker-machine.js';
-import type { StreamEntry } from '../storage/stream-storage.js';
-import { AckBatcher } from './ack-batcher.js';
-import { createJob, type DispatchJob } from './dispatch-job.js';
 import {
   canSchedule,
   reportDeadLetter,
@@ -17,10 +15,11 @@ import {
   reportScheduled,
   scheduleRetry,
   writeDeadLetter,
-} from './failure-path.js';
+} from '../retry/failure-path.js';
+import type { StreamEntry } from '../storage/stream-storage.js';
+import { AckBatcher } from './ack-batcher.js';
 import { OwnershipTimer } from './ownership-timer.js';
 import { recoverPending } from './recover-pending.js';
-import { type AttemptDeps, decode, errorText, runAttempt } from './run-attempt.js';
 import type { SessionDeps, SessionSendBack, WorkerLookup } from './session-deps.js';
 
 /** After aborting handlers at the stop deadline, how long to wait for them to settle, ms. */

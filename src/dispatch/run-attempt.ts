@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { ConsumerStats } from '../consumer/consumer-stats.js';
 import { HandlerTimeoutError } from '../errors/handler-timeout-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
 import type { SettledEvent } from '../machines/dispatch-worker-machine.js';
@@ -7,9 +8,8 @@ import type { HandlerContext } from '../routing/handler.js';
 import { decodeMessage } from '../routing/message.js';
 import type { Router } from '../routing/router.js';
 import { validatePayload } from '../routing/schema.js';
-import type { ConsumerStats } from './consumer-stats.js';
+import type { ResolvedConsumer } from '../runtime/runtime-options.js';
 import type { DispatchJob } from './dispatch-job.js';
-import type { ResolvedConsumer } from './runtime-options.js';
 
 export interface AttemptDeps {
   spec: ResolvedConsumer;

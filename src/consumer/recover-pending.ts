@@ -1,5 +1,5 @@
+import type { DispatchJob } from '../dispatch/dispatch-job.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
-import type { DispatchJob } from './dispatch-job.js';
 import type { SessionDeps } from './session-deps.js';
 
 /** Page size of the own-PEL walk. */

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Router } from '../routing/router.js';
+import type { EventBus } from '../runtime/runtime-events.js';
+import type { ResolvedConsumer } from '../runtime/runtime-options.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import type { ConsumerStats } from './consumer-stats.js';
-import type { RetryScheduler } from './retry-scheduler.js';
-import type { EventBus } from './runtime-events.js';
-import type { ResolvedConsumer } from './runtime-options.js';
 
 /** What a consumer incarnation's I/O session works with (one set per consumer, shared by incarnations). */
 export interface SessionDeps {

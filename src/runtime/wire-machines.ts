@@ -1,5 +1,8 @@
 import { type AnyActorRef, fromCallback, fromPromise } from 'xstate';
 import type { Clock } from '../clock.js';
+import { ConsumerSession } from '../consumer/consumer-session.js';
+import type { SessionDeps } from '../consumer/session-deps.js';
+import type { DispatchJob } from '../dispatch/dispatch-job.js';
 import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
 import { exponentialDelay, restartDelay } from '../machines/backoff.js';
 import { type ConsumerContext, consumerMachine, type SessionInput } from '../machines/consumer-machine.js';
@@ -15,9 +18,6 @@ import {
   supervisorMachine,
 } from '../machines/supervisor-machine.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
-import { ConsumerSession } from './consumer-session.js';
-import type { DispatchJob } from './dispatch-job.js';
-import type { SessionDeps } from './session-deps.js';
 
 /** What the machines' named actions and actors are wired to. */
 export interface MachineWiring {
