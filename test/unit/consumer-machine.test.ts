@@ -313,18 +313,28 @@ describe('consumer machine', () => {
       dispatching: (h) => toDispatching(h),
       backoff: (h) => toBackoff(h),
     };
+    // The invocation each state owns, if any (dispatching and backoff wait on events and timers).
+    const ownInvoke: Record<string, 'createGroup' | 'recover' | 'poll' | null> = {
+      creatingGroup: 'createGroup',
+      recovering: 'recover',
+      polling: 'poll',
+      dispatching: null,
+      backoff: null,
+    };
     it.each(Object.keys(reach))('from %s', async (state) => {
       const h = setupConsumer();
       await reach[state]!(h);
       expect(h.value()).toBe(state);
-      const invoked = Object.keys(h.actor.getSnapshot().children).find((id) =>
+      const own = ownInvoke[state] ?? null;
+      const invoked = Object.keys(h.actor.getSnapshot().children).filter((id) =>
         ['createGroup', 'recover', 'poll'].includes(id),
       );
-      const call = invoked ? h[invoked as 'poll'].last() : null;
+      expect(invoked).toEqual(own === null ? [] : [own]);
+      const signals = own === null ? [] : [(h[own] as Harness['poll']).last().signal];
       h.actor.send({ type: 'stop', timeoutMs: 1_234 });
       expect(h.value()).toBe('draining');
       // The state's own invocation is cancelled (a read in flight is abandoned, its entries stay pending).
-      if (call) expect(call.signal.aborted).toBe(true);
+      expect(signals.map((signal) => signal.aborted)).toEqual(own === null ? [] : [true]);
       expect(scheduledDelays(h.actor)).toEqual({});
       expect(h.drain.last().input.timeoutMs).toBe(1_234);
       h.actor.send({ type: 'stop', timeoutMs: 1 });
