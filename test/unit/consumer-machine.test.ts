@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine, fromCallback, SimulatedClock } from 'xstate';
 import {
   type ConsumerInput,
@@ -14,8 +14,12 @@ import {
   flushPromises,
   noGroup,
   scheduledDelays,
+  stopAfterTest,
+  stopStartedActors,
   tick,
 } from '../helpers/machine-stubs.js';
+
+afterEach(stopStartedActors);
 
 type GroupInput = { stream: string; group: string; startId: string };
 type DrainInput = SessionInput & { timeoutMs: number | null };
@@ -44,7 +48,7 @@ function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
     },
   });
   const clock = new SimulatedClock();
-  const actor = createActor(machine, { clock, input: consumerInput(overrides) });
+  const actor = stopAfterTest(createActor(machine, { clock, input: consumerInput(overrides) }));
   const value = () => actor.getSnapshot().value;
   return { createGroup, recover, poll, drain, report, awaitCapacity, sessions, machine, clock, actor, value };
 }
@@ -289,7 +293,7 @@ describe('consumer machine', () => {
     const h = setupConsumer();
     const machine = h.machine.provide({ delays: { backoffDelay: 7 } });
     const clock = new SimulatedClock();
-    const actor = createActor(machine, { clock, input: consumerInput() });
+    const actor = stopAfterTest(createActor(machine, { clock, input: consumerInput() }));
     actor.start();
     h.createGroup.last().reject(connectionLost());
     await flushPromises();
@@ -364,7 +368,7 @@ describe('consumer machine', () => {
       invoke: { id: 'c', src: h.machine, input: consumerInput() },
       on: { 'consumer.healthy': { actions: ({ event }) => received.push(event) } },
     });
-    const actor = createActor(parent, { clock: new SimulatedClock() });
+    const actor = stopAfterTest(createActor(parent, { clock: new SimulatedClock() }));
     actor.start();
     h.createGroup.last().resolve({ created: true, now: 0 });
     await flushPromises();

@@ -1,8 +1,17 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, SimulatedClock, sendParent, setup } from 'xstate';
 import type { ConsumerInput, ConsumerOutput } from '../../src/machines/consumer-machine.js';
 import { type SupervisorInput, supervisorMachine } from '../../src/machines/supervisor-machine.js';
-import { childSpec, scheduledDelays, supervisorInput, tick } from '../helpers/machine-stubs.js';
+import {
+  childSpec,
+  scheduledDelays,
+  stopAfterTest,
+  stopStartedActors,
+  supervisorInput,
+  tick,
+} from '../helpers/machine-stubs.js';
+
+afterEach(stopStartedActors);
 
 type StubEvent =
   | { type: 'test.exit'; reason: 'nogroup' | 'fatal'; lastId?: string }
@@ -72,7 +81,7 @@ function setupSupervisor(overrides: Partial<SupervisorInput> = {}) {
     actions: { report: ({ event }, params) => report(params.kind, (event as { actorId?: string }).actorId) },
   });
   const clock = new SimulatedClock();
-  const actor = createActor(machine, { clock, input: supervisorInput(overrides) });
+  const actor = stopAfterTest(createActor(machine, { clock, input: supervisorInput(overrides) }));
   actor.start();
   const child = (id: string) => {
     const ref = actor.getSnapshot().children[id];
