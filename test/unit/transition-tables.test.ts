@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
 import { consumerMachine } from '../../src/machines/consumer-machine.js';
+import { dispatchWorkerMachine } from '../../src/machines/dispatch-worker-machine.js';
 import { supervisorMachine } from '../../src/machines/supervisor-machine.js';
 import {
   rowsMissing,
@@ -100,6 +101,41 @@ const SUPERVISOR_SHAPE = {
   failed: 'final',
 };
 
+const WORKER: readonly TransitionRow[] = [
+  // idle: run { job } → running, attempt 1.
+  ['idle', 'run', '', 'running', 'assign'],
+  // running: abort aborts the attempt's signal and waits for the handlers to settle. Outcomes, in this
+  // order: ok → idle (complete: the id goes to the ack batcher); released → idle (stays pending); dead
+  // → deadLettering; failed with attempts left → retrying; failed on the last attempt → scheduling
+  // with a retry scheduler, else → deadLettering (handler-error).
+  ['running', 'abort', '', '', 'abortAttempt'],
+  ['running', 'handler.settled', 'inline', 'idle', 'complete, clearJob'],
+  ['running', 'handler.settled', 'inline', 'idle', 'release, clearJob'],
+  ['running', 'handler.settled', 'inline', 'deadLettering', 'assign'],
+  ['running', 'handler.settled', 'attemptsLeft', 'retrying', 'assign, recordRetry'],
+  ['running', 'handler.settled', 'hasScheduler', 'scheduling', 'assign'],
+  ['running', 'handler.settled', '', 'deadLettering', 'assign'],
+  // retrying: after retryDelay → running with attempt + 1; abort → idle (released, stays pending).
+  ['retrying', 'after:retryDelay', '', 'running', 'assign'],
+  ['retrying', 'abort', '', 'idle', 'release, clearJob'],
+  // deadLettering: written → idle; the write failed → idle, released (comes back later).
+  ['deadLettering', 'done:deadLetter', '', 'idle', 'recordDeadLetter, clearJob'],
+  ['deadLettering', 'error:deadLetter', '', 'idle', 'release, clearJob'],
+  // scheduling: scheduled → idle; the scheduler failed → deadLettering (handler-error).
+  ['scheduling', 'done:scheduleRetry', '', 'idle', 'recordScheduled, clearJob'],
+  ['scheduling', 'error:scheduleRetry', '', 'deadLettering', 'assign'],
+];
+
+const WORKER_SHAPE = {
+  '(root)': 'compound',
+  '(root).initial': 'idle',
+  idle: 'atomic',
+  running: 'atomic',
+  retrying: 'atomic',
+  deadLettering: 'atomic',
+  scheduling: 'atomic',
+};
+
 function expectTable(machine: AnyStateMachine, table: readonly TransitionRow[]): void {
   const actual = transitionTable(machine);
   expect(rowsMissing(table, actual), 'rows of the table the machine does not have').toEqual([]);
@@ -117,5 +153,10 @@ describe('transition tables, checked against the machine definitions', () => {
   it('supervisor', () => {
     expectTable(supervisorMachine, SUPERVISOR);
     expect(stateShape(supervisorMachine)).toEqual(SUPERVISOR_SHAPE);
+  });
+
+  it('dispatch worker', () => {
+    expectTable(dispatchWorkerMachine, WORKER);
+    expect(stateShape(dispatchWorkerMachine)).toEqual(WORKER_SHAPE);
   });
 });
