@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
-import { integerArg, streamIdsArg } from './arguments.js';
 import {
-  type DeadLetter,
+  type DeadLetterTarget,
   purgeDeadLetters,
+  ReplayError,
+  type Replayed,
   replayDeadLetters,
-  type Selection,
-  selectDeadLetters,
-} from './dead-letters.js';
+  resolveDeadLetters,
+} from '../storage/dead-letter-actions.js';
+import { type DeadLetter, type Selection, selectDeadLetters } from '../storage/dead-letters.js';
+import { integerArg, streamIdsArg } from './arguments.js';
 import { formatDuration, line, printJson, table, truncate } from './output.js';
 import { startProgress } from './progress.js';
 import { redisOption, requireRedisUrl, withRedis } from './redis.js';
@@ -39,7 +41,7 @@ function deadStreamOf(options: DlqOptions): string {
 }
 
 /** `--id … | --reason R | --all`: exactly one, for the commands that change dead letters. */
-function selectionOf(options: DlqOptions, verb: string): Selection {
+function targetOf(options: DlqOptions, verb: string): DeadLetterTarget {
   const given = [options.id !== undefined, options.reason !== undefined, options.all === true].filter(
     Boolean,
   );
@@ -50,7 +52,7 @@ function selectionOf(options: DlqOptions, verb: string): Selection {
   }
   if (options.id !== undefined) return { ids: options.id };
   if (options.reason !== undefined) return { reason: options.reason };
-  return {};
+  return { all: true };
 }
 
 function selectOptions(command: Command): Command {
@@ -139,31 +141,44 @@ function replayCommand(): Command {
       'put dead letters back on their source stream and delete them from the dead-letter stream',
     ),
   )
+    .option(
+      '--yes',
+      'confirm a bulk replay (--reason, --all); replay never prompts, so scripts can always pass it',
+    )
     .addHelpText(
       'after',
-      '\nEach message is re-added with its original fields plus x-replayed-from=<dead-letter id>.\nExamples:\n  streamvisor dlq replay --stream orders --id 1700000000000-0\n  streamvisor dlq replay --stream orders --reason handler-error',
+      '\nEach message is re-added with its original fields plus x-replayed-from=<dead-letter id>.\nExamples:\n  streamvisor dlq replay --stream orders --id 1700000000000-0\n  streamvisor dlq replay --stream orders --reason handler-error\n  streamvisor dlq replay --stream orders --all --yes',
     )
     .action(async (options: DlqOptions) => {
-      const selection = selectionOf(options, 'replay');
+      const target = targetOf(options, 'replay');
       const url = await requireRedisUrl(options.redis);
       const dead = deadStreamOf(options);
       const replayed = await withRedis(url, async ({ storage }) => {
-        const { letters, missing } = await selectDeadLetters(storage, dead, selection);
-        if (missing.length > 0)
-          throw new Error(`no dead letter ${missing.join(', ')} in ${dead}; nothing replayed`);
+        const letters = await resolveDeadLetters(storage, dead, target, { action: 'replay' });
         const progress = startProgress('replaying', letters.length, !options.json);
         try {
           return await replayDeadLetters(storage, dead, letters, options.stream, (done) =>
             progress.update(done),
           );
+        } catch (error) {
+          // Say what did go back before the error ends the command (exit 1).
+          if (error instanceof ReplayError) printReplayed(error.replayed, options, dead);
+          throw error;
         } finally {
           progress.stop();
         }
       });
-      if (options.json) return printJson(replayed);
-      for (const r of replayed) line(`${r.deadLetterId} → ${r.stream} ${r.id}`);
-      line(`replayed ${replayed.length} dead letter${replayed.length === 1 ? '' : 's'} from ${dead}`);
+      printReplayed(replayed, options, dead);
     });
+}
+
+function printReplayed(replayed: readonly Replayed[], options: DlqOptions, dead: string): void {
+  if (options.json) {
+    printJson(replayed);
+    return;
+  }
+  for (const r of replayed) line(`${r.deadLetterId} → ${r.stream} ${r.id}`);
+  line(`replayed ${replayed.length} dead letter${replayed.length === 1 ? '' : 's'} from ${dead}`);
 }
 
 function purgeCommand(): Command {
@@ -171,15 +186,13 @@ function purgeCommand(): Command {
     .option('--yes', 'confirm the deletion (required)')
     .addHelpText('after', '\nExample:\n  streamvisor dlq purge --stream orders --reason missing-type --yes')
     .action(async (options: DlqOptions) => {
-      const selection = selectionOf(options, 'purge');
+      const target = targetOf(options, 'purge');
       if (options.yes !== true)
         throw new UsageError('purge deletes dead letters for good; add --yes to confirm');
       const url = await requireRedisUrl(options.redis);
       const dead = deadStreamOf(options);
       const ids = await withRedis(url, async ({ storage }) => {
-        const { letters, missing } = await selectDeadLetters(storage, dead, selection);
-        if (missing.length > 0)
-          throw new Error(`no dead letter ${missing.join(', ')} in ${dead}; nothing purged`);
+        const letters = await resolveDeadLetters(storage, dead, target, { action: 'purge' });
         const ids = letters.map((letter) => letter.id);
         const progress = startProgress('purging', ids.length, !options.json);
         try {

@@ -80,3 +80,21 @@ export function flushOutput(): Promise<void> {
     });
   return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => undefined);
 }
+
+/**
+ * Make a closed stdout (`streamvisor … | head`) end the command quietly with exit code 0, as Unix
+ * tools do on SIGPIPE, instead of an unhandled `EPIPE` error with a stack trace. A closed stderr is
+ * ignored: the command still ends with its own exit code. Call once, before anything is written.
+ *
+ * @example
+ * exitQuietlyOnClosedPipe(); const code = await run(process.argv)
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    throw error;
+  });
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}

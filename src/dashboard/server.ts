@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { createTokenCheck } from './auth.js';
+import { createDeadLetterApi } from './dead-letter-api.js';
+import { sendJson } from './dead-letter-http.js';
 import { type DashboardSource, LiveFeed } from './live-feed.js';
 import { createMetrics, type MetricsSource } from './metrics.js';
 import { SseHub, sseMessage } from './sse.js';
@@ -19,7 +21,9 @@ export interface DashboardOptions {
   sampleMs?: number;
   /** How often XINFO GROUPS is read while a page watches, ms. @default 1000 */
   groupPollMs?: number;
-  /** @default pino at level 'warn' */
+  /** Show the dead letters without the replay and purge buttons, and refuse those actions (403). @default false */
+  readOnly?: boolean;
+  /** Dead-letter actions are logged here at `info`. @default pino at level 'warn' */
   logger?: Logger;
 }
 
@@ -35,7 +39,9 @@ const ASSETS = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
+  'dead-letters.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'dead-letters.css': 'text/css; charset=utf-8',
 } as const;
 
 const SECURITY_HEADERS = {
@@ -66,6 +72,9 @@ function validate(options: DashboardOptions): void {
   }
   if (token !== undefined && (typeof token !== 'string' || token === '')) {
     throw new TypeError('Expected `token` to be a non-empty string');
+  }
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') {
+    throw new TypeError(`Expected \`readOnly\` to be a boolean, got ${String(options.readOnly)}`);
   }
   for (const key of ['sampleMs', 'groupPollMs'] as const) {
     const value = options[key];
@@ -100,6 +109,11 @@ export async function startDashboard(
   const [assets, charts] = await Promise.all([loadAssets(), buildStatecharts()]);
   const authorized = createTokenCheck(options.token);
   const metrics = createMetrics(runtime);
+  const deadLetters = createDeadLetterApi(runtime, {
+    readOnly: options.readOnly === true,
+    logger,
+    registry: metrics.registry,
+  });
   const hub = new SseHub((count) => feed.setWatched(count > 0));
   const feed: LiveFeed = new LiveFeed(runtime, {
     sampleMs: options.sampleMs ?? 100,
@@ -120,20 +134,30 @@ export async function startDashboard(
     res.end(`${text}\n`);
   };
 
+  const unauthorized = (res: ServerResponse) =>
+    deny(res, 401, 'Unauthorized: send Authorization: Bearer <token>', {
+      'WWW-Authenticate': 'Bearer realm="streamvisor"',
+    });
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    if (url.pathname === '/api/dead-letters' || url.pathname.startsWith('/api/dead-letters/')) {
+      // Only the header: a token in a URL could be sent by a link on another site.
+      if (!authorized(req, url, false)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="streamvisor"');
+        return sendJson(res, 401, { error: 'send the dashboard token: Authorization: Bearer <token>' });
+      }
+      await deadLetters.handle(req, res, url);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return deny(res, 405, 'Method Not Allowed', { Allow: 'GET' });
-    const asset = /^\/assets\/([a-z]+\.(?:js|css))$/.exec(url.pathname)?.[1];
+    const asset = /^\/assets\/([a-z-]+\.(?:js|css))$/.exec(url.pathname)?.[1];
     if (asset !== undefined && asset in ASSETS) return sendAsset(res, asset as keyof typeof ASSETS);
     const page = url.pathname === '/' || url.pathname === '/index.html';
     const events = url.pathname === '/events';
     if (!page && !events && url.pathname !== '/metrics') return deny(res, 404, 'Not Found');
-    if (!authorized(req, url, page || events)) {
-      return deny(res, 401, 'Unauthorized: send Authorization: Bearer <token>', {
-        'WWW-Authenticate': 'Bearer realm="streamvisor"',
-      });
-    }
+    if (!authorized(req, url, page || events)) return unauthorized(res);
     if (page) return sendAsset(res, 'index.html');
     if (events) {
       const { view, timeline } = feed.current();

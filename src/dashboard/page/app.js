@@ -1,6 +1,7 @@
 // streamvisor dashboard: one EventSource; an `init` with the statecharts and the whole view, then
 // `update`s carrying only what changed (at most one per sample on the server).
 import { renderChart } from './chart.js';
+import { mountDeadLetters } from './dead-letters.js';
 
 const token = new URLSearchParams(location.search).get('token');
 const streamUrl = `${document.body.dataset.events ?? 'events'}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
@@ -29,6 +30,7 @@ const $ = (id) => document.getElementById(id);
 let charts = null;
 let supervisorChart = null;
 const consumers = new Map(); // id → { model, card, fields, chart, workerChart, workerList }
+let deadLetters = null; // Promise of the dead-letter panels' refresh(stream?)
 
 function h(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -172,6 +174,8 @@ function onInit(data) {
   }
   setStatus(data.view.status);
   addTimeline(data.timeline, true);
+  deadLetters ??= mountDeadLetters($('dead-letters'), token);
+  void deadLetters.then((refresh) => refresh());
 }
 
 function onUpdate({ diff, timeline }) {
@@ -182,6 +186,7 @@ function onUpdate({ diff, timeline }) {
     const previousState = entry.model.state;
     Object.assign(entry.model, fields);
     paint(entry, previousState);
+    if ('deadLettered' in fields) void deadLetters?.then((refresh) => refresh(entry.model.stream));
   }
   if (timeline.length) addTimeline(timeline);
 }
