@@ -49,9 +49,10 @@ export type {
   RuntimeStatus,
   WorkerSnapshot,
 } from './runtime/runtime-snapshot.js';
-export { MemoryStreamStorage } from './storage/memory-stream-storage.js';
+export { MemoryStreamStorage, type MemoryStreamStorageOptions } from './storage/memory-stream-storage.js';
 export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './storage/partitions.js';
 export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './storage/publish.js';
+export type { RedisClient } from './storage/redis-client.js';
 export { RedisStreamStorage } from './storage/redis-stream-storage.js';
 export { redactUrl } from './storage/redis-url.js';
 export type {

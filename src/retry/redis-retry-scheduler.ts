@@ -2,12 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import type { RedisClient } from '../storage/redis-blocking-reads.js';
-import {
-  closeConnection,
-  connectFromUrl,
-  ownConnectionOptions,
-  protocolOf,
-} from '../storage/redis-connections.js';
+import { closeConnection, connectFromUrl, ownConnectionOptions } from '../storage/redis-connections.js';
 import { parseRedisUrl } from '../storage/redis-url.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
 import { encodeMember, type PromoteResult, promote } from './redis-retry-scripts.js';
@@ -35,7 +30,7 @@ export interface RedisRetrySchedulerOptions {
 export interface RedisRetrySchedulerUrlOptions extends RedisRetrySchedulerOptions {
   /** Timeout of each command, ms. @default 5000 */
   commandTimeoutMs?: number;
-  /** Extra ioredis options (e.g. `tls`). `protocol` is always 2. */
+  /** Extra ioredis options (e.g. `tls`). */
   redis?: RedisOptions;
 }
 
@@ -52,8 +47,8 @@ const QUIT_TIMEOUT_MS = 500;
  *
  * Keys (Cluster-safe): the set shares its stream's hash slot, `{orders}:retry` for `orders` and
  * `orders:{7}:retry` for `orders:{7}` (see `retryKey`). Members are JSON `{"id", "f": [field, value…]}`;
- * the fields carry `x-retry-attempt` (set by the runtime). A client you pass in (created with
- * `protocol: 2`) stays open on `close()`; `fromUrl` owns its connection.
+ * the fields carry `x-retry-attempt` (set by the runtime). A client you pass in (any ioredis 5 or 6
+ * `Redis` or `Cluster`, RESP2 or RESP3) stays open on `close()`; `fromUrl` owns its connection.
  *
  * @example
  * const retryScheduler = RedisRetryScheduler.fromUrl('redis://127.0.0.1:6379')
@@ -77,13 +72,10 @@ export class RedisRetryScheduler implements RetryScheduler {
   readonly #reportedForeign = new Set<string>();
   #closing: Promise<void> | null = null;
 
-  /** @throws TypeError when the client would speak RESP3 or an option is invalid. */
+  /** @throws TypeError when `client` is not an ioredis client or an option is invalid. */
   constructor(client: RedisClient, options: RedisRetrySchedulerOptions = {}) {
     if (typeof client !== 'object' || client === null || typeof client.call !== 'function') {
       throw new TypeError('Expected `client` to be an ioredis Redis or Cluster instance');
-    }
-    if (protocolOf(client) !== 2) {
-      throw new TypeError('Expected `client` to be created with `protocol: 2`: new Redis({ protocol: 2 })');
     }
     this.#pollIntervalMs = integer('pollIntervalMs', options.pollIntervalMs, 1000);
     this.#batch = integer('batch', options.batch, 100);

@@ -4,6 +4,7 @@ import { BlockedReads } from './memory-blocked-reads.js';
 import { byteOrder, type ClaimOutcome, type Delivery, type MemoryGroup } from './memory-group.js';
 import { MemoryStream } from './memory-stream.js';
 import { compareStreamIds } from './memory-stream-id.js';
+import { REDIS_NODE_LIMITS, type StreamNodeLimits } from './memory-stream-nodes.js';
 import type { ClaimResult, ConsumerInfo, GroupInfo, StreamEntry, StreamFields } from './stream-storage.js';
 
 /**
@@ -19,9 +20,12 @@ export class MemoryKeyspace {
   readonly #clock: Clock;
   readonly #streams = new Map<string, MemoryStream>();
   readonly #blocked: BlockedReads;
+  readonly #nodeLimits: StreamNodeLimits;
 
-  constructor(clock: Clock) {
+  /** `nodeLimits`: Redis' `stream-node-max-entries` and `-bytes`, where `MAXLEN ~` trims. */
+  constructor(clock: Clock, nodeLimits: StreamNodeLimits = REDIS_NODE_LIMITS) {
     this.#clock = clock;
+    this.#nodeLimits = nodeLimits;
     this.#blocked = new BlockedReads(clock);
   }
 
@@ -38,7 +42,7 @@ export class MemoryKeyspace {
   streamOrCreate(name: string): MemoryStream {
     let target = this.#streams.get(name);
     if (target === undefined) {
-      target = new MemoryStream();
+      target = new MemoryStream(this.#nodeLimits);
       this.#streams.set(name, target);
     }
     return target;
@@ -52,7 +56,7 @@ export class MemoryKeyspace {
     return { target, found };
   }
 
-  /** XADD with an exact MAXLEN, then serve the readers blocked on the stream. Resolves the new id. */
+  /** XADD with `MAXLEN ~` (whole nodes), then serve the readers blocked on the stream. Resolves the new id. */
   add(stream: string, fields: StreamFields, maxLen: number | undefined): string {
     const target = this.streamOrCreate(stream);
     const entry = target.append({ ...fields }, this.now());

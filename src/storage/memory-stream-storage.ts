@@ -1,8 +1,11 @@
 import { type Clock, systemClock } from '../clock.js';
 import { StorageClosedError } from '../errors/storage-closed-error.js';
+import { autoClaim, claim, touch } from './memory-claim-commands.js';
 import { MemoryGroup } from './memory-group.js';
-import { MemoryKeyspace, toClaimResult, toStreamEntry } from './memory-keyspace.js';
+import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from './memory-group-commands.js';
+import { MemoryKeyspace, toStreamEntry } from './memory-keyspace.js';
 import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
+import { REDIS_NODE_LIMITS } from './memory-stream-nodes.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -26,6 +29,7 @@ import {
   assertId,
   assertIds,
   assertName,
+  assertOptions,
   assertRangeBound,
   assertStartId,
 } from './validate.js';
@@ -38,14 +42,23 @@ export interface MemoryStreamStorageOptions {
    * @default systemClock
    */
   clock?: Clock;
+  /**
+   * Redis' `stream-node-max-entries`: entries per radix-tree node, which `maxLen` trims whole (like
+   * `MAXLEN ~`). Set it to the value of the Redis the twin stands in for; 0: no limit.
+   * @default 100
+   */
+  streamNodeMaxEntries?: number;
+  /** Redis' `stream-node-max-bytes`: listpack bytes per node; 0: no limit. @default 4096 */
+  streamNodeMaxBytes?: number;
 }
 
 /**
  * Redis Streams in process: the embedded default storage, and the engine of deterministic tests.
  * It has Redis 7.0's semantics for every `StreamStorage` method (ids, consumer groups, PEL,
  * blocking reads, XAUTOCLAIM cursors, XINFO counters); a differential test runs random operation
- * sequences against it and a real Redis side by side. `maxLen` trims exactly. State lives as long
- * as the instance; nothing is persisted.
+ * sequences against it and a real Redis side by side. `maxLen` trims like Redis' `MAXLEN ~`: whole
+ * nodes of `streamNodeMaxEntries` entries (100) or `streamNodeMaxBytes` bytes (4096), so a short
+ * stream is not trimmed at all. State lives as long as the instance; nothing is persisted.
  *
  * @example
  * import { SimulatedClock } from 'xstate'
@@ -62,7 +75,11 @@ export class MemoryStreamStorage implements StreamStorage {
   #closing: Promise<void> | undefined;
 
   constructor(options: MemoryStreamStorageOptions = {}) {
-    this.#keys = new MemoryKeyspace(options.clock ?? systemClock);
+    const maxEntries = options.streamNodeMaxEntries ?? REDIS_NODE_LIMITS.maxEntries;
+    const maxBytes = options.streamNodeMaxBytes ?? REDIS_NODE_LIMITS.maxBytes;
+    assertCount('streamNodeMaxEntries', maxEntries, 0);
+    assertCount('streamNodeMaxBytes', maxBytes, 0);
+    this.#keys = new MemoryKeyspace(options.clock ?? systemClock, { maxEntries, maxBytes });
   }
 
   async ensureGroup(stream: string, group: string, startId = '$'): Promise<boolean> {
@@ -112,19 +129,7 @@ export class MemoryStreamStorage implements StreamStorage {
     options: AutoClaimOptions,
   ): Promise<ClaimResult> {
     this.#open('autoClaim');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertOptions(options);
-    assertCount('minIdleMs', options.minIdleMs, 0);
-    assertCount('count', options.count);
-    const cursorText = options.cursor ?? '0-0';
-    assertId('cursor', cursorText);
-    const cursor = parseId('XAUTOCLAIM', cursorText);
-    const { target, found } = this.#keys.group(stream, group);
-    return toClaimResult(
-      found.autoClaim(target, consumer, options.minIdleMs, cursor, options.count, this.#keys.now()),
-    );
+    return autoClaim(this.#keys, stream, group, consumer, options);
   }
 
   async claim(
@@ -135,55 +140,17 @@ export class MemoryStreamStorage implements StreamStorage {
     options: { minIdleMs: number },
   ): Promise<ClaimResult> {
     this.#open('claim');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertIds('ids', ids);
-    assertOptions(options);
-    assertCount('minIdleMs', options.minIdleMs, 0);
-    if (ids.length === 0) return { cursor: '0-0', entries: [], deletedIds: [] };
-    const parsed = ids.map((id) => parseId('XCLAIM', id));
-    const { target, found } = this.#keys.group(stream, group);
-    return toClaimResult(found.claim(target, consumer, parsed, options.minIdleMs, false, this.#keys.now()));
+    return claim(this.#keys, stream, group, consumer, ids, options);
   }
 
   async touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<string[]> {
     this.#open('touch');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertIds('ids', ids);
-    if (ids.length === 0) return [];
-    const parsed = ids.map((id) => parseId('XCLAIM', id));
-    const { target, found } = this.#keys.group(stream, group);
-    return found
-      .claim(target, consumer, parsed, 0, true, this.#keys.now())
-      .claimed.map(({ entry }) => entry.id);
+    return touch(this.#keys, stream, group, consumer, ids);
   }
 
   async pending(stream: string, group: string, options: PendingOptions): Promise<PendingEntry[]> {
     this.#open('pending');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertOptions(options);
-    assertCount('count', options.count);
-    const startText = options.start ?? '-';
-    const endText = options.end ?? '+';
-    assertRangeBound('start', startText);
-    assertRangeBound('end', endText);
-    if (options.consumer !== undefined) assertName('consumer', options.consumer);
-    const minIdleMs = options.minIdleMs ?? 0;
-    assertCount('minIdleMs', minIdleMs, 0);
-    const start = parseBound('XPENDING', startText, 'start');
-    const end = parseBound('XPENDING', endText, 'end');
-    const { found } = this.#keys.group(stream, group);
-    const now = this.#keys.now();
-    return found.pending(start, end, options.count, minIdleMs, options.consumer, now).map((item) => ({
-      id: item.id,
-      consumer: item.consumer.name,
-      idleMs: Math.max(0, now - item.deliveryTime),
-      deliveries: item.deliveryCount,
-    }));
+    return pending(this.#keys, stream, group, options);
   }
 
   async add(stream: string, fields: StreamFields, options: AddOptions = {}): Promise<string> {
@@ -232,24 +199,17 @@ export class MemoryStreamStorage implements StreamStorage {
 
   async groups(stream: string): Promise<GroupInfo[]> {
     this.#open('groups');
-    assertName('stream', stream);
-    const target = this.#keys.stream(stream);
-    return target === undefined ? [] : this.#keys.groupInfos(target);
+    return groups(this.#keys, stream);
   }
 
   async consumers(stream: string, group: string): Promise<ConsumerInfo[]> {
     this.#open('consumers');
-    assertName('stream', stream);
-    assertName('group', group);
-    return this.#keys.consumerInfos(this.#keys.group(stream, group).found);
+    return consumers(this.#keys, stream, group);
   }
 
   async deleteConsumer(stream: string, group: string, consumer: string): Promise<number> {
     this.#open('deleteConsumer');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    return this.#keys.group(stream, group).found.deleteConsumer(consumer);
+    return deleteConsumer(this.#keys, stream, group, consumer);
   }
 
   async deleteIdleConsumers(
@@ -258,18 +218,7 @@ export class MemoryStreamStorage implements StreamStorage {
     options: DeleteIdleConsumersOptions,
   ): Promise<string[]> {
     this.#open('deleteIdleConsumers');
-    assertName('stream', stream);
-    assertName('group', group);
-    assertOptions(options);
-    assertCount('minIdleMs', options.minIdleMs, 0);
-    if (options.keep !== undefined) assertName('keep', options.keep);
-    const { found } = this.#keys.group(stream, group);
-    // The same test as the Redis storage's script, on XINFO CONSUMERS, in its order.
-    const idle = this.#keys
-      .consumerInfos(found)
-      .filter((info) => info.name !== options.keep && info.pending === 0 && info.idleMs >= options.minIdleMs);
-    for (const info of idle) found.deleteConsumer(info.name);
-    return idle.map((info) => info.name);
+    return deleteIdleConsumers(this.#keys, stream, group, options);
   }
 
   async destroyGroup(stream: string, group: string): Promise<boolean> {
@@ -323,13 +272,5 @@ export class MemoryStreamStorage implements StreamStorage {
 
   #open(method: string): void {
     if (this.#closing !== undefined) throw new StorageClosedError(method);
-  }
-}
-
-function assertOptions(value: unknown, what = 'options'): void {
-  if (typeof value !== 'object' || value === null) {
-    throw new TypeError(
-      `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
-    );
   }
 }

@@ -7,6 +7,7 @@ import {
   seekStart,
   ZERO_ID,
 } from './memory-stream-id.js';
+import { REDIS_NODE_LIMITS, type StreamNodeLimits, StreamNodes } from './memory-stream-nodes.js';
 import type { StreamFields } from './stream-storage.js';
 
 /** One stored entry. `fields` is private to the storage: copy it before handing it out. */
@@ -22,7 +23,8 @@ const COMPACT_AFTER = 1024;
  * One stream key: its entries in id order (an array with a head offset, plus a map by id), the
  * counters Redis keeps for XINFO (last id, entries added, largest deleted id) and its groups.
  * Trimming from the head and deleting anywhere are amortised O(1); range reads start with a binary
- * search.
+ * search. `trim` is Redis' `MAXLEN ~`: it drops whole listpack nodes, laid out as Redis lays them out
+ * (see memory-stream-nodes.ts).
  *
  * @example
  * const stream = new MemoryStream()
@@ -44,6 +46,12 @@ export class MemoryStream {
   #entries: StoredEntry[] = [];
   #head = 0;
   #deletedSlots = 0;
+  readonly #nodes: StreamNodes;
+
+  /** `limits`: the `stream-node-max-entries` and `-bytes` of the Redis to agree with. */
+  constructor(limits: StreamNodeLimits = REDIS_NODE_LIMITS) {
+    this.#nodes = new StreamNodes(limits);
+  }
 
   /** Append an entry with the next id at `nowMs` (XADD `*`). */
   append(fields: StreamFields, nowMs: number): StoredEntry {
@@ -55,15 +63,21 @@ export class MemoryStream {
     const seq = moved ? 0 : last.seq + 1;
     const entry: StoredEntry = { ms, seq, id: `${ms}-${seq}`, fields, deleted: false };
     this.#entries.push(entry);
+    this.#nodes.append(entry, fields);
     this.lastId = entry;
     this.length++;
     this.entriesAdded++;
     return entry;
   }
 
-  /** Exact MAXLEN trim: drop the oldest entries until at most `maxLen` remain. */
+  /**
+   * `MAXLEN ~ maxLen`: drop the oldest nodes while at least `maxLen` entries remain without them
+   * (so a stream of fewer entries than a node holds is never trimmed, as in Redis).
+   */
   trim(maxLen: number): void {
-    while (this.length > maxLen) {
+    const keepFrom = this.#nodes.trim(this.length, maxLen);
+    if (keepFrom === undefined) return;
+    while (this.#head < this.#entries.length && compareStreamIds(this.#entries[this.#head]!, keepFrom) < 0) {
       const entry = this.#entries[this.#head]!;
       this.#head++;
       if (entry.deleted) {
@@ -81,6 +95,7 @@ export class MemoryStream {
     const entry = this.get(id);
     if (entry === undefined) return false;
     entry.deleted = true;
+    this.#nodes.remove(entry);
     this.length--;
     this.#deletedSlots++;
     if (compareStreamIds(entry, this.maxDeletedId) > 0) {

@@ -1,9 +1,8 @@
-import type { Cluster, Redis } from 'ioredis';
 import { ConnectionError } from '../errors/connection-error.js';
 import { StorageClosedError } from '../errors/storage-closed-error.js';
+import type { RedisClient } from './redis-client.js';
 
-/** A connection the storage owns and may drop at will. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient } from './redis-client.js';
 
 interface Slot {
   connection: RedisClient | null;

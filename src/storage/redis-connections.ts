@@ -4,7 +4,8 @@ import type { ParsedRedisUrl } from './redis-url.js';
 
 // Options of every connection the storage creates itself. The aim: a command issued while Redis is
 // down fails within about two seconds with a connection error instead of waiting forever.
-// - protocol 2: ioredis 6 defaults to RESP3, whose replies the parsers here do not expect.
+// - protocol 2: the one reply shape of ioredis 5 and 6 alike (the parsers read RESP3 too, for
+//   clients the application passes in; see redis-client.ts).
 // - maxRetriesPerRequest 1 + a retry delay capped at 1 s: queued commands are failed after the second
 //   failed reconnect (ioredis' default, 20 retries, means a minute or more).
 // - connectTimeout 2 s: a host that swallows SYNs fails like one that refuses.
@@ -84,7 +85,7 @@ function nodeOptions(options: RedisOptions): ClusterNodeOptions {
     enableOfflineQueue: _queue,
     readOnly: _readOnly,
     himportFieldsets: _himport,
-    replyMapping: _mapping, // RESP2 only has the legacy mapping
+    replyMapping: _mapping, // typed per Cluster; the parsers read either mapping, so nodes use the default
     ...rest
   } = options;
   return rest;
@@ -93,12 +94,6 @@ function nodeOptions(options: RedisOptions): ClusterNodeOptions {
 /** `Cluster` vs `Redis` without `instanceof` (works across copies of ioredis). */
 export function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster === true;
-}
-
-/** The RESP version the client will speak: ioredis 6 defaults to 3 when none is set. */
-export function protocolOf(client: RedisClient): number {
-  const protocol = isCluster(client) ? client.options.redisOptions?.protocol : client.options.protocol;
-  return protocol ?? 3;
 }
 
 /** QUIT, but give up after `timeoutMs` and drop the socket: resolves even when Redis is unreachable. */

@@ -72,7 +72,7 @@ export async function deleteEntries(
   assertIds('ids', ids);
   if (ids.length === 0) return 0;
   try {
-    return (await ctx.send('XDEL', stream, ...ids)) as number;
+    return Number(await ctx.send('XDEL', stream, ...ids));
   } catch (error) {
     throw failure(ctx, error, 'XDEL', stream, undefined);
   }
@@ -82,7 +82,7 @@ export async function deleteEntries(
 export async function length(ctx: CommandContext, stream: string): Promise<number> {
   assertName('stream', stream);
   try {
-    return (await ctx.send('XLEN', stream)) as number;
+    return Number(await ctx.send('XLEN', stream));
   } catch (error) {
     throw failure(ctx, error, 'XLEN', stream, undefined);
   }
@@ -110,7 +110,7 @@ export async function deadLetter(ctx: CommandContext, letter: DeadLetterWrite): 
   }
   let acked: number;
   try {
-    acked = (await ctx.send('XACK', letter.sourceStream, letter.group, letter.id)) as number;
+    acked = Number(await ctx.send('XACK', letter.sourceStream, letter.group, letter.id));
   } catch (error) {
     throw failure(ctx, error, 'XACK', letter.sourceStream, letter.group);
   }

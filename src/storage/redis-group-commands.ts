@@ -12,7 +12,8 @@ import type {
 } from './stream-storage.js';
 import { assertCount, assertIds, assertName, assertRangeBound, assertStartId } from './validate.js';
 
-// Consumer-group commands: XGROUP, XINFO, XACK, XPENDING.
+// Consumer-group commands: XGROUP, XINFO, XACK, XPENDING. Integer replies go through Number():
+// a client created with `stringNumbers` hands them over as strings.
 
 /** `XGROUP CREATE … MKSTREAM`; false on BUSYGROUP. */
 export async function ensureGroup(
@@ -46,7 +47,7 @@ export async function ack(
   if (ids.length === 0) return 0;
   let acked: number;
   try {
-    acked = (await ctx.send('XACK', stream, group, ...ids)) as number;
+    acked = Number(await ctx.send('XACK', stream, group, ...ids));
   } catch (error) {
     throw failure(ctx, error, 'XACK', stream, group);
   }
@@ -117,7 +118,7 @@ export async function deleteConsumer(
   assertName('group', group);
   assertName('consumer', consumer);
   try {
-    return (await ctx.send('XGROUP', 'DELCONSUMER', stream, group, consumer)) as number;
+    return Number(await ctx.send('XGROUP', 'DELCONSUMER', stream, group, consumer));
   } catch (error) {
     if (isReplyError(error) && isMissingKeyReply(error.message))
       throw new NoGroupError(stream, group, { cause: error });
@@ -152,7 +153,7 @@ export async function destroyGroup(ctx: CommandContext, stream: string, group: s
   assertName('stream', stream);
   assertName('group', group);
   try {
-    return (await ctx.send('XGROUP', 'DESTROY', stream, group)) === 1;
+    return Number(await ctx.send('XGROUP', 'DESTROY', stream, group)) === 1;
   } catch (error) {
     if (isReplyError(error) && isMissingKeyReply(error.message)) return false;
     throw failure(ctx, error, 'XGROUP DESTROY', stream, group);

@@ -8,7 +8,11 @@ import type {
   StreamFields,
 } from './stream-storage.js';
 
-// Parsers for RESP2 replies as ioredis hands them over (arrays, strings, numbers, null).
+// Parsers for replies as ioredis 5 and 6 hand them over, whatever the client's options: RESP2
+// (arrays, strings, numbers, null) and RESP3, whose maps (XREADGROUP's streams, XINFO's records) come
+// as flat `[key, value, …]` arrays with `replyMapping: 'legacy'` (ioredis 6's default) and as plain
+// objects with `replyMapping: 'resp3'`; numbers may be strings (`stringNumbers`). Accepting every
+// shape is what lets the application pass its own client as it is (see redis-client.ts).
 // Plain indexed loops on purpose: these run for every entry read, so no map/reduce closures.
 
 type Reply = unknown;
@@ -29,9 +33,14 @@ function numOrNull(reply: Reply): number | null {
   return reply === null || reply === undefined ? null : num(reply);
 }
 
-/** `[f1, v1, f2, v2, …]` → `{ f1: v1, … }`. */
+/** A RESP3 map decoded as an object (`replyMapping: 'resp3'`), not an array, string or number. */
+function isMapObject(reply: Reply): reply is Readonly<Record<string, Reply>> {
+  return typeof reply === 'object' && reply !== null && !Array.isArray(reply);
+}
+
+/** `[f1, v1, f2, v2, …]` (or the same as an object) → `{ f1: v1, … }`. */
 export function parseFields(reply: Reply): StreamFields {
-  const flat = asArray(reply);
+  const flat = isMapObject(reply) ? Object.entries(reply).flat() : asArray(reply);
   const fields: StreamFields = {};
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const key = str(flat[i]);
@@ -80,12 +89,25 @@ function parseEntryList(reply: Reply, deliveries: readonly Reply[] | null): Stre
   return entries;
 }
 
-/** XREADGROUP on one stream with `>`: `[[stream, [[id, [f, v, …]], …]]]` or `null`; every entry is a first delivery. */
+/**
+ * The entries of the single stream of an XREADGROUP reply: RESP2 `[[stream, entries]]`, a RESP3 map
+ * flattened `[stream, entries]`, or `{ stream: entries }`.
+ */
+function entriesOfOnlyStream(reply: Reply): Reply {
+  if (isMapObject(reply)) {
+    for (const stream in reply) return reply[stream];
+    return undefined;
+  }
+  const list = asArray(reply);
+  const first = list[0];
+  return Array.isArray(first) ? first[1] : list[1];
+}
+
+/** XREADGROUP on one stream with `>` (see entriesOfOnlyStream) or `null`; every entry is a first delivery. */
 export function parseReadGroup(reply: Reply): StreamEntry[] {
   if (reply === null || reply === undefined) return [];
-  const first = asArray(asArray(reply)[0]);
   // A null body would be an entry deleted while pending; `>` never returns those, but stay safe.
-  return parseEntryList(first[1], null);
+  return parseEntryList(entriesOfOnlyStream(reply), null);
 }
 
 /** XPENDING extended form: `[[id, consumer, idleMs, deliveries], …]`. */
@@ -111,30 +133,32 @@ export function parseClaimScript(reply: Reply): ClaimResult {
   };
 }
 
-/** The value after `key` in a flat `[key, value, …]` reply, or `undefined` when the key is absent. */
-function flatValue(flat: readonly Reply[], key: string): Reply {
+/** The value of `key` in a map reply (flat `[key, value, …]` or an object); `undefined` when absent. */
+function flatValue(record: Reply, key: string): Reply {
+  if (isMapObject(record)) return Object.hasOwn(record, key) ? record[key] : undefined;
+  const flat = asArray(record);
   for (let j = 0; j + 1 < flat.length; j += 2) {
     if (flat[j] === key) return flat[j + 1];
   }
   return undefined;
 }
 
-function strValue(flat: readonly Reply[], key: string, fallback: string): string {
+function strValue(flat: Reply, key: string, fallback: string): string {
   const value = flatValue(flat, key);
   return value === undefined ? fallback : str(value);
 }
 
-function numValue(flat: readonly Reply[], key: string, fallback: number): number {
+function numValue(flat: Reply, key: string, fallback: number): number {
   const value = flatValue(flat, key);
   return value === undefined ? fallback : num(value);
 }
 
-/** XINFO GROUPS: one flat `[key, value, …]` array per group. */
+/** XINFO GROUPS: one map (flat `[key, value, …]` or an object) per group. */
 export function parseGroups(reply: Reply): GroupInfo[] {
   const list = asArray(reply);
   const groups: GroupInfo[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
-    const flat = asArray(list[i]);
+    const flat = list[i];
     groups[i] = {
       name: strValue(flat, 'name', ''),
       consumers: numValue(flat, 'consumers', 0),
@@ -147,12 +171,12 @@ export function parseGroups(reply: Reply): GroupInfo[] {
   return groups;
 }
 
-/** XINFO CONSUMERS: one flat `[key, value, …]` array per consumer (`inactive` exists from Redis 7.2). */
+/** XINFO CONSUMERS: one map per consumer (`inactive` exists from Redis 7.2). */
 export function parseConsumers(reply: Reply): ConsumerInfo[] {
   const list = asArray(reply);
   const consumers: ConsumerInfo[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
-    const flat = asArray(list[i]);
+    const flat = list[i];
     // Redis 7.2 reports -1 for a consumer that never had a successful interaction; before 7.2 it is absent.
     const inactive = numOrNull(flatValue(flat, 'inactive'));
     consumers[i] = {

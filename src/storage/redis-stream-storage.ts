@@ -1,17 +1,15 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { ConnectionError } from '../errors/connection-error.js';
 import { StorageClosedError } from '../errors/storage-closed-error.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
 import { autoClaim, claim, touch } from './redis-claim-commands.js';
-import { assertOptions, type CommandContext, failure } from './redis-commands.js';
+import type { CommandContext } from './redis-commands.js';
 import {
   closeConnection,
   connectFromUrl,
   duplicateForReads,
   isCluster,
   ownConnectionOptions,
-  protocolOf,
   whenReady,
 } from './redis-connections.js';
 import { add, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
@@ -25,7 +23,7 @@ import {
   groups,
   pending,
 } from './redis-group-commands.js';
-import { parseReadGroup } from './redis-replies.js';
+import { readGroup } from './redis-read-group.js';
 import type { SendCommand } from './redis-scripts.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 import type {
@@ -45,7 +43,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
-import { assertCount, assertName } from './validate.js';
+import { assertCount } from './validate.js';
 
 /** Options of `new RedisStreamStorage(client, options)`. */
 export interface RedisStreamStorageOptions {
@@ -63,7 +61,7 @@ export interface RedisStreamStorageOptions {
 export interface RedisStreamStorageUrlOptions extends RedisStreamStorageOptions {
   /** Timeout of each non-blocking command on the storage's own connection (ms, ≥ 1). @default 5000 */
   commandTimeoutMs?: number;
-  /** Extra ioredis options (e.g. `tls`, `connectionName`) for every connection created. `protocol` is always 2. */
+  /** Extra ioredis options (e.g. `tls`, `connectionName`) for every connection created (which speaks RESP2). */
   redis?: RedisOptions;
 }
 
@@ -78,9 +76,10 @@ const READY_TIMEOUT_MS = 2000;
  * by a watchdog. A client you pass in is yours: `close()` leaves it open but closes every duplicate.
  * `fromUrl` creates and owns every connection, with bounded retries so commands fail with
  * `ConnectionError` within about two seconds while Redis is down. With a `Cluster`, a command waits at
- * most two seconds for the cluster to become ready (ioredis would queue it forever). Clients you pass in must be created
- * with `protocol: 2` (ioredis 6 speaks RESP3 by default); for the same bounded failures give them
- * `maxRetriesPerRequest: 1` and a `commandTimeout`.
+ * most two seconds for the cluster to become ready (ioredis would queue it forever). Any ioredis client
+ * is accepted as it is: ioredis 5 or 6, RESP2 or RESP3 (ioredis 6's default), `Redis` or `Cluster`
+ * (see `RedisClient`); for the same bounded failures give it `maxRetriesPerRequest: 1` and a
+ * `commandTimeout`.
  *
  * @example
  * const storage = RedisStreamStorage.fromUrl('redis://:secret@127.0.0.1:6379/0')
@@ -89,7 +88,7 @@ const READY_TIMEOUT_MS = 2000;
  * await storage.close()
  *
  * // or with a client you own:
- * const storage2 = new RedisStreamStorage(new Redis({ protocol: 2, maxRetriesPerRequest: 1 }))
+ * const storage2 = new RedisStreamStorage(new Redis({ maxRetriesPerRequest: 1 }))
  */
 export class RedisStreamStorage implements StreamStorage {
   readonly kind = 'redis' as const;
@@ -101,17 +100,12 @@ export class RedisStreamStorage implements StreamStorage {
   #closing: Promise<void> | null = null;
 
   /**
-   * Wrap an ioredis client created with `protocol: 2`. The client is not closed by `close()`.
-   * @throws TypeError when the client would speak RESP3 or an option is invalid.
+   * Wrap an ioredis client, as the application created it. The client is not closed by `close()`.
+   * @throws TypeError when `client` is not an ioredis client or an option is invalid.
    */
   constructor(client: RedisClient, options: RedisStreamStorageOptions = {}) {
     if (typeof client !== 'object' || client === null || typeof client.call !== 'function') {
       throw new TypeError('Expected `client` to be an ioredis Redis or Cluster instance');
-    }
-    if (protocolOf(client) !== 2) {
-      throw new TypeError(
-        'Expected `client` to be created with `protocol: 2` (ioredis 6 speaks RESP3 by default, which RedisStreamStorage does not parse): new Redis({ protocol: 2 }) or new Cluster(nodes, { redisOptions: { protocol: 2 } })',
-      );
     }
     const margin = options.watchdogMarginMs ?? 1000;
     assertCount('watchdogMarginMs', margin);
@@ -161,7 +155,9 @@ export class RedisStreamStorage implements StreamStorage {
     consumer: string,
     options: ReadGroupOptions,
   ): Promise<StreamEntry[]> {
-    return this.#closing ? closed('readGroup') : this.#readGroup(stream, group, consumer, options);
+    return this.#closing
+      ? closed('readGroup')
+      : readGroup(this.#ctx, this.#reads, this.#logger, stream, group, consumer, options);
   }
 
   ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
@@ -245,51 +241,6 @@ export class RedisStreamStorage implements StreamStorage {
   close(): Promise<void> {
     if (this.#closing === null) this.#closing = this.#shutdown();
     return this.#closing;
-  }
-
-  async #readGroup(
-    stream: string,
-    group: string,
-    consumer: string,
-    options: ReadGroupOptions,
-  ): Promise<StreamEntry[]> {
-    assertName('stream', stream);
-    assertName('group', group);
-    assertName('consumer', consumer);
-    assertOptions(options);
-    assertCount('count', options.count);
-    const blockMs = options.blockMs;
-    if (blockMs !== undefined) assertCount('blockMs', blockMs);
-    try {
-      if (blockMs === undefined) {
-        const args = ['GROUP', group, consumer, 'COUNT', options.count, 'STREAMS', stream, '>'];
-        return parseReadGroup(await this.#ctx.send('XREADGROUP', ...args));
-      }
-      const args = [
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        options.count,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        stream,
-        '>',
-      ];
-      // One reader connection per stream and consumer name: partitions of one consumer share its
-      // name, and one connection serves one blocking read at a time.
-      return parseReadGroup(await this.#reads.read(`${stream}/${consumer}`, blockMs, args));
-    } catch (error) {
-      const mapped = failure(this.#ctx, error, 'XREADGROUP', stream, group);
-      if (mapped instanceof ConnectionError) {
-        this.#logger?.warn(
-          { stream, group, consumer, code: mapped.code, error: mapped.message },
-          'read failed',
-        );
-      }
-      throw mapped;
-    }
   }
 
   async #shutdown(): Promise<void> {

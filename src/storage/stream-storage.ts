@@ -1,7 +1,8 @@
 /**
  * The storage layer every consumer runs on: the Redis Streams commands streamvisor needs, with
- * Redis' semantics. Two implementations pass one contract suite (test/contract):
- * `RedisStreamStorage` (ioredis, also Cluster) and `MemoryStreamStorage` (in process).
+ * Redis' semantics. Two implementations pass one contract suite (`describeStreamStorageContract` in
+ * `streamvisor/testing`): `RedisStreamStorage` (ioredis, also Cluster) and `MemoryStreamStorage` (in
+ * process). Which methods the runtime calls, and which are optional: docs/storage.md.
  *
  * Common rules:
  * - Ids are Redis stream ids `<ms>-<seq>`.
@@ -105,7 +106,11 @@ export interface PendingOptions {
 }
 
 export interface AddOptions {
-  /** Trim the stream to about this many entries (`MAXLEN ~`), ≥ 1. Exact in memory. */
+  /**
+   * Trim the stream to about this many entries (`MAXLEN ~`), ≥ 1: whole radix-tree nodes go, so at
+   * least `maxLen` entries stay and a stream shorter than a node (100 entries by default) is not
+   * trimmed. `MemoryStreamStorage` trims the same way.
+   */
   maxLen?: number;
 }
 

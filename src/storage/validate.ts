@@ -82,3 +82,12 @@ export function compareIds(a: string, b: string): number {
   const seq = BigInt(as) - BigInt(bs);
   return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }
+
+/** Throws a TypeError unless `value` is an object. */
+export function assertOptions(value: unknown, what = 'options'): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(
+      `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
+}

@@ -1,8 +1,8 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
-import { describeStorageContract } from './storage-contract.js';
 
 // The contract suite on a private 3-master Redis Cluster through `redis+cluster://` seeds: every
 // command of RedisStreamStorage must work on a Cluster (no CROSSSLOT, routed by its key's slot).
@@ -10,19 +10,17 @@ import { describeStorageContract } from './storage-contract.js';
 let cluster: RedisCluster;
 let admin: Cluster;
 let counter = 0;
+const seeds = () => cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3 });
-  admin = new Cluster(
-    cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
-    { redisOptions: { protocol: 2 } },
-  );
+  admin = new Cluster(seeds(), { redisOptions: { protocol: 2 } });
 }, 60_000);
 afterAll(async () => {
   admin?.disconnect();
   await cluster?.stop();
 });
 
-describeStorageContract('RedisStreamStorage on a Redis Cluster', async () => {
+describeStreamStorageContract('RedisStreamStorage on a Redis Cluster', async () => {
   const prefix = `c${++counter}`;
   const storage = RedisStreamStorage.fromUrl(cluster.url);
   return {
@@ -34,6 +32,25 @@ describeStorageContract('RedisStreamStorage on a Redis Cluster', async () => {
     },
     async cleanup() {
       await storage.close();
+    },
+  };
+});
+
+// The application's own Cluster, created with no option (RESP3 on every node with ioredis 6).
+describeStreamStorageContract('RedisStreamStorage on new Cluster(nodes), RESP3', async () => {
+  const prefix = `c${++counter}`;
+  const client = new Cluster(seeds());
+  const storage = new RedisStreamStorage(client);
+  return {
+    storage,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    key: (label) => `${prefix}:${label}`,
+    async deleteStream(stream) {
+      await admin.del(stream);
+    },
+    async cleanup() {
+      await storage.close();
+      client.disconnect();
     },
   };
 });

@@ -14,16 +14,31 @@ import type {
   StreamStorage,
 } from '../../src/storage/stream-storage.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 
 // Differential test: random operation sequences run against RedisStreamStorage on the shared Redis
 // and MemoryStreamStorage side by side; every result (or error class) must be the same. Real Redis is
 // the oracle. Ids are compared by order of first appearance; idle times are left out (the two clocks
 // differ), so time-dependent options are only 0 or far beyond any test's duration.
 //
-// RedisStreamStorage trims with `MAXLEN ~`, which only drops whole radix-tree nodes. Every entry carries
-// a field bigger than `stream-node-max-bytes` (4096 by default), so each node holds one entry and `~`
-// trims exactly, like the memory storage.
-const PAD = 'x'.repeat(4200);
+// `maxLen` is `MAXLEN ~`, which drops whole radix-tree nodes; the twin lays out the same nodes. The
+// property runs once per profile, each with its own node boundaries: Redis' defaults with small
+// entries (100 per node, so 40 operations never fill one), large entries (4 per node, by
+// `stream-node-max-bytes`), and a private server with `stream-node-max-entries 3` (nodes fill, empty
+// by XDEL and are trimmed all the time).
+interface Profile {
+  readonly name: string;
+  /** A field of every entry; its size decides how many entries fit in a node by bytes. */
+  readonly pad: string;
+  /** Redis' `stream-node-max-entries` on a private server; the shared Redis (defaults) without. */
+  readonly nodeMaxEntries?: number;
+}
+
+const PROFILES: readonly Profile[] = [
+  { name: 'Redis defaults, small entries', pad: 'p' },
+  { name: 'Redis defaults, 1 kB entries (nodes full by bytes)', pad: 'x'.repeat(1000) },
+  { name: 'stream-node-max-entries 3', pad: 'p', nodeMaxEntries: 3 },
+];
 
 const STREAMS = ['s0', 's1'] as const;
 const GROUPS = ['g0', 'g1'] as const;
@@ -77,7 +92,7 @@ const bound: fc.Arbitrary<Bound> = fc.oneof(
   fc.constantFrom('-' as const, '+' as const),
   fc.record({ id: idRef, exclusive: fc.boolean() }),
 );
-const maxLen = fc.integer({ min: 1, max: 4 });
+const maxLen = fc.integer({ min: 1, max: 5 });
 
 /** Optional properties really absent (exactOptionalPropertyTypes), never `undefined`. */
 function optional<T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
@@ -192,6 +207,8 @@ class StreamIds {
   readonly #order = new Map<string, number>();
   readonly #ids: string[] = [];
 
+  constructor(readonly pad: string) {}
+
   /** `#<n>` for the n-th id seen; the literals that never exist stay as they are. */
   norm(id: string): string {
     if (id === '0-0' || id === '1-0') return id;
@@ -219,7 +236,7 @@ class StreamIds {
     return list.map((entry) => ({
       ...entry,
       id: this.norm(entry.id),
-      fields: { ...entry.fields, pad: entry.fields.pad === PAD ? 'PAD' : 'wrong pad' },
+      fields: { ...entry.fields, pad: entry.fields.pad === this.pad ? 'PAD' : 'wrong pad' },
     }));
   }
 }
@@ -235,6 +252,7 @@ class Side {
   constructor(
     readonly storage: StreamStorage,
     readonly prefix: string,
+    readonly pad: string,
   ) {}
 
   key(index: number): string {
@@ -244,14 +262,14 @@ class Side {
   ids(key: string): StreamIds {
     let ids = this.#streams.get(key);
     if (ids === undefined) {
-      ids = new StreamIds();
+      ids = new StreamIds(this.pad);
       this.#streams.set(key, ids);
     }
     return ids;
   }
 
   fields(): StreamFields {
-    return { n: String(this.#added++), pad: PAD };
+    return { n: String(this.#added++), pad: this.pad };
   }
 }
 
@@ -395,17 +413,24 @@ async function outcome(side: Side, step: Op): Promise<unknown> {
   }
 }
 
-describe('differential: MemoryStreamStorage against Redis 7', () => {
+describe.each(PROFILES)('differential: MemoryStreamStorage against Redis 7, $name', (profile) => {
+  let server: RedisServer | undefined;
   let redis: RedisStreamStorage;
   const prefix = uniquePrefix();
   let sequence = 0;
 
-  beforeAll(() => {
-    redis = RedisStreamStorage.fromUrl(sharedRedisUrl());
+  beforeAll(async () => {
+    if (profile.nodeMaxEntries !== undefined) {
+      server = await startRedisServer({
+        args: ['--stream-node-max-entries', String(profile.nodeMaxEntries)],
+      });
+    }
+    redis = RedisStreamStorage.fromUrl(server?.url ?? sharedRedisUrl());
   });
   afterAll(async () => {
     await redis.close();
-    await cleanupKeys(`${prefix}:`);
+    if (server === undefined) await cleanupKeys(`${prefix}:`);
+    await server?.stop();
   });
 
   it('gives the same results and errors for random operation sequences', async () => {
@@ -416,9 +441,13 @@ describe('differential: MemoryStreamStorage against Redis 7', () => {
         const keys = `${prefix}:${sequence++}:`;
         const clock = new SimulatedClock();
         clock.set(1_700_000_000_000);
-        const memory = new MemoryStreamStorage({ clock });
-        const real = new Side(redis, keys);
-        const twin = new Side(memory, keys);
+        const memory = new MemoryStreamStorage(
+          profile.nodeMaxEntries === undefined
+            ? { clock }
+            : { clock, streamNodeMaxEntries: profile.nodeMaxEntries },
+        );
+        const real = new Side(redis, keys, profile.pad);
+        const twin = new Side(memory, keys, profile.pad);
         const steps = withPreamble ? [...PREAMBLE, ...ops] : ops;
         try {
           for (const [index, step] of steps.entries()) {
@@ -428,12 +457,25 @@ describe('differential: MemoryStreamStorage against Redis 7', () => {
           }
         } finally {
           await memory.close();
-          await cleanupKeys(keys);
+          if (server === undefined) await cleanupKeys(keys);
         }
       },
     );
-    await fc.assert(property, { numRuns: Number(process.env.DIFFERENTIAL_RUNS ?? 200) });
+    await fc.assert(property, { numRuns: Number(process.env.DIFFERENTIAL_RUNS ?? 150) });
   }, 60_000);
+});
+
+describe('differential: argument checks of MemoryStreamStorage against Redis 7', () => {
+  let redis: RedisStreamStorage;
+  const prefix = uniquePrefix();
+
+  beforeAll(() => {
+    redis = RedisStreamStorage.fromUrl(sharedRedisUrl());
+  });
+  afterAll(async () => {
+    await redis.close();
+    await cleanupKeys(`${prefix}:`);
+  });
 
   it('rejects the same bad arguments with the same errors, in the same order of checks', async () => {
     const keys = `${prefix}:bad:`;

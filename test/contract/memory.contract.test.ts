@@ -1,10 +1,10 @@
 import { SimulatedClock } from 'xstate';
 import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
-import { describeStorageContract } from './storage-contract.js';
+import { describeStreamStorageContract } from '../../src/testing/index.js';
 
 // The contract suite on the in-memory storage, with time moved by hand: `sleep(ms)` advances a
 // SimulatedClock (firing due blockMs timeouts), then lets the promises it settled run.
-describeStorageContract('MemoryStreamStorage', async () => {
+describeStreamStorageContract('MemoryStreamStorage', async () => {
   const clock = new SimulatedClock();
   clock.set(1_700_000_000_000);
   const storage = new MemoryStreamStorage({ clock });

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
-import { describeStorageContract } from './storage-contract.js';
 
 // The contract suite on the shared Redis: each test gets its own key prefix and removes its keys.
 let admin: Redis;
@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => admin.quit());
 
-describeStorageContract('RedisStreamStorage', async () => {
+describeStreamStorageContract('RedisStreamStorage', async () => {
   const prefix = uniquePrefix();
   const storage = RedisStreamStorage.fromUrl(sharedRedisUrl());
   return {

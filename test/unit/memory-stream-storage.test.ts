@@ -51,11 +51,26 @@ describe('MemoryStreamStorage ids and add', () => {
     expect(await storage.add('s', { a: '2' })).toBe(`${T0}-1`);
   });
 
-  it('trims exactly to maxLen, oldest first', async () => {
+  it('trims like MAXLEN ~ on Redis 7: whole nodes of 100 entries, never below maxLen', async () => {
     const { storage } = setup();
+    const numbers = async (stream: string) => (await storage.range(stream)).map((entry) => entry.fields.n);
+    // 6 entries fit in one node: nothing to drop (Redis 7.0 answers the same, checked by hand).
+    for (let i = 0; i < 5; i++) await storage.add('short', { n: String(i) });
+    await storage.add('short', { n: '5' }, { maxLen: 3 });
+    expect(await storage.length('short')).toBe(6);
+    // 251 entries in nodes of 100, 100, 51: the first node goes, the second would leave 51 < 120.
+    for (let i = 0; i < 250; i++) await storage.add('long', { n: String(i) });
+    await storage.add('long', { n: '250' }, { maxLen: 120 });
+    expect(await storage.length('long')).toBe(151);
+    expect((await numbers('long'))[0]).toBe('100');
+  });
+
+  it('takes the node size of the Redis it stands in for (stream-node-max-entries)', async () => {
+    const storage = new MemoryStreamStorage({ clock: manualClock(10), streamNodeMaxEntries: 2 });
     for (let i = 0; i < 5; i++) await storage.add('s', { n: String(i) });
     await storage.add('s', { n: '5' }, { maxLen: 3 });
-    expect((await storage.range('s')).map((entry) => entry.fields.n)).toEqual(['3', '4', '5']);
+    expect((await storage.range('s')).map((entry) => entry.fields.n)).toEqual(['2', '3', '4', '5']);
+    expect(() => new MemoryStreamStorage({ streamNodeMaxEntries: -1 })).toThrow(/streamNodeMaxEntries/);
   });
 
   it('copies fields in and out, so callers cannot change stored entries', async () => {
@@ -526,15 +541,16 @@ describe('MemoryStreamStorage at scale', () => {
       ),
     ).toBe(3000);
     await storage.add('s', { n: 'last' }, { maxLen: 1000 });
+    // Nodes of 100 entries with 50 left each: 40 go, the 41st would leave 951 < 1000 (as on Redis 7.0).
     const left = await storage.range('s');
-    expect(left).toHaveLength(1000);
-    expect(left[0]!.id).toBe(ids[4002]);
+    expect(left).toHaveLength(1001);
+    expect(left[0]!.id).toBe(ids[4000]);
     expect(left.at(-1)!.fields.n).toBe('last');
     expect(await storage.range('s', { start: ids[5001]!, count: 2 })).toEqual([
       { id: ids[5002], fields: { n: '5002' } },
       { id: ids[5004], fields: { n: '5004' } },
     ]);
     expect(await storage.delete('s', [ids[4002]!, ids[4001]!, ids[10]!])).toBe(1);
-    expect(await storage.length('s')).toBe(999);
+    expect(await storage.length('s')).toBe(1000);
   });
 });

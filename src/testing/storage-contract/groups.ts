@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import type { UseFixture } from '../storage-contract.js';
 import { expectIdleAbout, streamWithEntries } from './support.js';
+import { vitest } from './vitest.js';
 
 export function groupCases(use: UseFixture): void {
+  const { describe, expect, it } = vitest();
   describe('groups', () => {
     it('ensureGroup creates the group (and the stream) once: true, then false', async () => {
       const { storage, key } = use();

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import type { UseFixture } from '../storage-contract.js';
 import { expectIdleAbout, streamWithEntries } from './support.js';
+import { vitest } from './vitest.js';
 
 export function claimCases(use: UseFixture): void {
+  const { describe, expect, it } = vitest();
   describe('pending, claim, autoClaim, touch', () => {
     it('pending lists id, consumer, idle time and deliveries, filtered by consumer, idle time and range', async () => {
       const f = use();

@@ -1,12 +1,13 @@
-import { expect } from 'vitest';
-import type { StreamStorage } from '../../../src/storage/stream-storage.js';
-import type { StorageFixture } from '../storage-contract.js';
+import type { StreamStorage } from '../../storage/stream-storage.js';
+import type { StorageContractFixture } from '../storage-contract.js';
+import { vitest } from './vitest.js';
 
 /** Upper bound on scheduling noise for real Redis; a simulated clock is exact. */
 export const SLACK_MS = 1000;
 
 /** After `sleep(ms)`, an idle time is at least `ms` (2 ms for clock rounding) and not absurdly more. */
 export function expectIdleAbout(idleMs: number, ms: number): void {
+  const { expect } = vitest();
   expect(idleMs).toBeGreaterThanOrEqual(ms - 2);
   expect(idleMs).toBeLessThan(ms + SLACK_MS);
 }
@@ -21,10 +22,11 @@ export function settle<T>(promise: Promise<T>): Promise<T | Error> {
 
 /** A stream with a group at `0` and `n` entries `{ type: 't', n: '<i>' }`; resolves their ids. */
 export async function streamWithEntries(
-  f: StorageFixture,
+  f: StorageContractFixture,
   n: number,
   label = 'stream',
 ): Promise<{ stream: string; group: string; ids: string[]; storage: StreamStorage }> {
+  const { expect } = vitest();
   const stream = f.key(label);
   const group = 'g';
   const { storage } = f;

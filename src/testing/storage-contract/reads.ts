@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { NoGroupError } from '../../../src/errors/no-group-error.js';
+import { NoGroupError } from '../../errors/no-group-error.js';
 import type { UseFixture } from '../storage-contract.js';
 import { settle, streamWithEntries } from './support.js';
+import { vitest } from './vitest.js';
 
 export function readCases(use: UseFixture): void {
+  const { describe, expect, it } = vitest();
   describe('readGroup and ack', () => {
     it('delivers new entries once, in order, with deliveries 1, at most count at a time', async () => {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 3);

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { NoGroupError } from '../../../src/errors/no-group-error.js';
-import { StorageClosedError } from '../../../src/errors/storage-closed-error.js';
-import type { StreamStorage } from '../../../src/storage/stream-storage.js';
+import { NoGroupError } from '../../errors/no-group-error.js';
+import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import type { StreamStorage } from '../../storage/stream-storage.js';
 import type { UseFixture } from '../storage-contract.js';
 import { settle, streamWithEntries } from './support.js';
+import { vitest } from './vitest.js';
 
 type Call = [name: string, run: (storage: StreamStorage) => Promise<unknown>];
 
@@ -39,6 +39,7 @@ async function expectNoGroup(
   stream: string,
   group: string,
 ): Promise<void> {
+  const { expect } = vitest();
   for (const [name, run] of calls) {
     const outcome = await settle(run(storage));
     expect(outcome, name).toBeInstanceOf(NoGroupError);
@@ -47,6 +48,7 @@ async function expectNoGroup(
 }
 
 export function errorCases(use: UseFixture): void {
+  const { describe, expect, it } = vitest();
   describe('errors', () => {
     it('every group method raises NoGroupError for a missing group', async () => {
       const { storage, stream } = await streamWithEntries(use(), 1);

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { compareIds } from '../../../src/storage/validate.js';
+import { compareIds } from '../../storage/validate.js';
 import type { UseFixture } from '../storage-contract.js';
+import { vitest } from './vitest.js';
 
 export function entryCases(use: UseFixture): void {
+  const { describe, expect, it } = vitest();
   describe('add, range, length, delete', () => {
     it('add resolves increasing ids and range returns the entries in order with their fields', async () => {
       const { storage, key } = use();
