@@ -1,3 +1,4 @@
+import { isRetriable } from '../machines/classify-error.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 
 export interface AckBatcherOptions {
@@ -108,8 +109,4 @@ export class AckBatcher {
         if (this.#queue.length > 0 && this.#retryTimer === null && !this.#closed) this.#send();
       });
   }
-}
-
-function isRetriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 }

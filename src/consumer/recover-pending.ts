@@ -1,4 +1,4 @@
-import type { DispatchJob } from '../dispatch/dispatch-job.js';
+import { maxId } from '../machines/ids.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
 import type { SessionDeps } from './session-deps.js';
 
@@ -8,9 +8,9 @@ const PEL_PAGE = 100;
 /** What recovery needs from the consumer's I/O session. */
 export interface RecoveryHost {
   readonly deps: SessionDeps;
-  readonly inFlight: ReadonlyMap<string, DispatchJob>;
+  readonly inFlight: ReadonlyMap<string, unknown>;
   readonly free: number;
-  dispatch(entries: readonly StreamEntry[]): void;
+  readonly pool: { dispatch(entries: readonly StreamEntry[]): void };
   whenFree(): Promise<void>;
 }
 
@@ -22,15 +22,21 @@ export interface RecoveryHost {
  * 2. walk XAUTOCLAIM over the whole PEL (every page, not just the first) for entries idle past
  *    `claim.minIdleMs` in other consumers (their owners died);
  * 3. remove consumer names idle past `staleConsumerMs` that have nothing pending.
- * Resolves `false` when `stopped()` cut it short.
+ * Resolves whether it went through (`stopped()` cuts it short) and the newest id it recovered.
  */
 export async function recoverPending(
   host: RecoveryHost,
   options: { ownPel: boolean; stopped: () => boolean },
-): Promise<boolean> {
+): Promise<{ complete: boolean; lastId: string | null }> {
   const { spec, storage, logger } = host.deps;
   const { stopped } = options;
   let recovered = 0;
+  let lastId: string | null = null;
+  const take = (entries: readonly StreamEntry[]) => {
+    recovered += entries.length;
+    for (const entry of entries) lastId = maxId(lastId, entry.id);
+    host.pool.dispatch(entries);
+  };
   if (options.ownPel) {
     let start = '-';
     for (;;) {
@@ -44,26 +50,24 @@ export async function recoverPending(
       const ids = page.filter((p) => !host.inFlight.has(p.id)).map((p) => p.id);
       while (ids.length > 0) {
         await host.whenFree();
-        if (stopped()) return false;
+        if (stopped()) return { complete: false, lastId };
         const chunk = ids.splice(0, host.free);
         const claimed = await storage.claim(spec.stream, spec.group, spec.consumer, chunk, { minIdleMs: 0 });
-        recovered += claimed.entries.length;
-        host.dispatch(claimed.entries);
+        take(claimed.entries);
       }
     }
   }
   let cursor = '0-0';
   do {
     await host.whenFree();
-    if (stopped()) return false;
+    if (stopped()) return { complete: false, lastId };
     const page = await storage.autoClaim(spec.stream, spec.group, spec.consumer, {
       minIdleMs: spec.claim.minIdleMs,
       count: Math.max(1, host.free),
       cursor,
     });
-    if (stopped()) return false;
-    recovered += page.entries.length;
-    host.dispatch(page.entries);
+    if (stopped()) return { complete: false, lastId };
+    take(page.entries);
     if (page.deletedIds.length > 0) {
       logger.warn(
         { ids: page.deletedIds.slice(0, 20), count: page.deletedIds.length },
@@ -74,7 +78,7 @@ export async function recoverPending(
   } while (cursor !== '0-0');
   if (recovered > 0) logger.info({ recovered }, 'recovered pending entries');
   await removeStaleConsumers(host.deps);
-  return true;
+  return { complete: true, lastId };
 }
 
 // Names of consumers that went away (default names carry a pid) would pile up in the group. Only

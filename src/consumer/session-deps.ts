@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { WorkerRef } from '../machines/dispatch-worker-machine.js';
 import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Router } from '../routing/router.js';
 import type { EventBus } from '../runtime/runtime-events.js';
@@ -30,5 +31,5 @@ export type SessionSendBack = (
 
 /** The part of XState's actor system the session uses: finding its workers by system id. */
 export interface WorkerLookup {
-  get(systemId: string): unknown;
+  get(systemId: string): WorkerRef;
 }

@@ -1,48 +1,50 @@
-import type { AnyActorRef } from 'xstate';
-import type { SettledEvent, WorkerJob } from '../machines/dispatch-worker-machine.js';
+import type { SessionDeps } from '../consumer/session-deps.js';
+import type { WorkerJob, WorkerRef } from '../machines/dispatch-worker-machine.js';
 import type { Route } from '../routing/handler.js';
 import type { Message } from '../routing/message.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
+import type { WorkerPool } from './worker-pool.js';
 
-/** One message in flight in a consumer, from dispatch to ack / dead letter / release. */
-export interface DispatchJob extends WorkerJob {
+/**
+ * One message in flight in a consumer, from dispatch to ack / dead letter / release: the `job` in
+ * its worker's context. The runtime's actions narrow a context's job with `jobOf`, which also finds
+ * the pool (and so the session) it belongs to.
+ */
+export class DispatchJob implements WorkerJob {
   readonly id: string;
   readonly entry: StreamEntry;
+  /** The consumer incarnation's worker pool that holds it. */
+  readonly pool: WorkerPool;
   /** Decoded on first use (early when an ordering key is configured). */
-  message: Message | null;
+  message: Message | null = null;
   /** Set when decoding failed: the job goes straight to the dead-letter path. */
-  decodeError: { reason: 'missing-type' | 'malformed-payload'; error: string } | null;
-  routes: readonly Route<unknown>[] | null;
+  decodeError: { reason: 'missing-type' | 'malformed-payload'; error: string } | null = null;
+  routes: readonly Route<unknown>[] | null = null;
   /** Names of routes that already succeeded for this message (only when there are several). */
-  succeeded: Set<string> | null;
+  succeeded: Set<string> | null = null;
   /** Ordering key, if one is configured and the message has one. */
-  key: string | undefined;
-  controller: AbortController | null;
-  /** Backoff before the next in-process attempt, ms (set when the worker enters `retrying`). */
-  retryDelayMs: number;
+  key: string | undefined = undefined;
+  controller: AbortController | null = null;
   /** Set when a stop aborted the job: whatever its handlers do, it is left pending. */
-  released: boolean;
-  worker: AnyActorRef | null;
-  /**
-   * Outcome of the first attempt, when it ran inline (the fast path) and did not succeed: the
-   * worker machine replays it on entering `running` instead of running the handlers again.
-   */
-  firstOutcome: SettledEvent | null;
+  released = false;
+  /** The worker running it (its context's `job` is this one), while it runs. */
+  worker: WorkerRef | null = null;
+  /** When its current attempt started (`performance.now()`), for the adaptive read size. */
+  startedAt = 0;
+
+  constructor(entry: StreamEntry, pool: WorkerPool) {
+    this.id = entry.id;
+    this.entry = entry;
+    this.pool = pool;
+  }
+
+  /** The consumer's dependencies (spec, storage, stats, …). */
+  get deps(): SessionDeps {
+    return this.pool.deps;
+  }
 }
 
-export function createJob(entry: StreamEntry): DispatchJob {
-  return {
-    id: entry.id,
-    entry,
-    message: null,
-    decodeError: null,
-    routes: null,
-    succeeded: null,
-    key: undefined,
-    controller: null,
-    retryDelayMs: 0,
-    released: false,
-    worker: null,
-    firstOutcome: null,
-  };
+/** A worker context's job as the runtime's job, while it is still in flight in its pool. */
+export function jobOf(job: WorkerJob | null): DispatchJob | undefined {
+  return job instanceof DispatchJob && job.pool.inFlight.get(job.id) === job ? job : undefined;
 }

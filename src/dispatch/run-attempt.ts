@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConsumerStats } from '../consumer/consumer-stats.js';
+import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
 import { HandlerTimeoutError } from '../errors/handler-timeout-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
+import { errorText } from '../machines/classify-error.js';
 import type { SettledEvent } from '../machines/dispatch-worker-machine.js';
 import type { HandlerContext } from '../routing/handler.js';
 import { decodeMessage } from '../routing/message.js';
@@ -19,6 +21,9 @@ export interface AttemptDeps {
   clock: Clock;
   stats: ConsumerStats;
 }
+
+/** The outcome of a successful attempt (one shared object: no allocation per message). */
+const OK: SettledEvent = Object.freeze({ type: 'handler.settled', outcome: 'ok' });
 
 /** Decode (once) and check the message; returns a terminal outcome, or null when handlers should run. */
 function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
@@ -62,7 +67,7 @@ function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
       { messageId: job.id, messageType: message.type, reason: unroutedReason(deps.router, message.type) },
       'unrouted message acked',
     );
-    return { type: 'handler.settled', outcome: 'ok' };
+    return OK;
   }
   return null;
 }
@@ -73,20 +78,84 @@ export function decode(deps: Pick<AttemptDeps, 'spec'>, job: DispatchJob): void 
   else job.decodeError = { reason: result.reason, error: result.error };
 }
 
+/** Who hears about an attempt that settles later (a handler that returned a promise). */
+export interface AttemptListener {
+  attemptSettled(job: DispatchJob, event: SettledEvent): void;
+}
+
 /**
  * Run one attempt of a message: the routes that have not yet succeeded, in registration order.
  * Every route runs even when an earlier one failed; only the failed ones run again next attempt.
- * Never rejects: the outcome is the `handler.settled` event for the worker.
+ * Never throws. Returns the `handler.settled` outcome when the attempt settled synchronously (a
+ * handler that returned no promise, or no handler ran); otherwise returns `null` and tells
+ * `listener` once it settles.
+ *
+ * The common case (one route, no schema, no timeout, no duration hook) calls the handler directly:
+ * no async function, no AbortController unless the handler reads `ctx.signal`, one promise hop for
+ * an async handler and none for a synchronous one.
  */
-export async function runAttempt(
+export function runAttempt(
   deps: AttemptDeps,
   job: DispatchJob,
   attempt: number,
-): Promise<SettledEvent> {
+  listener: AttemptListener,
+): SettledEvent | null {
   if (attempt === 1 || job.routes === null) {
     const verdict = admit(deps, job);
     if (verdict !== null) return verdict;
   }
+  const routes = job.routes!;
+  const route = routes[0]!;
+  if (
+    routes.length === 1 &&
+    route.schema === undefined &&
+    deps.spec.handlerTimeoutMs === undefined &&
+    deps.stats.onHandlerDuration === undefined
+  ) {
+    let result: unknown;
+    try {
+      result = route.handler(job.message!, new AttemptContext(deps, job, attempt));
+    } catch (error) {
+      return failed(deps, job, attempt, error);
+    }
+    if (!isThenable(result)) return settle(job, OK);
+    result.then(
+      () => listener.attemptSettled(job, settle(job, OK)),
+      (error: unknown) => listener.attemptSettled(job, failed(deps, job, attempt, error)),
+    );
+    return null;
+  }
+  runRoutes(deps, job, attempt).then((event) => listener.attemptSettled(job, event));
+  return null;
+}
+
+function settle(job: DispatchJob, event: SettledEvent): SettledEvent {
+  job.controller = null;
+  return event;
+}
+
+/** A failed attempt: counted and logged; `released` when a stop aborted the message. */
+function failed(deps: AttemptDeps, job: DispatchJob, attempt: number, error: unknown): SettledEvent {
+  job.controller = null;
+  if (error instanceof NonRetryableError) {
+    return { type: 'handler.settled', outcome: 'dead', reason: 'non-retryable', error: errorText(error) };
+  }
+  if (job.released) return { type: 'handler.settled', outcome: 'released' };
+  deps.stats.failed++;
+  deps.logger.debug({ messageId: job.id, attempt, err: error }, 'handler attempt failed');
+  return { type: 'handler.settled', outcome: 'failed', error: errorText(error) };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Every other case: several routes, a schema, a timeout or a duration hook. */
+async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): Promise<SettledEvent> {
   const routes = job.routes!;
   const message = job.message!;
   const controller = new AbortController();
@@ -96,7 +165,7 @@ export async function runAttempt(
     timeoutMs === undefined
       ? undefined
       : deps.clock.setTimeout(() => controller.abort(new HandlerTimeoutError(timeoutMs)), timeoutMs);
-  const ctx = new AttemptContext(deps, job, attempt, controller.signal);
+  const ctx = new AttemptContext(deps, job, attempt);
   let failure: unknown = null;
   try {
     for (const route of routes) {
@@ -111,14 +180,7 @@ export async function runAttempt(
           job.succeeded.add(route.name);
         }
       } catch (error) {
-        if (error instanceof NonRetryableError) {
-          return {
-            type: 'handler.settled',
-            outcome: 'dead',
-            reason: 'non-retryable',
-            error: errorText(error),
-          };
-        }
+        if (error instanceof NonRetryableError) return failed(deps, job, attempt, error);
         failure ??= error;
       } finally {
         if (started) deps.stats.onHandlerDuration?.(performance.now() - started);
@@ -128,28 +190,36 @@ export async function runAttempt(
     if (timer !== undefined) deps.clock.clearTimeout(timer);
     job.controller = null;
   }
-  if (failure === null) return { type: 'handler.settled', outcome: 'ok' };
-  if (job.released) return { type: 'handler.settled', outcome: 'released' };
-  deps.stats.failed++;
-  deps.logger.debug({ messageId: job.id, attempt, err: failure }, 'handler attempt failed');
-  return { type: 'handler.settled', outcome: 'failed', error: errorText(failure) };
+  if (failure === null) return OK;
+  return failed(deps, job, attempt, failure);
 }
 
-/** `ctx` of a handler; the child logger is made only when a handler asks for it. */
+/**
+ * `ctx` of a handler. The child logger is made only when a handler asks for it, and so is the
+ * AbortController behind `ctx.signal` (unless the attempt has a timeout, which makes it up front).
+ */
 class AttemptContext implements HandlerContext<unknown> {
   readonly container: unknown;
-  readonly signal: AbortSignal;
   readonly attempt: number;
   #deps: AttemptDeps;
   #job: DispatchJob;
   #log: Logger | undefined;
 
-  constructor(deps: AttemptDeps, job: DispatchJob, attempt: number, signal: AbortSignal) {
+  constructor(deps: AttemptDeps, job: DispatchJob, attempt: number) {
     this.container = deps.container;
-    this.signal = signal;
     this.attempt = attempt;
     this.#deps = deps;
     this.#job = job;
+  }
+
+  get signal(): AbortSignal {
+    const job = this.#job;
+    if (job.controller === null) {
+      job.controller = new AbortController();
+      // A stop that already released the message: the signal starts aborted.
+      if (job.released) job.controller.abort(new ConsumerStoppingError());
+    }
+    return job.controller.signal;
   }
 
   get log(): Logger {
@@ -176,11 +246,6 @@ function raceAbort(value: unknown, signal: AbortSignal): Promise<unknown> {
       },
     );
   });
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }
 
 /** Why no handler took a message: none registered for its type, or every one filtered it out. */

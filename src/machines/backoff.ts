@@ -15,6 +15,12 @@ export interface ExponentialBackoff {
  * @example
  * exponentialDelay(3, { initialMs: 100, maxMs: 10_000 }, () => 1) // 400
  */
+/** A source of randomness in [0, 1); machines take one in their input (the runtime passes `random`). */
+export type Random = () => number;
+
+/** Without a `random` in its input, a machine waits the full step: deterministic in tests. */
+export const fullStep: Random = () => 1;
+
 export function exponentialDelay(attempt: number, backoff: ExponentialBackoff, random: () => number): number {
   const step = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
   return Math.round(step / 2 + (step / 2) * random());

@@ -27,9 +27,21 @@
  * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
  * each invoke has an `onError` that classifies the error by its `code` / `retriable` fields.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from 'xstate';
-import { type ExponentialBackoff, exponentialDelay } from './backoff.js';
+import {
+  type AnyActorLogic,
+  assign,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  sendParent,
+  setup,
+} from 'xstate';
+import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
+import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
 import { dispatchWorkerMachine, type WorkerInput } from './dispatch-worker-machine.js';
+import { maxId, workerSystemId } from './ids.js';
+
+export { maxId, workerSystemId } from './ids.js';
 
 export type ExitReason = 'nogroup' | 'fatal';
 
@@ -48,6 +60,8 @@ export interface ConsumerInput {
   lastId: string | null;
   claimIntervalMs: number;
   backoff: ExponentialBackoff;
+  /** Jitter of the connection backoff, in [0, 1). @default none (the full step) */
+  random?: Random;
   worker: Omit<WorkerInput, 'session' | 'workerId'>;
 }
 
@@ -83,21 +97,12 @@ export interface SessionInput {
   id: string;
 }
 
-/** Errors reach the machine as values; they are classified by their `code` and `retriable` fields. */
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-function isRetriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
-}
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-const unprovided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
+/** A placeholder promise actor: replaced by the runtime; fails loudly if a machine runs without I/O. */
+function unprovided<O, I>(name: string) {
+  return fromPromise<O, I>(async () => {
     throw new Error(`The consumer's actor "${name}" was not provided; run consumers through createRuntime`);
   });
+}
 
 export const consumerMachine = setup({
   types: {
@@ -108,20 +113,15 @@ export const consumerMachine = setup({
   },
   actors: {
     worker: dispatchWorkerMachine,
-    session: fromCallback<{ type: string }, SessionInput>(() => () => {}),
-    createGroup: unprovided('createGroup') as unknown as ReturnType<
-      typeof fromPromise<
-        { created: boolean; now: number },
-        { stream: string; group: string; startId: string }
-      >
-    >,
-    recover: unprovided('recover') as unknown as ReturnType<
-      typeof fromPromise<{ lastId: string | null; now: number }, SessionInput>
-    >,
-    poll: unprovided('poll') as unknown as ReturnType<typeof fromPromise<PollOutput, SessionInput>>,
-    drain: unprovided('drain') as unknown as ReturnType<
-      typeof fromPromise<void, SessionInput & { timeoutMs: number | null }>
-    >,
+    // Any logic taking a SessionInput: the runtime's keeps the incarnation's I/O session in its snapshot.
+    session: fromCallback<{ type: string }, SessionInput>(() => () => {}) as AnyActorLogic,
+    createGroup: unprovided<
+      { created: boolean; now: number },
+      { stream: string; group: string; startId: string }
+    >('createGroup'),
+    recover: unprovided<{ lastId: string | null; now: number }, SessionInput>('recover'),
+    poll: unprovided<PollOutput, SessionInput>('poll'),
+    drain: unprovided<void, SessionInput & { timeoutMs: number | null }>('drain'),
   },
   actions: {
     report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
@@ -129,8 +129,7 @@ export const consumerMachine = setup({
     awaitCapacity: () => {},
     recordError: assign({ error: ({ event }) => ('error' in event ? errorText(event.error) : null) }),
     fail: assign({
-      exitReason: ({ event }) =>
-        'error' in event && errorCode(event.error) === 'NOGROUP' ? 'nogroup' : 'fatal',
+      exitReason: ({ event }) => ('error' in event ? exitReasonOf(event.error) : 'fatal'),
       error: ({ event }) => ('error' in event ? errorText(event.error) : null),
     }),
     failNoGroup: assign({
@@ -146,12 +145,13 @@ export const consumerMachine = setup({
       const now = 'output' in event ? (event.output as { now: number }).now : 'now' in event ? event.now : 0;
       return context.lastRecoveryAt === null || now - context.lastRecoveryAt >= context.claimIntervalMs;
     },
-    isNoGroup: ({ event }) => 'error' in event && errorCode(event.error) === 'NOGROUP',
+    isNoGroup: ({ event }) => 'error' in event && isNoGroup(event.error),
     isRetriable: ({ event }) => 'error' in event && isRetriable(event.error),
     exiting: ({ context }) => context.exitReason !== null,
   },
   delays: {
-    backoffDelay: ({ context }) => exponentialDelay(context.backoffAttempt, context.backoff, () => 1),
+    backoffDelay: ({ context }) =>
+      exponentialDelay(context.backoffAttempt, context.backoff, context.random ?? fullStep),
   },
 })
   .createMachine({
@@ -178,7 +178,10 @@ export const consumerMachine = setup({
     invoke: {
       id: 'io',
       src: 'session',
-      input: ({ context }) => ({ session: context.session, id: context.id }),
+      input: ({ context }: { context: ConsumerContext }): SessionInput => ({
+        session: context.session,
+        id: context.id,
+      }),
     },
     output: ({ context }) => ({
       reason: context.exitReason ?? 'stopped',
@@ -188,13 +191,7 @@ export const consumerMachine = setup({
     initial: 'creatingGroup',
     on: {
       stop: { target: '.draining', actions: assign({ stopTimeoutMs: ({ event }) => event.timeoutMs }) },
-      'io.failed': [
-        {
-          guard: ({ event }) => event.reason === 'nogroup' || event.reason === 'fatal',
-          target: '.draining',
-          actions: 'failFromIo',
-        },
-      ],
+      'io.failed': { target: '.draining', actions: 'failFromIo' },
     },
     states: {
       creatingGroup: {
@@ -301,20 +298,3 @@ export const consumerMachine = setup({
     },
   })
   .provide({});
-
-/** The system id of a consumer incarnation's worker, so its I/O session can address it. */
-export function workerSystemId(session: string, workerId: string): string {
-  return `${session}/${workerId}`;
-}
-
-/** The larger of two stream ids (either may be null). */
-export function maxId(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  if (am.length !== bm.length) return am.length > bm.length ? a : b;
-  if (am !== bm) return am > bm ? a : b;
-  if (as.length !== bs.length) return as.length > bs.length ? a : b;
-  return as >= bs ? a : b;
-}

@@ -1,15 +1,20 @@
 /**
  * # Dispatch worker machine
  *
- * One of a consumer's fixed pool of workers (`w0 … wN-1`). It takes one message at a time and owns
- * that message's failure path, so every retry is a visible transition.
+ * One of a consumer's fixed pool of workers (`w0 … wN-1`). It runs one message at a time, every
+ * message is handled while it is `running`, and it owns that message's failure path, so every retry
+ * is a visible transition.
  *
- * - **idle**: free. `run { job }` → running, attempt 1.
- * - **running**: entry `startAttempt` runs the handlers that have not yet succeeded for this message
- *   (the runner reports back with `handler.settled`). Outcomes:
- *   - `ok`: every matching handler succeeded → idle, action `complete` (hands the id to the ack
- *     batcher: acking is batched across workers, so it is an action on this transition, not a state
- *     that would hold the worker for a round trip);
+ * - **idle**: free, nothing queued for it. `run { job }` → running, attempt 1.
+ * - **running**: entry `startAttempt` runs the handlers that have not yet succeeded for `job` (the
+ *   runner reports back with `handler.settled`). A **busy period**: while the consumer has more work
+ *   queued for this worker, a successful message is acked and the worker takes the next one in place
+ *   (`takeNextJob`: `job` is the next message, attempt 1), without an event or a transition; `job` is
+ *   always the message its handlers are on. So a busy period costs two transitions however many
+ *   messages it runs: `run` in, `handler.settled` out. Outcomes reported to the machine:
+ *   - `ok` and nothing queued: every matching handler succeeded → idle, action `complete` (hands the
+ *     id to the ack batcher: acking is batched across workers, so it is an action on this transition,
+ *     not a state that would hold the worker for a round trip);
  *   - `failed` with attempts left → retrying;
  *   - `failed` on the last attempt → scheduling when a retry scheduler is configured (guard
  *     `hasScheduler`; the runtime also requires the message's `x-retry-attempt` to be under
@@ -24,16 +29,12 @@
  * - **scheduling**: invokes `scheduleRetry` (durable delayed re-delivery, then XACK). Done → idle
  *   (`recordScheduled`); error → deadLettering.
  *
- * The runtime's fast path: a message's first attempt runs on the worker's slot without entering
- * this machine, and a success is acked directly (two transitions per message cost more than a fast
- * handler). A first attempt that does not succeed is sent here as `run`; `startAttempt` then replays
- * that attempt's outcome instead of running the handlers again, so the failure path above is
- * unchanged and visible.
+ * After the failure path (idle again), the consumer sends `run` with its next queued message, if any.
  *
  * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/runtime/wire-machines.ts`).
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { type ExponentialBackoff, exponentialDelay } from './backoff.js';
+import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
 
 /** The part of a job the machine needs; the runtime's job object carries more. */
 export interface WorkerJob {
@@ -57,6 +58,8 @@ export interface WorkerInput {
   retry: ExponentialBackoff;
   /** Whether a durable retry scheduler is configured. */
   hasScheduler: boolean;
+  /** Jitter of the retry delay, in [0, 1). @default none (the full step) */
+  random?: Random;
 }
 
 export interface WorkerContext extends WorkerInput {
@@ -65,6 +68,8 @@ export interface WorkerContext extends WorkerInput {
   /** Why the current job is being dead-lettered, and the error text. */
   deadReason: DeadReason | null;
   lastError: string | null;
+  /** Backoff before the next attempt, ms: picked once on entering `retrying` (and reported as picked). */
+  retryDelayMs: number;
 }
 
 /** Input of the `deadLetter` actor. */
@@ -119,12 +124,19 @@ export const dispatchWorkerMachine = setup({
     hasScheduler: ({ context }) => context.hasScheduler,
   },
   delays: {
-    retryDelay: ({ context }) => exponentialDelay(context.attempt, context.retry, () => 1),
+    retryDelay: ({ context }) => context.retryDelayMs,
   },
 }).createMachine({
   id: 'worker',
   initial: 'idle',
-  context: ({ input }) => ({ ...input, job: null, attempt: 0, deadReason: null, lastError: null }),
+  context: ({ input }) => ({
+    ...input,
+    job: null,
+    attempt: 0,
+    deadReason: null,
+    lastError: null,
+    retryDelayMs: 0,
+  }),
   states: {
     idle: {
       on: {
@@ -155,7 +167,14 @@ export const dispatchWorkerMachine = setup({
           {
             guard: 'attemptsLeft',
             target: 'retrying',
-            actions: [assign({ lastError: ({ event }) => errorOf(event) }), 'recordRetry'],
+            actions: [
+              assign({
+                lastError: ({ event }) => errorOf(event),
+                retryDelayMs: ({ context }) =>
+                  exponentialDelay(context.attempt, context.retry, context.random ?? fullStep),
+              }),
+              'recordRetry',
+            ],
           },
           {
             guard: 'hasScheduler',
@@ -209,6 +228,25 @@ export const dispatchWorkerMachine = setup({
     },
   },
 });
+
+/** A dispatch worker actor, as the runtime addresses it. */
+export interface WorkerRef {
+  readonly id: string;
+  send(event: WorkerEvent): void;
+  getSnapshot(): { readonly value: unknown; readonly context: WorkerContext };
+}
+
+/**
+ * Busy period: a `running` worker whose runner has more queued work moves to its next message in
+ * place, without an event (see the spec above). The only change of a worker's context made outside a
+ * transition; the runtime calls it between two messages, when no handler of this worker runs.
+ */
+export function takeNextJob(context: WorkerContext, job: WorkerJob): void {
+  context.job = job;
+  context.attempt = 1;
+  context.deadReason = null;
+  context.lastError = null;
+}
 
 function errorOf(event: WorkerEvent): string {
   return event.type === 'handler.settled' && (event.outcome === 'failed' || event.outcome === 'dead')

@@ -18,8 +18,9 @@
  *
  * Pure: lifecycle notifications go through the named action `report`, provided by the runtime.
  */
-import { assign, cancel, enqueueActions, raise, setup, stopChild } from 'xstate';
-import { type RestartBackoff, restartDelay } from './backoff.js';
+import { assertEvent, assign, cancel, enqueueActions, raise, setup, stopChild } from 'xstate';
+import { type Random, type RestartBackoff, restartDelay } from './backoff.js';
+import { errorText } from './classify-error.js';
 import { type ConsumerInput, type ConsumerOutput, consumerMachine } from './consumer-machine.js';
 
 export type ChildSpec = Omit<ConsumerInput, 'session' | 'lastId'>;
@@ -33,6 +34,8 @@ export interface SupervisorInput {
   backoff: RestartBackoff;
   /** A child up this long after reporting healthy has its backoff reset, ms. @default 10000 */
   resetAfterMs: number;
+  /** Jitter of the restart delay, in [0, 1). @default none (no random factor) */
+  random?: Random;
 }
 
 export interface SupervisorContext extends SupervisorInput {
@@ -85,13 +88,15 @@ function ended(event: { type: string }): {
   return {
     id: e.actorId,
     reason: 'fatal',
-    error: e.error instanceof Error ? e.error.message : String(e.error),
+    error: errorText(e.error),
     lastId: null,
   };
 }
 
 const exitedReport = { type: 'report', params: { kind: 'exited' } } as const;
 const scheduledReport = { type: 'report', params: { kind: 'restart.scheduled' } } as const;
+
+const noJitter: Random = () => 0;
 
 function sessionOf(id: string, incarnation: number): string {
   return `${id}#${incarnation}`;
@@ -138,7 +143,7 @@ export const supervisorMachine = setup({
     period: ({ context }) => context.periodMs,
     resetAfter: ({ context }) => context.resetAfterMs,
     restartDelay: ({ context, event }) =>
-      restartDelay(context.attempts[ended(event).id] ?? 0, context.backoff, () => 0),
+      restartDelay(context.attempts[ended(event).id] ?? 0, context.backoff, context.random ?? noJitter),
   },
 })
   .createMachine({
@@ -237,7 +242,9 @@ export const supervisorMachine = setup({
       },
       stopping: {
         entry: enqueueActions(({ context, event, enqueue }) => {
-          const timeoutMs = event.type === 'stop' ? event.timeoutMs : 10_000;
+          // Only `stop` enters this state.
+          assertEvent(event, 'stop');
+          const { timeoutMs } = event;
           for (const spec of context.children) {
             enqueue(cancel(`restart-${spec.id}`));
             enqueue(cancel(`stable-${spec.id}`));

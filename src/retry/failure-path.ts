@@ -6,13 +6,18 @@ import { deadLetterFields } from './dead-letter-fields.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from './retry-scheduler.js';
 
 // The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
-// (retrying, deadLettering, scheduling) call for them through the consumer's session.
+// (retrying, deadLettering, scheduling) call for them: src/runtime/wire-machines.ts calls these directly.
 
-/** Attempt `attempt` failed and another follows: count it, pick its backoff, tell subscribers. */
-export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number, error: string): void {
-  const { spec, stats, bus, random, clock } = deps;
+/** Attempt `attempt` failed and another follows after `delayMs` (the worker picked it): count it, tell subscribers. */
+export function reportRetry(
+  deps: SessionDeps,
+  job: DispatchJob,
+  attempt: number,
+  delayMs: number,
+  error: string,
+): void {
+  const { spec, stats, bus, clock } = deps;
   stats.retried++;
-  job.retryDelayMs = exponentialDelay(attempt, spec.retry.backoff, random);
   if (bus.active) {
     bus.emit({
       type: 'message.retrying',
@@ -20,15 +25,18 @@ export function reportRetry(deps: SessionDeps, job: DispatchJob, attempt: number
       consumerId: spec.id,
       messageId: job.id,
       attempt,
-      delayMs: job.retryDelayMs,
+      delayMs,
       error,
     });
   }
 }
 
 /** XADD the dead letter (wire format) to the dead-letter stream, then XACK the source. Resolves its id. */
-export function writeDeadLetter(deps: SessionDeps, input: DeadLetterInput): Promise<string> {
-  const job = input.job as DispatchJob;
+export function writeDeadLetter(
+  deps: SessionDeps,
+  job: DispatchJob,
+  input: DeadLetterInput,
+): Promise<string> {
   const { spec, storage, clock } = deps;
   const fields = deadLetterFields(job.entry, {
     reason: input.reason,
@@ -48,8 +56,12 @@ export function writeDeadLetter(deps: SessionDeps, input: DeadLetterInput): Prom
   });
 }
 
-export function reportDeadLetter(deps: SessionDeps, input: DeadLetterInput, deadLetterId: string): void {
-  const job = input.job as DispatchJob;
+export function reportDeadLetter(
+  deps: SessionDeps,
+  job: DispatchJob,
+  input: DeadLetterInput,
+  deadLetterId: string,
+): void {
   deps.stats.recordDeadLetter(input.reason);
   deps.logger.warn(
     { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
@@ -82,8 +94,7 @@ export function canSchedule(deps: SessionDeps, job: DispatchJob): boolean {
  * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's delay,
  * then ack the source. Resolves the delay, ms.
  */
-export async function scheduleRetry(deps: SessionDeps, input: ScheduleRetryInput): Promise<number> {
-  const job = input.job as DispatchJob;
+export async function scheduleRetry(deps: SessionDeps, job: DispatchJob): Promise<number> {
   const { spec, storage, retryScheduler, random } = deps;
   if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
   const next = scheduledAttempts(job.entry) + 1;
@@ -94,8 +105,12 @@ export async function scheduleRetry(deps: SessionDeps, input: ScheduleRetryInput
   return delayMs;
 }
 
-export function reportScheduled(deps: SessionDeps, input: ScheduleRetryInput, delayMs: number): void {
-  const job = input.job as DispatchJob;
+export function reportScheduled(
+  deps: SessionDeps,
+  job: DispatchJob,
+  input: ScheduleRetryInput,
+  delayMs: number,
+): void {
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
   deps.logger.info(

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { ConsumerContext } from '../machines/consumer-machine.js';
 import type { ReportKind, SupervisorContext } from '../machines/supervisor-machine.js';
 import type { EventBus } from './runtime-events.js';
@@ -71,5 +72,17 @@ export class LifecycleReporter {
         restarts: context.restarts[id] ?? 0,
       });
     }
+  }
+
+  /** The supervisor gave up: log it, report `runtime.failed`, and return the runtime's fatal error. */
+  restartLimitPassed(logger: Logger, consumerId: string | null, lastError: string | null): StreamvisorError {
+    const error = new StreamvisorError(
+      `Consumer "${consumerId}" passed the restart limit (supervisor.maxRestarts within periodMs); last error: ${lastError ?? 'unknown'}`,
+      'RESTART_LIMIT',
+      false,
+    );
+    logger.error({ consumerId, error: lastError }, 'runtime failed: restart limit passed');
+    this.#bus.emit({ type: 'runtime.failed', at: this.#clock.now(), consumerId, error: error.message });
+    return error;
   }
 }

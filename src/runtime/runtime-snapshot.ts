@@ -46,8 +46,6 @@ interface SnapshotSource {
   children: Record<string, AnyActorRef | undefined>;
   context: SupervisorContext | null;
   lastExit: Map<string, { reason: string; error: string | null }>;
-  /** I/O sessions by incarnation id: which worker slots run a message on the fast path. */
-  sessions: ReadonlyMap<string, { readonly busyWorkers: ReadonlyMap<string, string> }>;
 }
 
 export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
@@ -60,34 +58,30 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
         | {
             value: unknown;
             status: string;
-            context: { session: string };
             children: Record<string, AnyActorRef | undefined>;
           }
         | undefined;
       let state: string;
-      if (child && child.status === 'active') state = String(child.value);
-      else if (child) state = String(child.value);
+      if (child) state = String(child.value);
       else if (source.status === 'running' || source.status === 'starting') state = 'restarting';
       else state = source.status === 'failed' ? 'exited' : 'stopped';
       const workers: WorkerSnapshot[] = [];
       let inFlight = 0;
       if (child) {
-        const fastPath = source.sessions.get(child.context.session)?.busyWorkers;
         for (let i = 0; i < spec.concurrency; i++) {
           const id = `w${i}`;
+          // The worker actor's own state and context: `job` is the message its handlers are on.
           const worker = child.children[id]?.getSnapshot() as
             | { value: unknown; context: { job: { id: string } | null; attempt: number } }
             | undefined;
           if (!worker) continue;
-          // A slot running a first attempt inline is `running` though its machine is still idle.
-          const inline = worker.value === 'idle' ? fastPath?.get(id) : undefined;
-          const busy = worker.value !== 'idle' || inline !== undefined;
+          const busy = worker.value !== 'idle';
           if (busy) inFlight++;
           workers.push({
             id,
-            state: inline !== undefined ? 'running' : String(worker.value),
-            messageId: inline ?? worker.context.job?.id ?? null,
-            attempt: inline !== undefined ? 1 : busy ? worker.context.attempt : 0,
+            state: String(worker.value),
+            messageId: busy ? (worker.context.job?.id ?? null) : null,
+            attempt: busy ? worker.context.attempt : 0,
           });
         }
       }

@@ -9,25 +9,24 @@ import {
 } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
 import { ConsumerStats } from '../consumer/consumer-stats.js';
+import type { SessionDeps } from '../consumer/session-deps.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import type { Router } from '../routing/router.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
+import { ConsumerStates } from './consumer-states.js';
 import { createDefaultLogger } from './default-logger.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
-import { EventBus, type RuntimeEvent, type RuntimeListener } from './runtime-events.js';
+import { EventBus, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
   type RuntimeOptions,
-  resolveConsumers,
-  resolveSupervisor,
+  resolveRuntimeOptions,
+  supervisorInput,
 } from './runtime-options.js';
 import { buildSnapshot, type RuntimeSnapshot, type RuntimeStatus } from './runtime-snapshot.js';
 import { wireMachines } from './wire-machines.js';
-
-/** States between which a consumer moves once per batch: not logged or reported one by one. */
-const BUSY_STATES = new Set(['polling', 'dispatching']);
 
 /**
  * A running set of supervised consumers. Create it with `createRuntime`.
@@ -46,6 +45,8 @@ export class Runtime<C = unknown> {
   #bus: EventBus;
   #stats = new Map<string, ConsumerStats>();
   #loggers = new Map<string, Logger>();
+  /** Per consumer, what its sessions work with (shared by its incarnations). */
+  #deps = new Map<string, SessionDeps>();
   #actor: Actor<ReturnType<typeof wireMachines>['supervisor']> | null = null;
   #status: RuntimeStatus = 'idle';
   #startPromise: Promise<void> | null = null;
@@ -53,58 +54,39 @@ export class Runtime<C = unknown> {
   #ready = new Set<string>();
   #onReady: (() => void) | null = null;
   #onStartFailed: ((error: Error) => void) | null = null;
-  #childSubs = new Map<string, { ref: AnyActorRef; sub: Subscription; state: string | null }>();
+  #states = new ConsumerStates((id, state, previous, busy) =>
+    this.#onConsumerState(id, state, previous, busy),
+  );
   #reporter: LifecycleReporter;
   #done: Promise<SupervisorOutput | null>;
   #resolveDone!: (output: SupervisorOutput | null) => void;
   #fatal: Error | null = null;
-  #sessions: ReadonlyMap<string, { readonly busyWorkers: ReadonlyMap<string, string> }> = new Map();
 
   constructor(options: RuntimeOptions<C>) {
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('Expected `options` to be an object');
-    if (options.router === undefined || typeof (options.router as Router<C>).match !== 'function') {
-      throw new TypeError('Expected `router` to be a Router (new Router())');
-    }
-    if (!Array.isArray(options.consumers) || options.consumers.length === 0) {
-      throw new TypeError('Expected `consumers` to be a non-empty array of { stream, group, … }');
-    }
-    const scheduler = options.retryScheduler as { schedule?: unknown } | undefined;
-    if (
-      scheduler !== undefined &&
-      (typeof scheduler !== 'object' || typeof scheduler?.schedule !== 'function')
-    ) {
-      throw new TypeError(
-        'Expected `retryScheduler` to be a RetryScheduler ({ schedule(stream, entry, delayMs) }), e.g. new RedisRetryScheduler(client)',
-      );
-    }
+    this.consumers = resolveRuntimeOptions(options);
     this.#options = options;
-    this.consumers = options.consumers.flatMap(resolveConsumers);
-    const ids = new Set<string>();
-    for (const consumer of this.consumers) {
-      if (ids.has(consumer.id)) {
-        throw new TypeError(
-          `Expected consumer ids to be unique, got "${consumer.id}" twice; give each consumer its own \`consumer\` or \`id\``,
-        );
-      }
-      ids.add(consumer.id);
-      this.#stats.set(consumer.id, new ConsumerStats());
-    }
-    resolveSupervisor(options.supervisor);
     this.storage = options.storage ?? new MemoryStreamStorage(options.clock ? { clock: options.clock } : {});
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? createDefaultLogger();
     this.#bus = new EventBus((error) => this.#logger.error({ err: error }, 'a runtime event listener threw'));
-    for (const consumer of this.consumers) {
-      this.#loggers.set(
-        consumer.id,
-        this.#logger.child({
-          consumerId: consumer.id,
-          stream: consumer.stream,
-          group: consumer.group,
-          consumer: consumer.consumer,
-        }),
-      );
+    for (const spec of this.consumers) {
+      const { id, stream, group, consumer } = spec;
+      const logger = this.#logger.child({ consumerId: id, stream, group, consumer });
+      const stats = new ConsumerStats();
+      this.#loggers.set(id, logger);
+      this.#stats.set(id, stats);
+      this.#deps.set(id, {
+        spec,
+        storage: this.storage,
+        router: options.router as Router<unknown>,
+        container: options.container,
+        logger,
+        clock: this.#clock,
+        stats,
+        bus: this.#bus,
+        retryScheduler: options.retryScheduler,
+        random: options.random ?? Math.random,
+      });
     }
     this.#reporter = new LifecycleReporter(this.#loggers, this.#bus, this.#clock);
     this.#done = new Promise((resolve) => {
@@ -139,63 +121,29 @@ export class Runtime<C = unknown> {
       this.#onReady = resolve;
       this.#onStartFailed = reject;
     });
-    const supervisorOptions = resolveSupervisor(this.#options.supervisor);
-    const { supervisor, sessions } = wireMachines({
+    const { supervisor } = wireMachines({
       storage: this.storage,
       clock: this.#clock,
-      random: this.#options.random ?? Math.random,
-      sessionDeps: (consumerId) => {
-        const spec = this.consumers.find((c) => c.id === consumerId)!;
-        return {
-          spec,
-          storage: this.storage,
-          router: this.#options.router as Router<unknown>,
-          container: this.#options.container,
-          logger: this.#loggers.get(consumerId)!,
-          clock: this.#clock,
-          stats: this.#stats.get(consumerId)!,
-          bus: this.#bus,
-          retryScheduler: this.#options.retryScheduler,
-          random: this.#options.random ?? Math.random,
-        };
-      },
+      sessionDeps: (consumerId) => this.#deps.get(consumerId)!,
       onConsumerReport: (context, kind) => this.#reporter.consumerReport(context, kind),
       onSupervisorReport: (context, event, kind) => this.#reporter.supervisorReport(context, event, kind),
     });
-    this.#sessions = sessions;
     const inspect = this.#options.inspect;
     this.#actor = createActor(supervisor, {
       clock: this.#clock,
       ...(inspect ? { inspect } : {}),
-      input: {
-        ...supervisorOptions,
-        children: this.consumers.map((c) => ({
-          id: c.id,
-          stream: c.stream,
-          group: c.group,
-          consumer: c.consumer,
-          concurrency: c.concurrency,
-          startId: c.startId,
-          claimIntervalMs: c.claim.intervalMs,
-          backoff: { initialMs: 100, maxMs: 5000 },
-          worker: {
-            attempts: c.retry.attempts,
-            retry: c.retry.backoff,
-            hasScheduler: this.#options.retryScheduler !== undefined,
-          },
-        })),
-      },
+      input: supervisorInput(this.consumers, this.#options),
     });
     this.#actor.subscribe({
       next: (snapshot) => {
-        this.#trackChildren(snapshot.children as Record<string, AnyActorRef | undefined>);
+        this.#states.track(snapshot.children as Record<string, AnyActorRef | undefined>);
         if (snapshot.status === 'done') this.#onSupervisorDone(snapshot.output ?? null);
       },
       error: (error) => this.#onSupervisorDone({ reason: 'failed', consumerId: null, error: String(error) }),
     });
     this.#actor.start();
     this.#options.retryScheduler?.start?.([...new Set(this.consumers.map((c) => c.stream))]);
-    this.#emit({ type: 'runtime.started', at: this.#clock.now() });
+    this.#bus.emit({ type: 'runtime.started', at: this.#clock.now() });
     return this.#startPromise;
   }
 
@@ -220,7 +168,7 @@ export class Runtime<C = unknown> {
     const actor = this.#actor;
     if (actor && this.#status !== 'failed' && actor.getSnapshot().status === 'active') {
       this.#status = 'stopping';
-      this.#emit({ type: 'runtime.stopping', at: this.#clock.now() });
+      this.#bus.emit({ type: 'runtime.stopping', at: this.#clock.now() });
       actor.send({ type: 'stop', timeoutMs });
       // Drains end by their own deadline (plus the abort grace); this bound only guards against a bug.
       const guard = new Promise<null>((resolve) => {
@@ -236,12 +184,11 @@ export class Runtime<C = unknown> {
     } else if (actor) {
       actor.stop();
     }
-    for (const { sub } of this.#childSubs.values()) sub.unsubscribe();
-    this.#childSubs.clear();
+    this.#states.close();
     await this.#closeResources();
     if (this.#status !== 'failed') this.#status = 'stopped';
     this.#onReady?.();
-    this.#emit({ type: 'runtime.stopped', at: this.#clock.now() });
+    this.#bus.emit({ type: 'runtime.stopped', at: this.#clock.now() });
   }
 
   async #closeResources(): Promise<void> {
@@ -264,7 +211,6 @@ export class Runtime<C = unknown> {
       children: (snapshot?.children ?? {}) as Record<string, AnyActorRef | undefined>,
       context: snapshot?.context ?? null,
       lastExit: this.#reporter.lastExit,
-      sessions: this.#sessions,
     });
   }
 
@@ -298,29 +244,7 @@ export class Runtime<C = unknown> {
     return this.#done.then(() => undefined);
   }
 
-  #emit(event: RuntimeEvent): void {
-    this.#bus.emit(event);
-  }
-
-  #trackChildren(children: Record<string, AnyActorRef | undefined>): void {
-    for (const [id, ref] of Object.entries(children)) {
-      if (!ref) continue;
-      const known = this.#childSubs.get(id);
-      if (known?.ref === ref) continue;
-      known?.sub.unsubscribe();
-      const entry = { ref, sub: null as unknown as Subscription, state: null as string | null };
-      this.#childSubs.set(id, entry);
-      entry.sub = ref.subscribe((snapshot: { value: unknown }) => {
-        const state = typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
-        if (state === entry.state) return;
-        const previous = entry.state;
-        entry.state = state;
-        this.#onConsumerState(id, state, previous);
-      });
-    }
-  }
-
-  #onConsumerState(id: string, state: string, previous: string | null): void {
+  #onConsumerState(id: string, state: string, previous: string | null, busy: boolean): void {
     if (state !== 'creatingGroup' && !this.#ready.has(id)) {
       this.#ready.add(id);
       if (this.#ready.size === this.consumers.length && this.#status === 'starting') {
@@ -328,40 +252,25 @@ export class Runtime<C = unknown> {
         this.#onReady?.();
       }
     }
-    if (BUSY_STATES.has(state) && (previous === null || BUSY_STATES.has(previous))) return;
+    if (busy) return;
     const log = this.#loggers.get(id)!;
     log.info({ state, previous }, `consumer ${state}`);
-    this.#emit({ type: 'consumer.state', at: this.#clock.now(), consumerId: id, state, previous });
+    this.#bus.emit({ type: 'consumer.state', at: this.#clock.now(), consumerId: id, state, previous });
   }
 
   #onSupervisorDone(output: SupervisorOutput | null): void {
     if (this.#status === 'stopped' || this.#status === 'failed') return;
     if (output?.reason === 'failed') {
       this.#status = 'failed';
-      const error = new StreamvisorError(
-        `Consumer "${output.consumerId}" passed the restart limit (supervisor.maxRestarts within periodMs); last error: ${output.error ?? 'unknown'}`,
-        'RESTART_LIMIT',
-        false,
-      );
+      const error = this.#reporter.restartLimitPassed(this.#logger, output.consumerId, output.error);
       this.#fatal = error;
-      this.#logger.error(
-        { consumerId: output.consumerId, error: output.error },
-        'runtime failed: restart limit passed',
-      );
-      this.#emit({
-        type: 'runtime.failed',
-        at: this.#clock.now(),
-        consumerId: output.consumerId,
-        error: error.message,
-      });
       this.#onStartFailed?.(error);
       try {
         this.#options.onFatal?.(error);
       } catch (cause) {
         this.#logger.error({ err: cause }, 'onFatal threw');
       }
-      for (const { sub } of this.#childSubs.values()) sub.unsubscribe();
-      this.#childSubs.clear();
+      this.#states.close();
       void this.#closeResources();
     }
     this.#resolveDone(output);

@@ -1,139 +1,171 @@
-import { type AnyActorRef, fromCallback, fromPromise } from 'xstate';
+import { fromPromise } from 'xstate';
 import type { Clock } from '../clock.js';
 import { ConsumerSession } from '../consumer/consumer-session.js';
+import { sessionLogic, sessionOf } from '../consumer/session-actor.js';
 import type { SessionDeps } from '../consumer/session-deps.js';
-import type { DispatchJob } from '../dispatch/dispatch-job.js';
+import { type DispatchJob, jobOf } from '../dispatch/dispatch-job.js';
 import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
-import { exponentialDelay, restartDelay } from '../machines/backoff.js';
 import { type ConsumerContext, consumerMachine, type SessionInput } from '../machines/consumer-machine.js';
 import {
   type DeadLetterInput,
   dispatchWorkerMachine,
   type ScheduleRetryInput,
   type WorkerContext,
+  type WorkerJob,
 } from '../machines/dispatch-worker-machine.js';
 import {
   type ReportKind,
   type SupervisorContext,
   supervisorMachine,
 } from '../machines/supervisor-machine.js';
+import {
+  canSchedule,
+  reportDeadLetter,
+  reportRetry,
+  reportScheduled,
+  scheduleRetry,
+  writeDeadLetter,
+} from '../retry/failure-path.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 
 /** What the machines' named actions and actors are wired to. */
 export interface MachineWiring {
   storage: StreamStorage;
   clock: Clock;
-  random: () => number;
   /** Per-consumer dependencies of a new incarnation's session. */
   sessionDeps(consumerId: string): SessionDeps;
   onConsumerReport(context: ConsumerContext, kind: 'group.created' | 'backoff' | 'draining'): void;
   onSupervisorReport(context: SupervisorContext, event: { type: string }, kind: ReportKind): void;
 }
 
+/** The job of a failure actor's input, while still in flight; else the actor fails (→ release). */
+function requireJob(job: WorkerJob): DispatchJob {
+  const found = jobOf(job);
+  if (!found) throw new Error(`Message ${job.id} is no longer in flight; the consumer was stopped`);
+  return found;
+}
+
 /**
- * Provide the pure machines with their I/O: the supervisor logic the runtime runs. Sessions are
- * looked up by the incarnation id every consumer and worker carries in its context.
+ * Provide the pure machines with their I/O: the supervisor logic the runtime runs. A worker's actions
+ * work on its context's job (`jobOf` narrows it to the runtime's job, which knows its pool); the
+ * consumer's actors reach the incarnation's session through the actor tree (`sessionOf`: the
+ * consumer's `io` child).
  */
 export function wireMachines(wiring: MachineWiring) {
-  const sessions = new Map<string, ConsumerSession>();
-  const sessionOf = (id: string): ConsumerSession | undefined => sessions.get(id);
-  const ownerOf = (job: unknown, context: WorkerContext) => (job ? sessionOf(context.session) : undefined);
+  const failureInput = (context: WorkerContext) => ({
+    session: context.session,
+    job: context.job!,
+    error: context.lastError ?? '',
+    attempt: context.attempt,
+  });
 
   const worker = dispatchWorkerMachine.provide({
     actions: {
-      startAttempt: ({ context, self }) =>
-        ownerOf(context.job, context)?.runAttempt(
-          context.job as DispatchJob,
-          context.attempt,
-          self as AnyActorRef,
-        ),
-      abortAttempt: ({ context }) =>
-        (context.job as DispatchJob | null)?.controller?.abort(new ConsumerStoppingError()),
-      complete: ({ context }) => ownerOf(context.job, context)?.complete(context.job as DispatchJob),
-      release: ({ context }) => ownerOf(context.job, context)?.release(context.job as DispatchJob),
-      recordRetry: ({ context }) =>
-        ownerOf(context.job, context)?.retrying(
-          context.job as DispatchJob,
-          context.attempt,
-          context.lastError ?? '',
-        ),
-      recordDeadLetter: ({ context, event }) => {
-        const input: DeadLetterInput = {
-          session: context.session,
-          job: context.job!,
-          reason: context.deadReason ?? 'handler-error',
-          error: context.lastError ?? '',
-          attempt: context.attempt,
-        };
-        const output = 'output' in event ? String(event.output) : '';
-        ownerOf(context.job, context)?.deadLettered(input, output);
+      startAttempt: ({ context, self }) => {
+        const job = jobOf(context.job);
+        job?.pool.start(self, job, context.attempt);
       },
-      recordScheduled: ({ context, event }) =>
-        ownerOf(context.job, context)?.scheduled(
-          {
-            session: context.session,
-            job: context.job!,
-            error: context.lastError ?? '',
-            attempt: context.attempt,
-          },
-          'output' in event ? Number(event.output) : 0,
-        ),
+      abortAttempt: ({ context }) => jobOf(context.job)?.controller?.abort(new ConsumerStoppingError()),
+      complete: ({ context }) => {
+        const job = jobOf(context.job);
+        job?.pool.complete(job);
+      },
+      release: ({ context }) => {
+        const job = jobOf(context.job);
+        job?.pool.finish(job);
+      },
+      recordRetry: ({ context }) => {
+        const job = jobOf(context.job);
+        if (job) reportRetry(job.deps, job, context.attempt, context.retryDelayMs, context.lastError ?? '');
+      },
+      recordDeadLetter: ({ context, event }) => {
+        const job = jobOf(context.job);
+        if (!job) return;
+        const input: DeadLetterInput = {
+          ...failureInput(context),
+          reason: context.deadReason ?? 'handler-error',
+        };
+        reportDeadLetter(job.deps, job, input, 'output' in event ? String(event.output) : '');
+        job.pool.finish(job);
+      },
+      recordScheduled: ({ context, event }) => {
+        const job = jobOf(context.job);
+        if (!job) return;
+        reportScheduled(job.deps, job, failureInput(context), 'output' in event ? Number(event.output) : 0);
+        job.pool.finish(job);
+      },
     },
     guards: {
       // A configured scheduler takes the message only while its x-retry-attempt is under the limit.
-      hasScheduler: ({ context }) =>
-        context.hasScheduler &&
-        (ownerOf(context.job, context)?.canSchedule(context.job as DispatchJob) ?? false),
+      hasScheduler: ({ context }) => {
+        const job = jobOf(context.job);
+        return context.hasScheduler && job !== undefined && canSchedule(job.deps, job);
+      },
     },
     actors: {
       deadLetter: fromPromise<string, DeadLetterInput>(async ({ input }) => {
-        return requireSession(sessions, input.session).deadLetter(input);
+        const job = requireJob(input.job);
+        return writeDeadLetter(job.deps, job, input);
       }),
-      scheduleRetry: fromPromise<number, ScheduleRetryInput>(({ input }) =>
-        requireSession(sessions, input.session).scheduleRetry(input),
-      ),
-    },
-    delays: {
-      // The session picked the delay when the worker entered `retrying` (and reported it).
-      retryDelay: ({ context }) =>
-        (context.job as DispatchJob | null)?.retryDelayMs ??
-        exponentialDelay(context.attempt, context.retry, wiring.random),
+      scheduleRetry: fromPromise<number, ScheduleRetryInput>(async ({ input }) => {
+        const job = requireJob(input.job);
+        return scheduleRetry(job.deps, job);
+      }),
     },
   });
+
+  const requireSession = (ref: Parameters<typeof sessionOf>[0]): ConsumerSession => {
+    const session = sessionOf(ref);
+    if (!session) throw new Error('No I/O session; the consumer was stopped');
+    return session;
+  };
 
   const consumer = consumerMachine.provide({
     actors: {
       worker,
-      session: fromCallback<{ type: string }, SessionInput>(({ input, sendBack, system }) => {
-        const session = new ConsumerSession(wiring.sessionDeps(input.id), input.session, system, sendBack);
-        sessions.set(input.session, session);
-        return () => {
-          session.dispose();
-          sessions.delete(input.session);
-        };
-      }),
+      session: sessionLogic(
+        (input, system, sendBack) =>
+          new ConsumerSession(wiring.sessionDeps(input.id), input.session, system, sendBack),
+      ),
       createGroup: fromPromise(
         async ({ input }: { input: { stream: string; group: string; startId: string } }) => ({
           created: await wiring.storage.ensureGroup(input.stream, input.group, input.startId),
           now: wiring.clock.now(),
         }),
       ),
-      recover: fromPromise(({ input, signal }: { input: SessionInput; signal: AbortSignal }) =>
-        requireSession(sessions, input.session).recover(signal),
+      recover: fromPromise(
+        ({
+          signal,
+          self,
+        }: {
+          input: SessionInput;
+          signal: AbortSignal;
+          self: Parameters<typeof sessionOf>[0];
+        }) => requireSession(self).recover(signal),
       ),
-      poll: fromPromise(({ input, signal }: { input: SessionInput; signal: AbortSignal }) =>
-        requireSession(sessions, input.session).poll(signal),
+      poll: fromPromise(
+        ({
+          signal,
+          self,
+        }: {
+          input: SessionInput;
+          signal: AbortSignal;
+          self: Parameters<typeof sessionOf>[0];
+        }) => requireSession(self).poll(signal),
       ),
-      drain: fromPromise(({ input }: { input: SessionInput & { timeoutMs: number | null } }) =>
-        requireSession(sessions, input.session).drain(input.timeoutMs),
+      drain: fromPromise(
+        ({
+          input,
+          self,
+        }: {
+          input: SessionInput & { timeoutMs: number | null };
+          self: Parameters<typeof sessionOf>[0];
+        }) => requireSession(self).drain(input.timeoutMs),
       ),
     },
     actions: {
       report: ({ context }, params) => wiring.onConsumerReport(context, params.kind),
-      awaitCapacity: ({ context }) => sessions.get(context.session)?.awaitCapacity(),
-    },
-    delays: {
-      backoffDelay: ({ context }) => exponentialDelay(context.backoffAttempt, context.backoff, wiring.random),
+      awaitCapacity: ({ self }) => sessionOf(self)?.awaitCapacity(),
     },
   });
 
@@ -142,19 +174,7 @@ export function wireMachines(wiring: MachineWiring) {
     actions: {
       report: ({ context, event }, params) => wiring.onSupervisorReport(context, event, params.kind),
     },
-    delays: {
-      restartDelay: ({ context, event }) => {
-        const id = (event as { actorId?: string }).actorId ?? '';
-        return restartDelay(context.attempts[id] ?? 0, context.backoff, wiring.random);
-      },
-    },
   });
 
-  return { supervisor, sessions };
-}
-
-function requireSession(sessions: Map<string, ConsumerSession>, id: string): ConsumerSession {
-  const session = sessions.get(id);
-  if (!session) throw new Error(`No I/O session "${id}"; the consumer was stopped`);
-  return session;
+  return { supervisor };
 }

@@ -1,0 +1,206 @@
+import type { SessionDeps } from '../consumer/session-deps.js';
+import { type SettledEvent, takeNextJob, type WorkerRef } from '../machines/dispatch-worker-machine.js';
+import type { StreamEntry } from '../storage/stream-storage.js';
+import { DispatchJob } from './dispatch-job.js';
+import { JobQueue } from './job-queue.js';
+import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
+
+/** What the pool tells its consumer session. */
+export interface PoolHost {
+  /** A message succeeded: ack it. */
+  ack(id: string): void;
+  /** A message left the pool (acked, dead-lettered, scheduled, released). */
+  freed(): void;
+  /** One message's handlers took `ms` (feeds the adaptive read size). */
+  handled(ms: number): void;
+}
+
+/**
+ * A consumer incarnation's dispatch workers and the messages waiting for them. Every message runs on
+ * a worker actor in `running`: a free worker gets `run { job }`; while messages are queued, a worker
+ * that finished one takes the next in place (a busy period, see the worker machine's spec), and it
+ * returns to `idle` (`handler.settled`) only when nothing is left for it or a message did not succeed.
+ * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker.
+ */
+export class WorkerPool implements AttemptListener {
+  readonly inFlight = new Map<string, DispatchJob>();
+  /** Stop taking queued work (the consumer drains). */
+  closing = false;
+  readonly deps: SessionDeps;
+  readonly #host: PoolHost;
+  readonly #workers: () => WorkerRef[];
+  #idle: WorkerRef[] | null = null;
+  readonly #ready = new JobQueue();
+  readonly #keyQueues = new Map<string, DispatchJob[]>();
+
+  /** `workers`: the worker actors, looked up on first use (they are spawned before the session). */
+  constructor(deps: SessionDeps, host: PoolHost, workers: () => WorkerRef[]) {
+    this.deps = deps;
+    this.#host = host;
+    this.#workers = workers;
+  }
+
+  #idleWorkers(): WorkerRef[] {
+    // Popped from the end: w0 first.
+    this.#idle ??= this.#workers().reverse();
+    return this.#idle;
+  }
+
+  /** Hand entries to workers; entries already in flight here are skipped. */
+  dispatch(entries: readonly StreamEntry[]): void {
+    const orderingKey = this.deps.spec.orderingKey;
+    const idle = this.#idleWorkers();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (this.inFlight.has(entry.id)) continue;
+      const job = new DispatchJob(entry, this);
+      this.inFlight.set(job.id, job);
+      if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
+      const worker = idle.pop();
+      if (worker === undefined) this.#ready.push(job);
+      else worker.send({ type: 'run', job });
+    }
+  }
+
+  #waitsForKey(job: DispatchJob, orderingKey: NonNullable<SessionDeps['spec']['orderingKey']>): boolean {
+    decode(this.deps, job);
+    if (job.message !== null) {
+      try {
+        job.key = orderingKey(job.message);
+      } catch (error) {
+        this.deps.logger.warn(
+          { messageId: job.id, err: error },
+          'orderingKey threw; the message runs unordered',
+        );
+      }
+    }
+    if (job.key === undefined) return false;
+    const queue = this.#keyQueues.get(job.key);
+    if (queue !== undefined) {
+      queue.push(job);
+      return true;
+    }
+    this.#keyQueues.set(job.key, []);
+    return false;
+  }
+
+  /**
+   * The worker is entering `running` (entry `startAttempt`): run attempt `attempt` of `job` once the
+   * transition is done (a microtask later, so the actor is in `running` before its handler starts),
+   * then, while messages succeed and work is queued, the next ones on the same worker.
+   */
+  start(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+    job.worker = worker;
+    queueMicrotask(() => {
+      if (this.inFlight.get(job.id) !== job) return;
+      if (job.released) worker.send({ type: 'handler.settled', outcome: 'released' });
+      else this.#run(worker, job, attempt);
+    });
+  }
+
+  /** A busy period: run `job`, and as long as attempts settle at once with work queued, the next ones. */
+  #run(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+    for (;;) {
+      job.worker = worker;
+      job.startedAt = performance.now();
+      const event = runAttempt(this.deps, job, attempt, this);
+      if (event === null) return;
+      const next = this.#after(worker, job, event);
+      if (next === undefined) return;
+      job = next;
+      attempt = 1;
+    }
+  }
+
+  /** An attempt settled later (its handler returned a promise). */
+  attemptSettled(job: DispatchJob, event: SettledEvent): void {
+    const worker = job.worker;
+    if (worker === null) return;
+    const next = this.#after(worker, job, event);
+    if (next !== undefined) this.#run(worker, next, 1);
+  }
+
+  /**
+   * After an attempt: on success with work queued, ack the message and move the worker to the next
+   * one in place (the busy period goes on, no transition) and return it; otherwise report the
+   * outcome to the worker machine (→ idle, or the failure path).
+   */
+  #after(worker: WorkerRef, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
+    if (this.inFlight.get(job.id) !== job) return undefined;
+    this.#host.handled(performance.now() - job.startedAt);
+    if (event.outcome === 'ok') {
+      const next = this.#next(job);
+      if (next !== undefined) {
+        this.#leave(job);
+        this.deps.stats.processed++;
+        this.#host.ack(job.id);
+        takeNextJob(worker.getSnapshot().context, next);
+        this.#host.freed();
+        return next;
+      }
+    }
+    worker.send(event);
+    return undefined;
+  }
+
+  /** The message succeeded and its worker goes idle: ack it. */
+  complete(job: DispatchJob): void {
+    this.deps.stats.processed++;
+    this.#host.ack(job.id);
+    this.finish(job);
+  }
+
+  /**
+   * The message is done here (acked, dead-lettered, scheduled or released) and its worker is idle:
+   * give the worker its next message, if any.
+   */
+  finish(job: DispatchJob): void {
+    if (this.inFlight.get(job.id) !== job) return;
+    const worker = job.worker;
+    const next = this.#next(job);
+    this.#leave(job);
+    if (worker !== null) {
+      // Sent from within the worker's transition: it is processed once the worker is idle.
+      if (next !== undefined) worker.send({ type: 'run', job: next });
+      else this.#idleWorkers().push(worker);
+    }
+    this.#host.freed();
+  }
+
+  #leave(job: DispatchJob): void {
+    this.inFlight.delete(job.id);
+    job.worker = null;
+  }
+
+  /** What the worker that ran `job` takes next: the next message of its key, else the next ready one. */
+  #next(job: DispatchJob): DispatchJob | undefined {
+    if (this.closing) return undefined;
+    if (job.key !== undefined) {
+      const queue = this.#keyQueues.get(job.key);
+      if (queue !== undefined) {
+        const next = queue.shift();
+        if (next !== undefined) return next;
+        this.#keyQueues.delete(job.key);
+      }
+    }
+    return this.#ready.shift();
+  }
+
+  /** Stop taking queued work; messages that never started are forgotten (they stay pending). */
+  close(): void {
+    this.closing = true;
+    for (const queue of this.#keyQueues.values())
+      for (const job of queue.splice(0)) this.inFlight.delete(job.id);
+    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift())
+      this.inFlight.delete(job.id);
+  }
+
+  /** Abort every running message (it stays pending); `toWorkers` also sends each worker `abort`. */
+  abortAll(reason: Error, toWorkers: boolean): void {
+    for (const job of this.inFlight.values()) {
+      job.released = true;
+      job.controller?.abort(reason);
+      if (toWorkers) job.worker?.send({ type: 'abort' });
+    }
+  }
+}

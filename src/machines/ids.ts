@@ -1,0 +1,16 @@
+/** The system id of a consumer incarnation's worker, so its I/O session can address it. */
+export function workerSystemId(session: string, workerId: string): string {
+  return `${session}/${workerId}`;
+}
+
+/** The larger of two stream ids (either may be null). */
+export function maxId(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  if (am.length !== bm.length) return am.length > bm.length ? a : b;
+  if (am !== bm) return am > bm ? a : b;
+  if (as.length !== bs.length) return as.length > bs.length ? a : b;
+  return as >= bs ? a : b;
+}
