@@ -15,6 +15,7 @@ export default defineConfig({
       'test/unit/backoff.test.ts',
       'test/unit/machine-helpers.test.ts',
       'test/unit/retry-*.test.ts',
+      'test/unit/worker-truth.test.ts',
       'test/unit/prefetch.test.ts',
       'test/unit/runtime-errors.test.ts',
       'test/unit/testing-kit.test.ts',
