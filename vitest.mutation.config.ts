@@ -14,6 +14,7 @@ export default defineConfig({
       'test/unit/transition-tables.test.ts',
       'test/unit/backoff.test.ts',
       'test/unit/machine-helpers.test.ts',
+      'test/unit/classify-error.test.ts',
       'test/unit/retry-*.test.ts',
       'test/unit/worker-truth.test.ts',
       'test/unit/prefetch.test.ts',

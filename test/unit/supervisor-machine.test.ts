@@ -196,6 +196,22 @@ describe('supervisor machine', () => {
     const h = setupSupervisor({ maxRestarts: 0 });
     h.send('a', { type: 'test.crash' });
     expect(h.actor.getSnapshot().output).toEqual({ reason: 'failed', consumerId: 'a', error: 'crashed' });
+    // A crash (an error, not an exit) is recorded as reason fatal.
+    expect(h.actor.getSnapshot().context.failure).toEqual({
+      consumerId: 'a',
+      reason: 'fatal',
+      error: 'crashed',
+    });
+  });
+
+  it('an exit past the limit records its own reason and error', () => {
+    const h = setupSupervisor({ maxRestarts: 0 });
+    h.send('a', { type: 'test.exit', reason: 'nogroup' });
+    expect(h.actor.getSnapshot().context.failure).toEqual({
+      consumerId: 'a',
+      reason: 'nogroup',
+      error: 'nogroup!',
+    });
   });
 
   it('counts restarts in a sliding window: old ones expire after periodMs', async () => {
