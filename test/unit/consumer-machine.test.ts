@@ -185,6 +185,17 @@ describe('consumer machine', () => {
     });
   });
 
+  it('a NOGROUP from createGroup (not retriable) exits with reason nogroup, not fatal', async () => {
+    const h = setupConsumer();
+    h.actor.start();
+    h.createGroup.last().reject(noGroup());
+    await flushPromises();
+    expect(h.value()).toBe('draining');
+    h.drain.last().resolve();
+    await flushPromises();
+    expect(h.actor.getSnapshot().output).toMatchObject({ reason: 'nogroup', error: noGroup().message });
+  });
+
   it.each([
     ['creatingGroup', 'createGroup'],
     ['recovering', 'recover'],
