@@ -91,13 +91,20 @@ describe('consumer machine', () => {
       'w1',
       'w2',
     ]);
-    expect(h.actor.system.get('c#1/w2')).toBeDefined();
+    // Each worker gets the worker options, its incarnation's session and its own id.
+    expect(h.actor.system.get('c#1/w2')?.getSnapshot().context).toMatchObject({
+      session: 'c#1',
+      workerId: 'w2',
+      attempts: 3,
+      hasScheduler: false,
+    });
     expect(h.sessions).toEqual([{ session: 'c#1', id: 'c' }]);
     expect(h.createGroup.last().input).toEqual({ stream: 's', group: 'g', startId: '$' });
     h.createGroup.last().resolve({ created: true, now: 1_000 });
     await flushPromises();
     expect(h.value()).toBe('recovering');
     expect(h.report).toHaveBeenCalledWith('group.created');
+    expect(h.recover.last().input).toEqual({ session: 'c#1', id: 'c' });
     h.recover.last().resolve({ lastId: '3-0', now: 1_000 });
     await flushPromises();
     expect(h.value()).toBe('polling');
