@@ -27,25 +27,20 @@ const RUNTIME = ['createRuntime', 'Router', 'RedisStreamStorage'];
 
 const CASES: CaseEntry[] = [
   {
-    id: 'throughput-baseline',
+    // One interleaved suite: ratios are only honest between drains of the same rounds.
+    id: 'throughput',
     kind: 'throughput',
-    tags: ['throughput', 'baseline'],
-    requires: [],
-    load: () => import('./cases/throughput-baseline.js'),
-  },
-  {
-    id: 'throughput-bullmq',
-    kind: 'throughput',
-    tags: ['throughput', 'bullmq'],
-    requires: [],
-    load: () => import('./cases/throughput-bullmq.js'),
-  },
-  {
-    id: 'throughput-streamvisor',
-    kind: 'throughput',
-    tags: ['throughput', 'streamvisor'],
+    tags: [
+      'throughput',
+      'baseline',
+      'bullmq',
+      'streamvisor',
+      'throughput-baseline',
+      'throughput-bullmq',
+      'throughput-streamvisor',
+    ],
     requires: RUNTIME,
-    load: () => import('./cases/throughput-streamvisor.js'),
+    load: () => import('./cases/throughput.js'),
   },
   {
     id: 'latency-baseline',
@@ -146,11 +141,18 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   try {
     const version = await redisVersion(admin);
-    log(`redis ${version} (${target.mode}), keys ${keyPrefix}*, ${options.quick ? 'quick' : 'full'} sizes`);
+    log(
+      `redis ${version} (${target.mode}), keys ${keyPrefix}*, ${options.quick ? 'quick' : 'full'} sizes, ` +
+        `${options.reps} interleaved reps${options.sabotage === undefined ? '' : `, SABOTAGE ${options.sabotage}`}`,
+    );
     const ctx: BenchContext = {
       redisUrl: target.url,
       keyPrefix,
       sizes: options.sizes,
+      reps: options.reps,
+      only: options.only,
+      sabotage: options.sabotage,
+      extended: options.extended,
       rows,
       connect: () => connect(target.url),
       log,
@@ -196,7 +198,14 @@ async function main(): Promise<void> {
     writeResults(out, {
       startedAt,
       finishedAt: new Date().toISOString(),
-      options: { only: options.only, quick: options.quick, sizes: options.sizes },
+      options: {
+        only: options.only,
+        quick: options.quick,
+        reps: options.reps,
+        extended: options.extended,
+        sabotage: options.sabotage ?? null,
+        sizes: options.sizes,
+      },
       ...environment(version, target.mode),
       cases: rows,
       targets,

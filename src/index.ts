@@ -1,8 +1,9 @@
-// The public entry of streamvisor: named exports only (see DESIGN.md, "Public API").
+// The public entry of streamvisor: named exports only (the contract: docs/contract.md, "Public API").
 
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { ConsumerStats } from './consumer/consumer-stats.js';
+export type { RetentionOptions } from './consumer/retention.js';
 export type { DashboardSource } from './dashboard/live-feed.js';
 export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics.js';
 export { createMetrics } from './dashboard/metrics.js';
@@ -32,10 +33,19 @@ export {
 export type { PromoteResult } from './retry/redis-retry-scripts.js';
 export { retryKey } from './retry/retry-key.js';
 export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './retry/retry-scheduler.js';
+export type {
+  DispatchInput,
+  DispatchMessage,
+  DispatchOptions,
+  DispatchResult,
+} from './routing/dispatch-once.js';
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
+export { isStreamvisorHeader, STREAMVISOR_HEADERS } from './routing/headers.js';
 export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
+export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';
 export { createRuntime, Runtime } from './runtime/runtime.js';
+export type { RuntimeDispatch } from './runtime/runtime-dispatch.js';
 export type { RuntimeEvent, RuntimeListener } from './runtime/runtime-events.js';
 export type {
   ConsumerOptions,
@@ -72,3 +82,4 @@ export type {
   StreamFields,
   StreamStorage,
 } from './storage/stream-storage.js';
+export type { TrimAckedOptions } from './storage/trim-acked.js';

@@ -81,6 +81,7 @@ async function runVariant(ctx: BenchContext, shards: number, processes: number):
         consumer: `c${p + 1}`,
         partitions: PARTITIONS,
         concurrency: CONCURRENCY,
+        dropAcks: ctx.sabotage === 'drop-acks',
       };
       children.push(forkWorker(WORKER, 'SV_BENCH_CLUSTER', config));
     }

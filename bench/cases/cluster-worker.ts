@@ -7,6 +7,7 @@
 import { pino } from 'pino';
 import { createRuntime, RedisStreamStorage, Router } from '../../src/index.js';
 import { BENCH_TYPE } from '../lib/redis.js';
+import { droppingAcks } from '../lib/streamvisor-drain.js';
 
 interface Config {
   url: string;
@@ -15,6 +16,7 @@ interface Config {
   consumer: string;
   partitions: number;
   concurrency: number;
+  dropAcks?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -29,7 +31,9 @@ async function main(): Promise<void> {
     checksum += (message.payload as { i: number }).i;
   });
   const runtime = createRuntime({
-    storage: RedisStreamStorage.fromUrl(config.url),
+    storage: config.dropAcks
+      ? droppingAcks(RedisStreamStorage.fromUrl(config.url))
+      : RedisStreamStorage.fromUrl(config.url),
     router,
     container: {},
     consumers: [

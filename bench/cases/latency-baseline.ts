@@ -1,11 +1,13 @@
 /**
  * Pickup latency (a), the baseline: a producer XADDs at a steady rate (1,000 msg/s for 10 s) with
  * the publish time in the payload; the bare loop (`XREADGROUP COUNT 100 BLOCK 1000`, one XACK per
- * batch) records now − publish time right after parsing each payload.
+ * batch) records now − publish time right after parsing each payload. The producer starts once the
+ * reader is blocked in Redis; entries left pending at the end fail the case.
  */
 
+import { blockedClients, waitBlocked } from '../lib/blocked.js';
 import { LatencyRecorder, paced, timedFields } from '../lib/pacer.js';
-import { createGroup } from '../lib/redis.js';
+import { createGroup, expectNothingPending } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
 import { bareDrain } from './throughput-baseline.js';
 
@@ -17,16 +19,18 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
   try {
     await createGroup(admin, stream, 'g', '$');
     const recorder = new LatencyRecorder(ctx.sizes);
+    const blocked = await blockedClients(admin, 'xreadgroup');
     const draining = bareDrain(reader, stream, 'g', recorder.total, (payload) => {
       const { i, t } = payload as { i: number; t: number };
       recorder.record(i, t);
     });
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the reader is now blocked in XREADGROUP
+    await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency baseline');
     ctx.log(`latency baseline: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
     await paced(recorder.total, ctx.sizes.latencyRate, (i) => {
       void producer.xadd(stream, '*', ...timedFields(i));
     });
     await draining;
+    await expectNothingPending(admin, stream, 'g', 'latency baseline');
     return [recorder.row('latency-baseline', 'COUNT 100 BLOCK')];
   } finally {
     producer.disconnect();

@@ -1,8 +1,10 @@
 /**
  * Pickup latency (b), BullMQ: `queue.add` at a steady rate with the publish time in the job data;
- * one Worker (concurrency 1, then 50) records now − publish time at processor start.
+ * one Worker (concurrency 1, then 50) records now − publish time at processor start. The producer
+ * starts once the worker is blocked on its marker in Redis.
  */
 import { Queue, Worker } from 'bullmq';
+import { blockedClients, waitBlocked } from '../lib/blocked.js';
 import { BULL_JOB_OPTIONS, bullConnection, bullPrefix } from '../lib/bullmq.js';
 import { LatencyRecorder, paced } from '../lib/pacer.js';
 import { BENCH_TYPE, payloadOf } from '../lib/redis.js';
@@ -27,11 +29,13 @@ async function measure(ctx: BenchContext, concurrency: number): Promise<CaseRow>
     { connection, prefix, concurrency, autorun: false },
   );
   worker.on('error', (error) => ctx.log(`bullmq worker error: ${error.message}`));
+  const admin = ctx.connect();
   try {
     await queue.waitUntilReady();
     await worker.waitUntilReady();
+    const blocked = await blockedClients(admin, 'bzpopmin');
     void worker.run();
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the worker is now blocked on its marker
+    await waitBlocked(admin, 'bzpopmin', blocked + 1, `latency bullmq c${concurrency}`);
     ctx.log(`latency bullmq c${concurrency}: ${recorder.total} jobs at ${ctx.sizes.latencyRate}/s`);
     await paced(recorder.total, ctx.sizes.latencyRate, (i) => {
       const data = JSON.parse(payloadOf(i)) as Record<string, unknown>;
@@ -46,6 +50,7 @@ async function measure(ctx: BenchContext, concurrency: number): Promise<CaseRow>
   } finally {
     await worker.close();
     await queue.close();
+    admin.disconnect();
   }
 }
 

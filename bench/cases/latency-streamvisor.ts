@@ -1,9 +1,11 @@
 /**
  * Pickup latency (c), streamvisor: the same steady producer as (a); one consumer at concurrency 16
- * records now − publish time at handler start.
+ * records now − publish time at handler start. The producer starts once the consumer is blocked in
+ * Redis; entries left pending at the end fail the case.
  */
+import { blockedClients, waitBlocked } from '../lib/blocked.js';
 import { LatencyRecorder, paced, timedFields } from '../lib/pacer.js';
-import { createGroup } from '../lib/redis.js';
+import { createGroup, expectNothingPending } from '../lib/redis.js';
 import { startStreamvisor } from '../lib/streamvisor-drain.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
 import { waitUntil } from '../lib/wait.js';
@@ -17,12 +19,19 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
   const recorder = new LatencyRecorder(ctx.sizes);
   try {
     await createGroup(admin, stream, 'g', '$');
+    const blocked = await blockedClients(admin, 'xreadgroup');
     const handle = await startStreamvisor(
-      { url: ctx.redisUrl, stream, group: 'g', concurrency: CONCURRENCY },
+      {
+        url: ctx.redisUrl,
+        stream,
+        group: 'g',
+        concurrency: CONCURRENCY,
+        dropAcks: ctx.sabotage === 'drop-acks',
+      },
       ({ i, t }) => recorder.record(i, t ?? Number.NaN),
     );
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200)); // the consumer is now polling
+      await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency streamvisor');
       ctx.log(`latency streamvisor: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
       await paced(recorder.total, ctx.sizes.latencyRate, (i) => {
         void producer.xadd(stream, '*', ...timedFields(i));
@@ -31,6 +40,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
         progress: () => recorder.count,
         what: 'latency streamvisor',
       });
+      await expectNothingPending(admin, stream, 'g', 'latency streamvisor');
     } finally {
       await handle.stop();
     }

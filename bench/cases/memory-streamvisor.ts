@@ -2,10 +2,11 @@
  * Memory: 1,000,000 messages through one streamvisor consumer (concurrency 16). Heap and RSS are
  * read after a warm-up of 100,000 messages and at the end, each time with the consumer idle and
  * after forced GC; the growth between them is what the runtime retains per message (target ≤ 10 MB).
- * The stream is filled in segments and trimmed behind the consumer so Redis stays small.
+ * The stream is filled in segments and trimmed behind the consumer so Redis stays small; every
+ * segment must end with nothing pending in Redis, or the case fails.
  */
 import type { Redis } from 'ioredis';
-import { createGroup, fillStream } from '../lib/redis.js';
+import { createGroup, expectNothingPending, fillStream } from '../lib/redis.js';
 import { type SvHandle, startStreamvisor, waitProcessed } from '../lib/streamvisor-drain.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
 import { settleHeap } from '../lib/wait.js';
@@ -32,6 +33,7 @@ async function feed(
     const count = Math.min(segment, to - start);
     const lastId = await fillStream(admin, stream, count, { from: start });
     await waitProcessed(handle, start + count, 'memory-streamvisor');
+    await expectNothingPending(admin, stream, 'g', 'memory-streamvisor');
     await admin.xtrim(stream, 'MINID', lastId);
   }
 }
@@ -46,7 +48,13 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     await createGroup(admin, stream, 'g');
     let checksum = 0;
     const handle = await startStreamvisor(
-      { url: ctx.redisUrl, stream, group: 'g', concurrency: 16 },
+      {
+        url: ctx.redisUrl,
+        stream,
+        group: 'g',
+        concurrency: 16,
+        dropAcks: ctx.sabotage === 'drop-acks',
+      },
       ({ i }) => {
         checksum += i;
       },

@@ -1,12 +1,13 @@
 /**
  * Scale on this box: the pre-filled drain with two processes (one runtime each, concurrency 16)
- * in one consumer group. Both start and block first; the clock starts when the group is rewound
+ * in one consumer group. Both start and block first (Redis shows them blocked); the clock starts when the group is rewound
  * to 0 and one last entry wakes them (XGROUP SETID + XADD), and stops when Redis reports the group
  * has delivered the last entry and nothing is pending. Compared with (a) and with one process.
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { blockedClients, waitBlocked } from '../lib/blocked.js';
 import { BENCH_TYPE, createGroup, fillStream, payloadOf, redisCpuMs } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
 import { forkWorker, killWorkers, nextMessage, stopWorkers } from '../lib/workers.js';
@@ -40,6 +41,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     ctx.log(`scale: filling ${n} entries`);
     await fillStream(admin, stream, n - 1);
     await createGroup(admin, stream, 'g', '$');
+    const blocked = await blockedClients(admin, 'xreadgroup');
     for (let p = 0; p < PROCESSES; p++) {
       const config = {
         url: ctx.redisUrl,
@@ -47,11 +49,12 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
         group: 'g',
         consumer: `scale-${p + 1}`,
         concurrency: CONCURRENCY,
+        dropAcks: ctx.sabotage === 'drop-acks',
       };
       children.push(forkWorker(WORKER, 'SV_BENCH_SCALE', config));
     }
     await Promise.all(children.map((child) => nextMessage(child, 'ready', 30_000, 'scale worker')));
-    await new Promise((resolve) => setTimeout(resolve, 300)); // both consumers are now blocked in XREADGROUP
+    await waitBlocked(admin, 'xreadgroup', blocked + PROCESSES, 'scale');
     const redis0 = await redisCpuMs(admin);
     const t0 = performance.now();
     await admin.xgroup('SETID', stream, 'g', '0');

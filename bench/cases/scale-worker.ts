@@ -11,6 +11,7 @@ interface Config {
   group: string;
   consumer: string;
   concurrency: number;
+  dropAcks?: boolean;
 }
 
 async function main(): Promise<void> {

@@ -1,12 +1,14 @@
 /**
  * Throughput (a), the baseline: a bare ioredis loop, `XREADGROUP COUNT 100` then one `XACK` of the
  * whole batch (awaited), parsing each payload. No supervision, no retries: the floor of what one
- * connection can drain, that the other rows are compared to.
+ * connection can drain, that the other rows are compared to. Started and stopped like every stream
+ * drain (bench/lib/drain-stream.ts): blocked on an empty group, released by a rewind, done when
+ * Redis has nothing pending.
  */
 import type { Redis } from 'ioredis';
-import { createGroup, fillStream, redisCpuMs } from '../lib/redis.js';
-import { cpuMeter } from '../lib/stats.js';
-import type { BenchContext, CaseRow } from '../lib/types.js';
+import { blockedClients, waitBlocked } from '../lib/blocked.js';
+import type { DrainVariant, PreparedDrain } from '../lib/drain.js';
+import { waitSettled } from '../lib/settle.js';
 
 type StreamReply = [string, [string, string[]][]][] | null;
 
@@ -47,44 +49,42 @@ export async function bareDrain(
   }
 }
 
-export async function run(ctx: BenchContext): Promise<CaseRow[]> {
-  const n = ctx.sizes.messages;
-  const stream = `${ctx.keyPrefix}tp-baseline`;
-  const admin = ctx.connect();
-  const reader = ctx.connect();
-  try {
-    await createGroup(admin, stream, 'g');
-    ctx.log(`baseline: filling ${n} entries`);
-    await fillStream(admin, stream, n);
-    let checksum = 0;
-    const redis0 = await redisCpuMs(admin);
-    const cpu = cpuMeter();
-    const t0 = performance.now();
-    await bareDrain(reader, stream, 'g', n, (payload) => {
-      checksum += payload.i;
+export const baselineVariant: DrainVariant = {
+  case: 'throughput-baseline',
+  variant: 'COUNT 100',
+  tags: ['throughput', 'baseline'],
+  async prepare(ctx, stream, admin): Promise<PreparedDrain> {
+    const n = stream.messages;
+    const group = await stream.openGroup(admin);
+    const reader = ctx.connect();
+    const seen = new Uint8Array(n);
+    let distinct = 0;
+    let calls = 0;
+    const blocked = await blockedClients(admin, 'xreadgroup');
+    const draining = bareDrain(reader, stream.key, group.name, n, ({ i }) => {
+      calls++;
+      if (seen[i] === 0) {
+        seen[i] = 1;
+        distinct++;
+      }
     });
-    const durationMs = performance.now() - t0;
-    const nodeCpuPercent = cpu.stop();
-    const redisCpu = (await redisCpuMs(admin)) - redis0;
-    if (checksum !== (n * (n - 1)) / 2)
-      throw new Error(`baseline read wrong payloads (checksum ${checksum})`);
-    const pending = (await admin.xpending(stream, 'g')) as [number, ...unknown[]];
-    if (pending[0] !== 0) throw new Error(`baseline left ${pending[0]} entries pending`);
-    return [
-      {
-        case: 'throughput-baseline',
-        kind: 'throughput',
-        variant: 'COUNT 100',
-        status: 'ok',
-        messages: n,
-        durationMs,
-        msgPerSec: (n / durationMs) * 1000,
-        nodeCpuPercent,
-        redisCpuMs: redisCpu,
+    draining.catch(() => {}); // awaited in verify; a rejection before that must not go unhandled
+    await waitBlocked(admin, 'xreadgroup', blocked + 1, 'baseline');
+    return {
+      messages: n,
+      release: () => group.release(),
+      settled: () =>
+        waitSettled({ expected: n, handled: () => distinct, query: () => group.query(), what: 'baseline' }),
+      async verify() {
+        await draining;
+        if (distinct !== n || calls !== n)
+          throw new Error(`baseline: ${calls} payloads read, ${distinct} distinct, of ${n}`);
+        return {};
       },
-    ];
-  } finally {
-    reader.disconnect();
-    admin.disconnect();
-  }
-}
+      async close() {
+        reader.disconnect();
+        await group.close();
+      },
+    };
+  },
+};

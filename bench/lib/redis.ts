@@ -76,3 +76,27 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
   } while (cursor !== '0');
   return deleted;
 }
+
+/**
+ * Resolves once `group` has nothing pending on `stream`; rejects when the pending count does not move
+ * for `settleMs` (entries left unacked: the case fails, never a figure).
+ */
+export async function expectNothingPending(
+  redis: Redis,
+  stream: string,
+  group: string,
+  what: string,
+  settleMs = 5_000,
+): Promise<void> {
+  const count = async () => Number(((await redis.xpending(stream, group)) as [number, ...unknown[]])[0]);
+  let pending = await count();
+  let since = performance.now();
+  while (pending > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const next = await count();
+    if (next !== pending) since = performance.now();
+    else if (performance.now() - since > settleMs)
+      throw new Error(`${what}: ${next} left pending in Redis for ${settleMs} ms`);
+    pending = next;
+  }
+}

@@ -15,11 +15,35 @@ export interface SvConsumerSpec {
   url: string;
   stream: string;
   group: string;
-  concurrency: number;
+  /** Omitted: the runtime's default. */
+  concurrency?: number;
   consumer?: string;
   count?: number;
   prefetch?: number;
   retry?: { attempts: number; backoff: { initialMs: number; maxMs: number } };
+  /** Sabotage for checking the bench itself: one id in 1,000 passed to `ack` is silently dropped. */
+  dropAcks?: boolean;
+}
+
+/**
+ * The storage with `ack` losing one id in 1,000 (a runtime bug the bench must catch: every handler
+ * ran, the runtime counts every message processed, yet entries stay pending in Redis).
+ */
+export function droppingAcks(storage: RedisStreamStorage): RedisStreamStorage {
+  let acked = 0;
+  const ack: RedisStreamStorage['ack'] = (stream, group, ids) =>
+    storage.ack(
+      stream,
+      group,
+      ids.filter(() => ++acked % 1000 !== 0),
+    );
+  return new Proxy(storage, {
+    get(target, property) {
+      if (property === 'ack') return ack;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** A started runtime with the count of handler calls made so far. */
@@ -48,14 +72,16 @@ export async function startStreamvisor(
     handler(message.payload as { i: number; t?: number });
   });
   const runtime = createRuntime({
-    storage: RedisStreamStorage.fromUrl(spec.url),
+    storage: spec.dropAcks
+      ? droppingAcks(RedisStreamStorage.fromUrl(spec.url))
+      : RedisStreamStorage.fromUrl(spec.url),
     router,
     container: {},
     consumers: [
       {
         stream: spec.stream,
         group: spec.group,
-        concurrency: spec.concurrency,
+        ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
         ...(spec.consumer === undefined ? {} : { consumer: spec.consumer }),
         ...(spec.count === undefined ? {} : { count: spec.count }),
         ...(spec.prefetch === undefined ? {} : { prefetch: spec.prefetch }),

@@ -1,93 +1,91 @@
-import { createGroup, fillStream, redisCpuMs } from './redis.js';
-import { cpuMeter } from './stats.js';
-import { type BenchRuntime, startStreamvisor, waitProcessed } from './streamvisor-drain.js';
-import type { BenchContext, CaseRow, RowKind } from './types.js';
+import { blockedClients, waitBlocked } from './blocked.js';
+import type { DrainVariant, PreparedDrain } from './drain.js';
+import { waitSettled } from './settle.js';
+import { type BenchRuntime, startStreamvisor } from './streamvisor-drain.js';
 
-/** Makes every drain's stream name unique, even for two drains within one case. */
-let drains = 0;
-
-/** Options of one pre-filled drain through one streamvisor consumer. */
-export interface SvDrainOptions {
+/** Options of a streamvisor drain variant: one consumer, one `bench.event` handler. */
+export interface SvVariantOptions {
   caseId: string;
-  kind: RowKind;
   variant: string;
-  concurrency: number;
+  tags?: readonly string[];
+  /** Omitted: the runtime's default. */
+  concurrency?: number;
   prefetch?: number;
-  /** The handler may throw to exercise retries. */
-  onPayload?: (payload: { i: number }) => void;
+  /** Makes each drain's extra handler work (it may throw to exercise retries); called per drain. */
+  handler?: () => (payload: { i: number }) => void;
   retry?: { attempts: number; backoff: { initialMs: number; maxMs: number } };
   beforeStart?: (runtime: BenchRuntime) => Promise<() => Promise<void>>;
+  /** Called after each drain with the handler calls it made (the failure path checks them). */
+  onCalls?: (calls: number, messages: number) => void;
 }
 
 /**
- * Pre-fills `ctx.sizes.messages` entries, creates the group at 0, then times `start()` → the
- * consumer reporting every message processed (acked). Verifies every payload was read once.
+ * A streamvisor drain through the public API: a runtime on a fresh group at `$`, ready once
+ * `start()` resolved and its reader is blocked in XREADGROUP; released by the rewind of
+ * DrainStream; done when Redis has nothing pending. Every payload must be seen.
  */
-export async function svDrain(ctx: BenchContext, options: SvDrainOptions): Promise<CaseRow> {
-  const n = ctx.sizes.messages;
-  const stream = `${ctx.keyPrefix}${options.caseId}-c${options.concurrency}-p${options.prefetch ?? 0}-${++drains}`;
-  const admin = ctx.connect();
-  try {
-    await createGroup(admin, stream, 'g');
-    ctx.log(`${options.caseId} ${options.variant}: filling ${n} entries`);
-    await fillStream(admin, stream, n);
-    const seen = new Uint8Array(n);
-    let distinct = 0;
-    const redis0 = await redisCpuMs(admin);
-    const cpu = cpuMeter();
-    const t0 = performance.now();
-    const handle = await startStreamvisor(
-      {
-        url: ctx.redisUrl,
-        stream,
-        group: 'g',
-        concurrency: options.concurrency,
-        ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
-        ...(options.retry === undefined ? {} : { retry: options.retry }),
-      },
-      (payload) => {
-        options.onPayload?.(payload);
-        if (seen[payload.i] === 0) {
-          seen[payload.i] = 1;
-          distinct++;
-        }
-      },
-      options.beforeStart,
-    );
-    let durationMs: number;
-    let nodeCpuPercent: number;
-    let redisCpu: number;
-    try {
-      await waitProcessed(handle, n, `${options.caseId} ${options.variant}`);
-      durationMs = performance.now() - t0;
-      nodeCpuPercent = cpu.stop();
-      redisCpu = (await redisCpuMs(admin)) - redis0;
-    } finally {
-      await handle.stop();
-    }
-    if (distinct !== n) throw new Error(`${options.caseId}: handler saw ${distinct} of ${n} messages`);
-    const pending = (await admin.xpending(stream, 'g')) as [number, ...unknown[]];
-    const consumer = handle.runtime.snapshot().consumers[0];
-    return {
-      case: options.caseId,
-      kind: options.kind,
-      variant: options.variant,
-      status: 'ok',
-      messages: n,
-      durationMs,
-      msgPerSec: (n / durationMs) * 1000,
-      nodeCpuPercent,
-      redisCpuMs: redisCpu,
-      extra: {
-        'handler calls': handle.calls(),
-        ...(pending[0] === 0 ? {} : { 'left pending': pending[0] }),
-        ...(consumer !== undefined && consumer.failed > 0 ? { failed: consumer.failed } : {}),
-        ...(consumer !== undefined && consumer.deadLettered > 0
-          ? { 'dead-lettered': consumer.deadLettered }
-          : {}),
-      },
-    };
-  } finally {
-    admin.disconnect();
-  }
+export function svVariant(options: SvVariantOptions): DrainVariant {
+  const what = `${options.caseId} ${options.variant}`;
+  return {
+    case: options.caseId,
+    variant: options.variant,
+    tags: options.tags ?? ['streamvisor'],
+    async prepare(ctx, stream, admin): Promise<PreparedDrain> {
+      const n = stream.messages;
+      const group = await stream.openGroup(admin);
+      const seen = new Uint8Array(n);
+      let distinct = 0;
+      const onPayload = options.handler?.();
+      const blocked = await blockedClients(admin, 'xreadgroup');
+      const handle = await startStreamvisor(
+        {
+          url: ctx.redisUrl,
+          stream: stream.key,
+          group: group.name,
+          ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+          ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+          ...(options.retry === undefined ? {} : { retry: options.retry }),
+          ...(ctx.sabotage === 'drop-acks' ? { dropAcks: true } : {}),
+        },
+        (payload) => {
+          onPayload?.(payload);
+          if (seen[payload.i] === 0) {
+            seen[payload.i] = 1;
+            distinct++;
+          }
+        },
+        options.beforeStart,
+      );
+      try {
+        await waitBlocked(admin, 'xreadgroup', blocked + 1, what);
+      } catch (error) {
+        await handle.stop();
+        await group.close();
+        throw error;
+      }
+      return {
+        messages: n,
+        release: () => group.release(),
+        settled: () =>
+          waitSettled({ expected: n, handled: () => distinct, query: () => group.query(), what }),
+        async verify() {
+          await handle.stop();
+          if (distinct !== n) throw new Error(`${what}: handler saw ${distinct} of ${n} messages`);
+          options.onCalls?.(handle.calls(), n);
+          const consumer = handle.runtime.snapshot().consumers[0];
+          return {
+            'handler calls': handle.calls(),
+            ...(consumer !== undefined && consumer.failed > 0 ? { failed: consumer.failed } : {}),
+            ...(consumer !== undefined && consumer.deadLettered > 0
+              ? { 'dead-lettered': consumer.deadLettered }
+              : {}),
+          };
+        },
+        async close() {
+          await handle.stop();
+          await group.close();
+        },
+      };
+    },
+  };
 }

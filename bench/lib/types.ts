@@ -7,6 +7,8 @@ export type RowKind = 'throughput' | 'latency' | 'memory' | 'scale' | 'failure' 
 export interface BenchSizes {
   /** Entries per throughput drain (throughput, scale, failure path, dashboard cost). */
   messages: number;
+  /** Entries of the warm-up drain each throughput variant gets before its timed drains. */
+  warmupMessages: number;
   /** Messages per second the latency producer publishes. */
   latencyRate: number;
   /** How long the latency producer runs, in ms. */
@@ -30,8 +32,14 @@ export interface CaseRow {
   /** Why skipped or failed; or a remark on an ok row. */
   note?: string;
   messages?: number;
+  /** Repeated cases: the median duration. */
   durationMs?: number;
+  /** Repeated cases: the median msg/s. */
   msgPerSec?: number;
+  /** Repeated cases: min and max msg/s over the timed repetitions. */
+  spread?: { min: number; max: number };
+  /** Repeated cases: every timed repetition, in run order (repetition r of every variant ran in round r). */
+  reps?: { msgPerSec: number[]; durationMs: number[] };
   latencyMs?: { p50: number; p90: number; p99: number; max: number; mean: number; samples: number };
   memory?: {
     heapWarmMB: number;
@@ -41,7 +49,7 @@ export interface CaseRow {
     rssEndMB: number;
     rssGrowthMB: number;
   };
-  /** Node CPU time of this process during the measured window, in % of one core. */
+  /** Node CPU time of this process during the measured window, in % of one core (median if repeated). */
   nodeCpuPercent?: number;
   /** Redis CPU time during the measured window, in ms (INFO cpu, user + sys). */
   redisCpuMs?: number;
@@ -55,6 +63,14 @@ export interface BenchContext {
   /** Unique per run: every key a case writes starts with it. */
   readonly keyPrefix: string;
   readonly sizes: BenchSizes;
+  /** Timed repetitions of every throughput variant (≥ 3). */
+  readonly reps: number;
+  /** `--only` as given (case ids or tags); empty for all. */
+  readonly only: readonly string[];
+  /** `--sabotage drop-acks`: streamvisor's storage loses one ack in 1,000, to see the checks fail. */
+  readonly sabotage: 'drop-acks' | undefined;
+  /** `--extended`: also the slow variants (concurrency 1, concurrency 64). */
+  readonly extended: boolean;
   /** Rows measured so far in this run (for ratios to earlier cases). */
   readonly rows: readonly CaseRow[];
   /** A new ioredis connection (RESP2), closed by the case. */

@@ -25,6 +25,8 @@ export class AckBatcher {
   #options: AckBatcherOptions;
   #queue: string[] = [];
   #inFlight: Promise<void> | null = null;
+  /** The ids of the XACK in flight. */
+  #sending: readonly string[] = [];
   #scheduled = false;
   #retryTimer: unknown = null;
   #closed = false;
@@ -35,6 +37,15 @@ export class AckBatcher {
 
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /**
+   * The ids handled but not yet confirmed acked (queued, or in the XACK in flight). They are still in
+   * the PEL and idle, so a claim may return them: recovery must not run them again. Built on demand
+   * (recovery is rare), so the per-message path pays nothing for it.
+   */
+  unconfirmed(): ReadonlySet<string> {
+    return new Set([...this.#sending, ...this.#queue]);
   }
 
   add(id: string): void {
@@ -88,6 +99,7 @@ export class AckBatcher {
     const max = this.#options.maxBatch ?? 1000;
     const ids = this.#queue.length <= max ? this.#queue : this.#queue.slice(0, max);
     this.#queue = this.#queue.length <= max ? [] : this.#queue.slice(max);
+    this.#sending = ids;
     this.#inFlight = this.#options.storage
       .ack(this.#options.stream, this.#options.group, ids)
       .then(
@@ -106,6 +118,7 @@ export class AckBatcher {
       )
       .finally(() => {
         this.#inFlight = null;
+        this.#sending = [];
         if (this.#queue.length > 0 && this.#retryTimer === null && !this.#closed) this.#send();
       });
   }

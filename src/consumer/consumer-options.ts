@@ -3,6 +3,7 @@ import type { Message } from '../routing/message.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../routing/message.js';
 import { assertPartitionable, assertPartitions, partitionStream } from '../storage/partitions.js';
 import { assertCount, assertName, assertStartId, describe } from '../storage/validate.js';
+import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
 
 /** One supervised consumer: a stream, a group, and how to consume it. */
 export interface ConsumerOptions {
@@ -42,7 +43,13 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Longest a read blocks waiting for entries, ms. @default 2000 */
   blockMs?: number;
-  /** Where a new group starts: `$` (new entries only), `0` (all history) or an id. @default '$' */
+  /**
+   * Where a NEW group starts: `0` (every entry in the stream, so messages published before the
+   * consumer first ran are handled, as the Python design's `create_group` does), `$` (only entries
+   * added after the group is created: for a stream whose history must not be processed; what is
+   * published between a deploy and the group's creation is skipped) or an id. An existing group keeps
+   * its position; after a NOGROUP the group is recreated at the last id this consumer saw. @default '0'
+   */
   startId?: string;
   claim?: {
     /** Entries idle this long (ms) in another consumer's PEL are claimed. @default 60000 */
@@ -80,6 +87,11 @@ export interface ConsumerOptions {
   unrouted?: 'ack' | 'dead-letter';
   /** Abort a handler attempt after this long (ms) and count it as failed. @default none */
   handlerTimeoutMs?: number;
+  /**
+   * Trim the stream every `intervalMs` of what every consumer group has delivered and acked, keeping
+   * the last `keepMs` of history (see retention.ts). @default none: the stream is never trimmed
+   */
+  retention?: RetentionOptions;
 }
 
 /** A consumer's options with every default filled in. */
@@ -108,6 +120,8 @@ export interface ResolvedConsumer {
   handlerTimeoutMs: number | undefined;
   /** `null`: stale consumers are left alone. */
   staleConsumerMs: number | null;
+  /** `null`: the stream is never trimmed. */
+  retention: ResolvedRetention | null;
 }
 
 let consumerCounter = 0;
@@ -172,7 +186,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
   const prefetch = options.prefetch === undefined ? null : positive(at('prefetch'), options.prefetch, 0, 0);
   if (concurrency > 1024)
     throw new TypeError(`Expected \`${at('concurrency')}\` to be at most 1024, got ${concurrency}`);
-  const startId = options.startId ?? '$';
+  const startId = options.startId ?? '0';
   assertStartId(startId);
   for (const fn of ['orderingKey'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') {
@@ -231,6 +245,7 @@ export function resolveConsumer(options: ConsumerOptions, index: number): Resolv
         ? undefined
         : positive(at('handlerTimeoutMs'), options.handlerTimeoutMs, 1),
     staleConsumerMs: stale === false ? null : (stale ?? 3_600_000),
+    retention: resolveRetention(options.retention, at('retention')),
   };
 }
 

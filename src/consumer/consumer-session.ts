@@ -7,6 +7,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { OwnershipTimer } from './ownership-timer.js';
 import { ReadSize } from './read-size.js';
 import { recoverPending } from './recover-pending.js';
+import { RetentionTimer } from './retention-timer.js';
 import type { SessionDeps, SessionSendBack, WorkerLookup } from './session-deps.js';
 
 /** After aborting handlers at the stop deadline, how long to wait for them to settle, ms. */
@@ -28,6 +29,7 @@ export class ConsumerSession {
   #settleWaiters: Array<() => void> = [];
   #acks: AckBatcher;
   #ownership: OwnershipTimer;
+  #retention: RetentionTimer | null;
   #closing = false;
   #disposed = false;
   #ownPelDone = false;
@@ -53,6 +55,7 @@ export class ConsumerSession {
       },
     });
     this.#ownership = new OwnershipTimer(deps, () => [...this.pool.inFlight.keys()]);
+    this.#retention = RetentionTimer.start(deps);
   }
 
   /** Messages held here: running, retrying, waiting for their ordering key or for a worker. */
@@ -104,6 +107,11 @@ export class ConsumerSession {
     const { complete, lastId } = await recoverPending(this, { ownPel, stopped });
     if (ownPel && complete) this.#ownPelDone = true;
     return { lastId, now: this.deps.clock.now() };
+  }
+
+  /** Ids handled here whose batched XACK has not landed yet (see recover-pending.ts). */
+  unconfirmedAcks(): ReadonlySet<string> {
+    return this.#acks.unconfirmed();
   }
 
   /** Resolves when there is free capacity (at once when stopping). */
@@ -190,6 +198,7 @@ export class ConsumerSession {
     this.#disposed = true;
     this.#closing = true;
     this.#ownership.stop();
+    this.#retention?.stop();
     this.#acks.close();
     this.pool.close();
     this.pool.abortAll(
@@ -198,6 +207,7 @@ export class ConsumerSession {
       ),
       false,
     );
+    for (const job of this.pool.inFlight.values()) job.trace?.end();
     this.pool.inFlight.clear();
     for (const resolve of this.#freeWaiters.splice(0)) resolve();
     for (const resolve of this.#settleWaiters.splice(0)) resolve();

@@ -14,6 +14,8 @@ export class ConsumerStats {
   scheduled = 0;
   /** Unrouted messages acked without a handler (counted in `processed` too). */
   unrouted = 0;
+  /** Entries removed from the stream by this consumer's `retention`. */
+  trimmed = 0;
   /** Handler durations (ms) are reported to this hook when set (the metrics exporter sets it). */
   onHandlerDuration: ((ms: number) => void) | undefined;
 

@@ -5,7 +5,7 @@ export const MAX_READ_AHEAD = 256;
 
 /**
  * How many entries a consumer holds in process beyond its workers (read-ahead), and so how large its
- * reads are. With `prefetch` set, that is the fixed read-ahead. Without it, it adapts (DESIGN "Reads"):
+ * reads are. With `prefetch` set, that is the fixed read-ahead. Without it, it adapts (docs/contract.md, "Delivery semantics", Reads):
  *
  * - `handlerMs`: moving average (EWMA, α 0.2) of one message's handler time, measured by the workers;
  * - `readMs`: moving average of an `XREADGROUP` round trip, from reads that returned a full batch

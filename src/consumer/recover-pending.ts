@@ -11,6 +11,8 @@ export interface RecoveryHost {
   readonly inFlight: ReadonlyMap<string, unknown>;
   readonly free: number;
   readonly pool: { dispatch(entries: readonly StreamEntry[]): void };
+  /** Ids handled here whose XACK is queued or in flight: still pending, but done. */
+  unconfirmedAcks(): ReadonlySet<string>;
   whenFree(): Promise<void>;
 }
 
@@ -33,9 +35,14 @@ export async function recoverPending(
   let recovered = 0;
   let lastId: string | null = null;
   const take = (entries: readonly StreamEntry[]) => {
-    recovered += entries.length;
-    for (const entry of entries) lastId = maxId(lastId, entry.id);
-    host.pool.dispatch(entries);
+    if (entries.length === 0) return;
+    // A message this consumer handled is pending until its batched XACK lands; a claim in that window
+    // returns it (it is idle), and running it again would be a duplicate.
+    const acking = host.unconfirmedAcks();
+    const fresh = acking.size === 0 ? entries : entries.filter((entry) => !acking.has(entry.id));
+    recovered += fresh.length;
+    for (const entry of fresh) lastId = maxId(lastId, entry.id);
+    host.pool.dispatch(fresh);
   };
   if (options.ownPel) {
     let start = '-';

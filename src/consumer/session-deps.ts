@@ -6,6 +6,7 @@ import type { Router } from '../routing/router.js';
 import type { EventBus } from '../runtime/runtime-events.js';
 import type { ResolvedConsumer } from '../runtime/runtime-options.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
+import type { MessageTracer } from '../telemetry/message-tracer.js';
 import type { ConsumerStats } from './consumer-stats.js';
 
 /** What a consumer incarnation's I/O session works with (one set per consumer, shared by incarnations). */
@@ -20,6 +21,8 @@ export interface SessionDeps {
   bus: EventBus;
   retryScheduler: RetryScheduler | undefined;
   random: () => number;
+  /** `null` unless tracing is on and an OpenTelemetry SDK is registered: then messages cost nothing extra. */
+  tracer: MessageTracer | null;
 }
 
 /** Events the session sends to its consumer machine. */

@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { readGroupNumbers } from './group-stats.js';
 import { Timeline, type TimelineEntry } from './timeline.js';
+import { type TrendHistory, type TrendSample, Trends } from './trends.js';
 import { type DashboardView, diffView, type GroupNumbers, toView, type ViewDiff } from './view.js';
 
 /** What the dashboard reads from a runtime (its public API only). */
@@ -11,9 +12,14 @@ export interface LiveFeedOptions {
   sampleMs: number;
   /** How often XINFO GROUPS is read (and processed/s computed) while a page watches, ms. @default 1000 */
   groupPollMs: number;
-  /** Receives at most one update per sample, only when something changed. */
-  send: (update: { diff: ViewDiff | null; timeline: TimelineEntry[] }) => void;
+  /** How much trend history (charts) to keep, ms. @default 300000 */
+  historyMs?: number;
+  /** Receives at most one update per sample, only when something changed (`trend`: a new chart point). */
+  send: (update: { diff: ViewDiff | null; timeline: TimelineEntry[]; trend?: TrendSample }) => void;
 }
+
+/** While no page watches, the trend history is still sampled, this rarely (ms), so a page opened later shows the last minutes. */
+const BACKGROUND_POLL_MS = 5000;
 
 /**
  * Samples the runtime on a timer and reports what changed: at most one aggregated update per
@@ -32,10 +38,15 @@ export class LiveFeed {
   #sampler: NodeJS.Timeout | null = null;
   #poller: NodeJS.Timeout | null = null;
   #polling = false;
+  #trends: Trends;
+  #trend: TrendSample | null = null;
+  #background: NodeJS.Timeout | null = null;
 
   constructor(runtime: DashboardSource, options: LiveFeedOptions) {
     this.#runtime = runtime;
     this.#options = options;
+    this.#trends = new Trends(options.historyMs ?? 300_000);
+    this.#startBackground();
     this.#unsubscribe = runtime.subscribe((event) => {
       this.#timeline.add(event);
       if (!this.#sampler) this.#timeline.flush();
@@ -43,13 +54,14 @@ export class LiveFeed {
   }
 
   /** The whole current view and the recent timeline, for a page that just connected. */
-  current(): { view: DashboardView; timeline: TimelineEntry[] } {
-    return { view: this.#view(), timeline: this.#timeline.recent() };
+  current(): { view: DashboardView; timeline: TimelineEntry[]; trends: TrendHistory } {
+    return { view: this.#view(), timeline: this.#timeline.recent(), trends: this.#trends.history() };
   }
 
   /** Run the timers while at least one page watches. */
   setWatched(watched: boolean): void {
     if (watched && !this.#sampler) {
+      this.#stopBackground();
       this.#last = this.#view();
       this.#sampler = setInterval(() => this.#sample(), this.#options.sampleMs);
       this.#poller = setInterval(() => void this.#poll(), this.#options.groupPollMs);
@@ -62,12 +74,25 @@ export class LiveFeed {
       this.#sampler = null;
       this.#poller = null;
       this.#timeline.flush();
+      this.#startBackground();
     }
   }
 
   close(): void {
     this.setWatched(false);
+    this.#stopBackground();
     this.#unsubscribe();
+  }
+
+  #startBackground(): void {
+    const every = Math.max(this.#options.groupPollMs, BACKGROUND_POLL_MS);
+    this.#background ??= setInterval(() => void this.#poll(), every);
+    this.#background.unref();
+  }
+
+  #stopBackground(): void {
+    if (this.#background) clearInterval(this.#background);
+    this.#background = null;
   }
 
   #view(): DashboardView {
@@ -78,8 +103,12 @@ export class LiveFeed {
     const next = this.#view();
     const diff = this.#last ? diffView(this.#last, next) : null;
     this.#last = next;
+    this.#trends.observe(next);
     const timeline = this.#timeline.flush();
-    if (diff || timeline.length > 0) this.#options.send({ diff, timeline });
+    const trend = this.#trend;
+    this.#trend = null;
+    if (trend) this.#options.send({ diff, timeline, trend });
+    else if (diff || timeline.length > 0) this.#options.send({ diff, timeline });
   }
 
   async #poll(): Promise<void> {
@@ -97,6 +126,8 @@ export class LiveFeed {
       }
       this.#lastCounts = { at: now, processed };
       this.#groups = await readGroupNumbers(this.#runtime.storage, this.#runtime.consumers);
+      const trend = this.#trends.record(Date.now(), this.#view());
+      if (this.#sampler) this.#trend = trend;
     } finally {
       this.#polling = false;
     }

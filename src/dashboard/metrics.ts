@@ -54,10 +54,11 @@ function watchDurations(stats: ConsumerStats, hook: (ms: number) => void): () =>
 
 /**
  * Prometheus metrics of a runtime, labelled `stream`, `group`, `consumer`: counters of processed
- * messages, failed handler attempts, in-process retries, dead letters (by `reason`) and restarts; a
- * handler duration histogram; gauges of in-flight messages and of each group's pending count and lag
- * (`group_pending`, `group_lag`, labelled `stream`, `group`: they belong to the group). Values are read
- * at scrape time; nothing is sent per message but one histogram observation.
+ * messages, failed handler attempts, in-process retries, dead letters (by `reason`), restarts and
+ * entries trimmed by `retention` (`entries_trimmed_total`); a handler duration histogram; gauges of
+ * in-flight messages and of each group's pending count and lag (`group_pending`, `group_lag`,
+ * labelled `stream`, `group`: they belong to the group). Values are read at scrape time; nothing is
+ * sent per message but one histogram observation.
  *
  * @example
  * const metrics = createMetrics(runtime)
@@ -110,6 +111,11 @@ export function createMetrics(runtime: MetricsSource, options: MetricsOptions = 
   counter('handler_failures_total', 'Failed handler attempts.', (c) => c.failed);
   counter('retries_total', 'Handler attempts retried in process.', (c) => c.retried);
   counter('consumer_restarts_total', 'Restarts of the consumer by its supervisor.', (c) => c.restarts);
+  counter(
+    'entries_trimmed_total',
+    "Stream entries removed by the consumer's retention (every group had delivered and acked them).",
+    (c) => c.trimmed,
+  );
   new Counter({
     name: `${prefix}dead_letters_total`,
     help: 'Messages dead-lettered, by reason.',

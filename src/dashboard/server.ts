@@ -7,6 +7,7 @@ import { createDeadLetterApi } from './dead-letter-api.js';
 import { sendJson } from './dead-letter-http.js';
 import { type DashboardSource, LiveFeed } from './live-feed.js';
 import { createMetrics, type MetricsSource } from './metrics.js';
+import { answerProbe, type ProbeSource } from './probes.js';
 import { SseHub, sseMessage } from './sse.js';
 import { buildStatecharts } from './statechart.js';
 
@@ -15,12 +16,17 @@ export interface DashboardOptions {
   port: number;
   /** Interface to bind. Anything but loopback exposes the runtime's state: set `token` then. @default '127.0.0.1' */
   host?: string;
-  /** When set, every route but the static assets needs `Authorization: Bearer <token>`; the page and its event stream also accept `?token=`. */
+  /** When set, every route but the static assets and the probes (`/healthz`, `/readyz`) needs `Authorization: Bearer <token>`; the page and its event stream also accept `?token=`. */
   token?: string;
   /** How often the runtime is sampled while a page watches, ms. @default 100 */
   sampleMs?: number;
   /** How often XINFO GROUPS is read while a page watches, ms. @default 1000 */
   groupPollMs?: number;
+  /**
+   * How far back the live charts (processed/s, in flight, pending, lag per consumer) reach, ms ≥ 10000.
+   * While no page watches, a point is still taken every 5 s, so a page opened later shows them. @default 300000
+   */
+  historyMs?: number;
   /** Show the dead letters without the replay and purge buttons, and refuse those actions (403). @default false */
   readOnly?: boolean;
   /** Dead-letter actions are logged here at `info`. @default pino at level 'warn' */
@@ -40,6 +46,8 @@ const ASSETS = {
   'app.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
   'dead-letters.js': 'text/javascript; charset=utf-8',
+  'trends.js': 'text/javascript; charset=utf-8',
+  'trends.css': 'text/css; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'dead-letters.css': 'text/css; charset=utf-8',
 } as const;
@@ -82,12 +90,17 @@ function validate(options: DashboardOptions): void {
       throw new TypeError(`Expected \`${key}\` to be a number ≥ 10 (ms), got ${String(value)}`);
     }
   }
+  const { historyMs } = options;
+  if (historyMs !== undefined && (!Number.isFinite(historyMs) || historyMs < 10_000)) {
+    throw new TypeError(`Expected \`historyMs\` to be a number ≥ 10000 (ms), got ${String(historyMs)}`);
+  }
 }
 
 /**
  * Serve a live page of the runtime: the supervisor → consumers → dispatch workers tree with each
  * machine's statechart (current state highlighted), per-consumer counters, the group's pending count
- * and lag, a timeline of lifecycle events; and `/metrics` in Prometheus text format. The page updates
+ * and lag, a timeline of lifecycle events; `/metrics` in Prometheus text format; and the probes
+ * `/healthz` and `/readyz` (200 / 503, JSON, no token: see `runtime.health()`). The page updates
  * over Server-Sent Events with at most one aggregated diff per `sampleMs`. Uses only the runtime's
  * public API; every asset is served from the package (no CDN).
  *
@@ -97,7 +110,7 @@ function validate(options: DashboardOptions): void {
  * process.once('SIGTERM', () => dashboard.close())
  */
 export async function startDashboard(
-  runtime: DashboardSource & MetricsSource,
+  runtime: DashboardSource & MetricsSource & ProbeSource,
   options: DashboardOptions,
 ): Promise<Dashboard> {
   validate(options);
@@ -118,6 +131,7 @@ export async function startDashboard(
   const feed: LiveFeed = new LiveFeed(runtime, {
     sampleMs: options.sampleMs ?? 100,
     groupPollMs: options.groupPollMs ?? 1000,
+    ...(options.historyMs === undefined ? {} : { historyMs: options.historyMs }),
     send: (update) => hub.broadcast(sseMessage('update', update)),
   });
 
@@ -152,6 +166,7 @@ export async function startDashboard(
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return deny(res, 405, 'Method Not Allowed', { Allow: 'GET' });
+    if (answerProbe(runtime, url.pathname, res)) return; // no token: probes carry no secret
     const asset = /^\/assets\/([a-z-]+\.(?:js|css))$/.exec(url.pathname)?.[1];
     if (asset !== undefined && asset in ASSETS) return sendAsset(res, asset as keyof typeof ASSETS);
     const page = url.pathname === '/' || url.pathname === '/index.html';
@@ -160,8 +175,8 @@ export async function startDashboard(
     if (!authorized(req, url, page || events)) return unauthorized(res);
     if (page) return sendAsset(res, 'index.html');
     if (events) {
-      const { view, timeline } = feed.current();
-      return hub.open(res, sseMessage('init', { charts, view, timeline }));
+      const { view, timeline, trends } = feed.current();
+      return hub.open(res, sseMessage('init', { charts, view, timeline, trends }));
     }
     const body = await metrics.metrics();
     res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });

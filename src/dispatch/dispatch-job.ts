@@ -3,6 +3,7 @@ import type { WorkerJob, WorkerRef } from '../machines/dispatch-worker-machine.j
 import type { Route } from '../routing/handler.js';
 import type { Message } from '../routing/message.js';
 import type { StreamEntry } from '../storage/stream-storage.js';
+import type { MessageTrace } from '../telemetry/message-tracer.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /**
@@ -31,6 +32,8 @@ export class DispatchJob implements WorkerJob {
   worker: WorkerRef | null = null;
   /** When its current attempt started (`performance.now()`), for the adaptive read size. */
   startedAt = 0;
+  /** The message's span, from its first attempt to its settlement, when tracing is on (src/telemetry). */
+  trace: MessageTrace | null = null;
 
   constructor(entry: StreamEntry, pool: WorkerPool) {
     this.id = entry.id;

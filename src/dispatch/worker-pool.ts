@@ -103,13 +103,25 @@ export class WorkerPool implements AttemptListener {
     for (;;) {
       job.worker = worker;
       job.startedAt = performance.now();
-      const event = runAttempt(this.deps, job, attempt, this);
+      const event = this.#attempt(job, attempt);
       if (event === null) return;
       const next = this.#after(worker, job, event);
       if (next === undefined) return;
       job = next;
       attempt = 1;
     }
+  }
+
+  /**
+   * Run an attempt; when tracing, inside the message's span (started on its first attempt). With no
+   * tracer (telemetry off, or no OpenTelemetry SDK registered) this is one branch: no span, no
+   * context, no closure.
+   */
+  #attempt(job: DispatchJob, attempt: number): SettledEvent | null {
+    const tracer = this.deps.tracer;
+    if (tracer === null) return runAttempt(this.deps, job, attempt, this);
+    job.trace ??= tracer.start(job.entry);
+    return job.trace.run(runAttempt, this.deps, job, attempt, this);
   }
 
   /** An attempt settled later (its handler returned a promise). */
@@ -169,6 +181,7 @@ export class WorkerPool implements AttemptListener {
 
   #leave(job: DispatchJob): void {
     this.inFlight.delete(job.id);
+    job.trace?.end();
     job.worker = null;
   }
 

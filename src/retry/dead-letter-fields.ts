@@ -14,7 +14,7 @@ export interface DeadLetterInfo {
 const MAX_ERROR_LENGTH = 4096;
 
 /**
- * The fields of a dead-letter entry (DESIGN wire format): the original fields plus `x-dead-reason`,
+ * The fields of a dead-letter entry (docs/contract.md, "Wire format"): the original fields plus `x-dead-reason`,
  * `x-dead-error`, `x-source-stream`, `x-source-id`, `x-group`, `x-deliveries`, `x-dead-at`.
  *
  * @example

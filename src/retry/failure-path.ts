@@ -3,6 +3,7 @@ import type { DispatchJob } from '../dispatch/dispatch-job.js';
 import { exponentialDelay } from '../machines/backoff.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../machines/dispatch-worker-machine.js';
 import { deadLetterFields } from './dead-letter-fields.js';
+import { logDeadLetter, logRetry } from './failure-log.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from './retry-scheduler.js';
 
 // The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
@@ -18,6 +19,8 @@ export function reportRetry(
 ): void {
   const { spec, stats, bus, clock } = deps;
   stats.retried++;
+  job.trace?.retrying(attempt, delayMs, error);
+  logRetry(deps.logger, job, { attempt, error, delayMs });
   if (bus.active) {
     bus.emit({
       type: 'message.retrying',
@@ -63,10 +66,9 @@ export function reportDeadLetter(
   deadLetterId: string,
 ): void {
   deps.stats.recordDeadLetter(input.reason);
-  deps.logger.warn(
-    { messageId: job.id, reason: input.reason, error: input.error, deadLetterId },
-    'message dead-lettered',
-  );
+  job.trace?.deadLettered(input.reason, input.error, deps.spec.deadLetter.stream, deadLetterId);
+  const { attempt, reason, error } = input;
+  logDeadLetter(deps.logger, job, { attempt, reason, error, deadLetterId });
   if (deps.bus.active) {
     deps.bus.emit({
       type: 'message.dead-lettered',
@@ -113,10 +115,8 @@ export function reportScheduled(
 ): void {
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
-  deps.logger.info(
-    { messageId: job.id, retryAttempt, delayMs, error: input.error },
-    'message handed to the retry scheduler',
-  );
+  job.trace?.scheduled(retryAttempt, delayMs, input.error);
+  logRetry(deps.logger, job, { attempt: input.attempt, error: input.error, delayMs, retryAttempt });
   if (deps.bus.active) {
     deps.bus.emit({
       type: 'message.scheduled',

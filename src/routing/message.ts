@@ -1,7 +1,8 @@
 import type { StreamEntry, StreamFields } from '../storage/stream-storage.js';
+import { isStreamvisorHeader } from './headers.js';
 
 /**
- * One message as a handler sees it: a stream entry decoded by the wire format (see DESIGN.md).
+ * One message as a handler sees it: a stream entry decoded by the wire format (docs/contract.md, "Wire format").
  *
  * @typeParam P - the payload type. `unknown` unless a handler declares it or its `schema` infers it.
  * @example
@@ -12,7 +13,10 @@ export interface Message<P = unknown> {
   readonly id: string;
   /** The `type` field, never empty. */
   readonly type: string;
-  /** The parsed JSON of the `payload` field; without one, an object of every field but `type`. */
+  /**
+   * The parsed JSON of the `payload` field; without one, an object of every field but `type` and
+   * streamvisor's own headers (`x-retry-attempt`, `x-dead-*`, …), so it is the same on every delivery.
+   */
   readonly payload: P;
   /** Every field of the entry as written, `type`, `payload` and headers included. */
   readonly fields: Readonly<Record<string, string>>;
@@ -50,7 +54,9 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
  * - With a `payload` field, `payload` is its JSON (any JSON value, `null` and numbers included);
  *   invalid JSON, or more than `maxPayloadBytes` bytes of UTF-8 (not parsed then), gives reason
  *   `malformed-payload`.
- * - Without a `payload` field, `payload` is a new object of every field but `type`.
+ * - Without a `payload` field, `payload` is a new object of every field but `type` and the headers
+ *   streamvisor writes (`isStreamvisorHeader`: `x-retry-attempt`, `x-partition-key`,
+ *   `x-replayed-from`, `x-dead-*`, …), so a message's payload is the same on every delivery.
  * - `fields` is the entry's own field object (not copied): headers stay readable there.
  *
  * Never throws. Called once per message, so it does no more work than the format needs.
@@ -110,7 +116,7 @@ export function decodeMessage(
 function fieldsWithoutType(fields: StreamFields): Record<string, string> {
   const payload: Record<string, string> = {};
   for (const key of Object.keys(fields)) {
-    if (key === 'type') continue;
+    if (key === 'type' || isStreamvisorHeader(key)) continue;
     const value = fields[key] as string;
     // Assigning `__proto__` would set the prototype instead of a field named so; define it as data.
     if (key === '__proto__') {

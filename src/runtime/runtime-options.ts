@@ -12,6 +12,8 @@ import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Router } from '../routing/router.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { describe } from '../storage/validate.js';
+import { assertTelemetryOption } from '../telemetry/message-tracer.js';
+import { assertKnownOptions } from './option-keys.js';
 
 export type { ConsumerOptions, ResolvedConsumer } from '../consumer/consumer-options.js';
 export { resolveConsumer, resolveConsumers } from '../consumer/consumer-options.js';
@@ -51,6 +53,12 @@ export interface RuntimeOptions<C = unknown> {
   closeStorage?: boolean;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * OpenTelemetry traces through `@opentelemetry/api` (an optional peer dependency): each message is
+   * handled in a CONSUMER span, child of the producer's context. `false` turns it off. Checked once at
+   * `start()`: with no SDK registered by then, messages cost nothing extra. @default on when an SDK is registered
+   */
+  telemetry?: boolean;
 }
 
 export interface ResolvedSupervisor {
@@ -86,6 +94,7 @@ export function resolveSupervisor(options: SupervisorOptions = {}): ResolvedSupe
 export function resolveRuntimeOptions<C>(options: RuntimeOptions<C>): ResolvedConsumer[] {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('Expected `options` to be an object');
+  assertKnownOptions(options);
   if (options.router === undefined || typeof (options.router as Router<C>).match !== 'function') {
     throw new TypeError('Expected `router` to be a Router (new Router())');
   }
@@ -112,6 +121,7 @@ export function resolveRuntimeOptions<C>(options: RuntimeOptions<C>): ResolvedCo
     ids.add(consumer.id);
   }
   resolveSupervisor(options.supervisor);
+  assertTelemetryOption(options.telemetry);
   return consumers;
 }
 

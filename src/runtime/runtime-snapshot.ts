@@ -30,6 +30,8 @@ export interface ConsumerSnapshot {
   deadLetteredByReason: Record<string, number>;
   scheduled: number;
   unrouted: number;
+  /** Entries removed from the stream by this consumer's `retention` (every group had acked them). */
+  trimmed: number;
   lastExit: { reason: string; error: string | null } | null;
   workers: WorkerSnapshot[];
 }
@@ -100,6 +102,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
         deadLetteredByReason: { ...stats.deadLetteredByReason },
         scheduled: stats.scheduled,
         unrouted: stats.unrouted,
+        trimmed: stats.trimmed,
         lastExit: source.lastExit.get(spec.id) ?? null,
         workers,
       };

@@ -8,16 +8,20 @@ import {
   type Subscription,
 } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
-import { ConsumerStats } from '../consumer/consumer-stats.js';
+import type { ConsumerStats } from '../consumer/consumer-stats.js';
+import { assertRetentionSupported } from '../consumer/retention.js';
 import type { SessionDeps } from '../consumer/session-deps.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
-import type { Router } from '../routing/router.js';
 import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
+import { startTracing } from '../telemetry/message-tracer.js';
+import { consumerDeps } from './consumer-deps.js';
 import { ConsumerStates } from './consumer-states.js';
 import { createDefaultLogger } from './default-logger.js';
+import { buildHealth, type RuntimeHealth } from './health.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
+import { dispatchFor, type RuntimeDispatch } from './runtime-dispatch.js';
 import { EventBus, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
@@ -46,7 +50,7 @@ export class Runtime<C = unknown> {
   #stats = new Map<string, ConsumerStats>();
   #loggers = new Map<string, Logger>();
   /** Per consumer, what its sessions work with (shared by its incarnations). */
-  #deps = new Map<string, SessionDeps>();
+  #deps: Map<string, SessionDeps>;
   #actor: Actor<ReturnType<typeof wireMachines>['supervisor']> | null = null;
   #status: RuntimeStatus = 'idle';
   #startPromise: Promise<void> | null = null;
@@ -61,32 +65,22 @@ export class Runtime<C = unknown> {
   #done: Promise<SupervisorOutput | null>;
   #resolveDone!: (output: SupervisorOutput | null) => void;
   #fatal: Error | null = null;
+  /** One message's handlers once, without Redis (the Python design's `process_message`): see `RuntimeDispatch`. */
+  readonly dispatch: RuntimeDispatch = (m, o) => dispatchFor(this.#options, this.#logger, m, o);
 
   constructor(options: RuntimeOptions<C>) {
     this.consumers = resolveRuntimeOptions(options);
     this.#options = options;
     this.storage = options.storage ?? new MemoryStreamStorage(options.clock ? { clock: options.clock } : {});
+    assertRetentionSupported(this.consumers, this.storage);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? createDefaultLogger();
     this.#bus = new EventBus((error) => this.#logger.error({ err: error }, 'a runtime event listener threw'));
-    for (const spec of this.consumers) {
-      const { id, stream, group, consumer } = spec;
-      const logger = this.#logger.child({ consumerId: id, stream, group, consumer });
-      const stats = new ConsumerStats();
-      this.#loggers.set(id, logger);
-      this.#stats.set(id, stats);
-      this.#deps.set(id, {
-        spec,
-        storage: this.storage,
-        router: options.router as Router<unknown>,
-        container: options.container,
-        logger,
-        clock: this.#clock,
-        stats,
-        bus: this.#bus,
-        retryScheduler: options.retryScheduler,
-        random: options.random ?? Math.random,
-      });
+    const shared = { storage: this.storage, clock: this.#clock, logger: this.#logger, bus: this.#bus };
+    this.#deps = consumerDeps(this.consumers, options, shared);
+    for (const [id, deps] of this.#deps) {
+      this.#loggers.set(id, deps.logger);
+      this.#stats.set(id, deps.stats);
     }
     this.#reporter = new LifecycleReporter(this.#loggers, this.#bus, this.#clock);
     this.#done = new Promise((resolve) => {
@@ -121,6 +115,9 @@ export class Runtime<C = unknown> {
       this.#onReady = resolve;
       this.#onStartFailed = reject;
     });
+    const tracing = startTracing(this.#options.telemetry, this.#logger);
+    for (const deps of this.#deps.values())
+      deps.tracer = tracing?.forConsumer(deps.spec, deps.logger) ?? null;
     const { supervisor } = wireMachines({
       storage: this.storage,
       clock: this.#clock,
@@ -214,6 +211,12 @@ export class Runtime<C = unknown> {
     });
   }
 
+  /** Liveness and readiness for probes (`/healthz`, `/readyz`): see `RuntimeHealth`. Cheap. */
+  health(): RuntimeHealth {
+    const children = (this.#actor?.getSnapshot().children ?? {}) as Record<string, AnyActorRef | undefined>;
+    return buildHealth({ snapshot: this.snapshot(), started: this.#status !== 'idle', children });
+  }
+
   /** Listen to lifecycle events. Returns a function that unsubscribes. */
   subscribe(listener: RuntimeListener): () => void {
     return this.#bus.subscribe(listener);
@@ -283,7 +286,7 @@ export class Runtime<C = unknown> {
 }
 
 /**
- * Create a runtime of supervised consumers (see DESIGN and README for every option).
+ * Create a runtime of supervised consumers (every option: `RuntimeOptions`; the contract: docs/contract.md).
  *
  * @example
  * const router = new Router()

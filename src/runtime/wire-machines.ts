@@ -72,6 +72,7 @@ export function wireMachines(wiring: MachineWiring) {
       },
       release: ({ context }) => {
         const job = jobOf(context.job);
+        job?.trace?.released();
         job?.pool.finish(job);
       },
       recordRetry: ({ context }) => {

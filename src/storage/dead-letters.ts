@@ -2,7 +2,7 @@
 // commands and the dashboard's dead-letter panel; the actions on them are in ./dead-letter-actions.ts.
 import type { RangeEntry, StreamFields, StreamStorage } from './stream-storage.js';
 
-/** The headers a dead letter carries on top of the original fields (DESIGN wire format). */
+/** The headers a dead letter carries on top of the original fields (docs/contract.md, "Wire format"). */
 export const DEAD_LETTER_HEADERS = [
   'x-dead-reason',
   'x-dead-error',

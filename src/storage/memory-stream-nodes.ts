@@ -30,6 +30,8 @@ interface StreamNode {
   /** Id of the entry that opened the node (the radix-tree key). */
   readonly master: StreamId;
   readonly masterFields: readonly string[];
+  /** Id of the last entry appended (deleted or not). */
+  last: StreamId;
   /** Entries appended, deleted ones included. */
   size: number;
   /** Entries not deleted. */
@@ -113,7 +115,7 @@ export class StreamNodes {
       // The master entry: count, deleted, the field names, a zero terminator.
       let bytes = LISTPACK_OVERHEAD + intElement(names.length) + intElement(0);
       for (const name of names) bytes += stringElement(name);
-      node = { master: id, masterFields: names, size: 0, live: 0, bytes };
+      node = { master: id, masterFields: names, last: id, size: 0, live: 0, bytes };
       this.#nodes.push(node);
     }
     const same = sameFields(names, node.masterFields);
@@ -130,6 +132,7 @@ export class StreamNodes {
     node.bytes += bytes;
     node.size++;
     node.live++;
+    node.last = id;
   }
 
   /** An entry was deleted (XDEL): Redis frees its node when that was the node's last live entry. */
@@ -163,6 +166,20 @@ export class StreamNodes {
     if (drop === 0) return undefined;
     this.#nodes = this.#nodes.slice(drop);
     return this.#nodes[0]?.master;
+  }
+
+  /**
+   * `XTRIM MINID minId` (exact), after the stream removed the live entries `removed` (all before
+   * `minId`): Redis frees the nodes whose last entry, deleted or not, is before `minId`, and marks the
+   * removed entries of the first node kept deleted inside it (that node stays, even if emptied).
+   */
+  trimBefore(minId: StreamId, removed: readonly StreamId[]): void {
+    let drop = 0;
+    while (drop < this.#nodes.length && compareStreamIds(this.#nodes[drop]!.last, minId) < 0) drop++;
+    if (drop > 0) this.#nodes = this.#nodes.slice(drop);
+    const first = this.#nodes[0];
+    if (first === undefined) return;
+    for (const id of removed) if (compareStreamIds(id, first.master) >= 0) first.live--;
   }
 
   #bytesOf(node: StreamNode): number {

@@ -6,6 +6,7 @@ import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from 
 import { MemoryKeyspace, toStreamEntry } from './memory-keyspace.js';
 import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
 import { REDIS_NODE_LIMITS } from './memory-stream-nodes.js';
+import { trimAckedEntries } from './memory-trim.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -23,6 +24,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
+import { assertTrimAcked, type TrimAckedOptions } from './trim-acked.js';
 import {
   assertCount,
   assertFields,
@@ -219,6 +221,14 @@ export class MemoryStreamStorage implements StreamStorage {
   ): Promise<string[]> {
     this.#open('deleteIdleConsumers');
     return deleteIdleConsumers(this.#keys, stream, group, options);
+  }
+
+  async trimAcked(stream: string, options: TrimAckedOptions = {}): Promise<number> {
+    this.#open('trimAcked');
+    assertTrimAcked(stream, options);
+    const keepBefore =
+      options.keepMs === undefined ? undefined : (options.now ?? this.#keys.now()) - options.keepMs;
+    return trimAckedEntries(this.#keys.stream(stream), keepBefore);
   }
 
   async destroyGroup(stream: string, group: string): Promise<boolean> {

@@ -90,6 +90,25 @@ export class MemoryStream {
     this.#reclaim();
   }
 
+  /** `XTRIM MINID minId` (exact): remove every live entry before `minId`; resolves how many. */
+  trimBefore(minId: StreamId): number {
+    const removed: StoredEntry[] = [];
+    while (this.#head < this.#entries.length && compareStreamIds(this.#entries[this.#head]!, minId) < 0) {
+      const entry = this.#entries[this.#head]!;
+      this.#head++;
+      if (entry.deleted) {
+        this.#deletedSlots--;
+        continue;
+      }
+      entry.deleted = true;
+      this.length--;
+      removed.push(entry);
+    }
+    this.#nodes.trimBefore(minId, removed);
+    this.#reclaim();
+    return removed.length;
+  }
+
   /** XDEL one id. Resolves whether it existed. */
   delete(id: StreamId): boolean {
     const entry = this.get(id);

@@ -1,3 +1,4 @@
+import { injectTraceContext } from '../telemetry/inject-trace-context.js';
 import { assertPartitions, partitionOf, partitionStream } from './partitions.js';
 import type { StreamStorage } from './stream-storage.js';
 import { assertCount, assertName, describe } from './validate.js';
@@ -24,6 +25,12 @@ export interface PublishOptions {
   maxLen?: number;
   /** Source of the random partition of a message without `key`, in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Write the active OpenTelemetry context as headers (`traceparent`, `tracestate`) through the
+   * global propagator, so the consumer's span joins the producer's trace. Explicit `headers` win.
+   * @default true (a no-op without `@opentelemetry/api` or a registered propagator)
+   */
+  telemetry?: boolean;
 }
 
 /** Where `publish` wrote a message. */
@@ -71,6 +78,9 @@ export async function publish(
     throw new TypeError(`Expected \`key\` to be a string, got ${describe(key)}`);
   }
   if (maxLen !== undefined) assertCount('maxLen', maxLen);
+  if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean') {
+    throw new TypeError(`Expected \`telemetry\` to be a boolean, got ${describe(options.telemetry)}`);
+  }
   const fields: Record<string, string> = { type };
   if (payload !== undefined) {
     const json = JSON.stringify(payload);
@@ -79,6 +89,7 @@ export async function publish(
     fields.payload = json;
   }
   if (key !== undefined) fields[PARTITION_KEY_FIELD] = key;
+  if (options.telemetry !== false) injectTraceContext(fields);
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (name === 'type' || name === 'payload') {
       throw new TypeError(`Expected \`headers\` not to set "${name}"; pass it as an argument`);

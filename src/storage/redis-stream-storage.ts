@@ -25,6 +25,7 @@ import {
 } from './redis-group-commands.js';
 import { readGroup } from './redis-read-group.js';
 import type { SendCommand } from './redis-scripts.js';
+import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 import type {
   AddOptions,
@@ -43,6 +44,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from './stream-storage.js';
+import type { TrimAckedOptions } from './trim-acked.js';
 import { assertCount } from './validate.js';
 
 /** Options of `new RedisStreamStorage(client, options)`. */
@@ -223,6 +225,10 @@ export class RedisStreamStorage implements StreamStorage {
     return this.#closing
       ? closed('deleteIdleConsumers')
       : deleteIdleConsumers(this.#ctx, stream, group, options);
+  }
+
+  trimAcked(stream: string, options: TrimAckedOptions = {}): Promise<number> {
+    return this.#closing ? closed('trimAcked') : trimAcked(this.#ctx, stream, options);
   }
 
   destroyGroup(stream: string, group: string): Promise<boolean> {

@@ -13,6 +13,8 @@
  * - Every method of a closed storage rejects with `StorageClosedError`, except `close()`.
  */
 
+import type { TrimAckedOptions } from './trim-acked.js';
+
 /** Field/value pairs of a stream entry. Values are strings (Redis stores bytes; see the wire format). */
 export type StreamFields = Record<string, string>;
 
@@ -132,7 +134,7 @@ export interface DeadLetterWrite {
   readonly group: string;
   /** The source entry id to acknowledge. */
   readonly id: string;
-  /** Original fields plus the `x-dead-*` headers (see DESIGN wire format). */
+  /** Original fields plus the `x-dead-*` headers (docs/contract.md, "Wire format"). */
   readonly fields: StreamFields;
   /** Trim the dead-letter stream to about this many entries. */
   readonly maxLen?: number;
@@ -239,6 +241,16 @@ export interface StreamStorage {
    * a group only through Redis).
    */
   deleteIdleConsumers?(stream: string, group: string, options: DeleteIdleConsumersOptions): Promise<string[]>;
+
+  /**
+   * Trim the entries every consumer group of `stream` has both delivered and acked, atomically: the
+   * bound is the lowest, over all groups, of the oldest pending id (kept) and the id after the last
+   * delivered one; an entry pending in any group, or not yet delivered to one, is never removed, nor
+   * anything when the stream has no group. `keepMs` also keeps recent entries. Resolves how many
+   * entries were removed (0 for a missing stream). Optional: the consumer option `retention` needs it
+   * (both storages here have it).
+   */
+  trimAcked?(stream: string, options?: TrimAckedOptions): Promise<number>;
 
   /** `XGROUP DESTROY stream group`. Resolves whether a group was destroyed. Blocked readers get `NoGroupError`. */
   destroyGroup(stream: string, group: string): Promise<boolean>;

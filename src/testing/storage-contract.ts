@@ -4,6 +4,7 @@ import { entryCases } from './storage-contract/entries.js';
 import { errorCases } from './storage-contract/errors.js';
 import { groupCases } from './storage-contract/groups.js';
 import { readCases } from './storage-contract/reads.js';
+import { retentionCases } from './storage-contract/retention.js';
 import { vitest } from './storage-contract/vitest.js';
 
 /** What the storage contract suite needs from one storage under test, made fresh for every test. */
@@ -78,5 +79,6 @@ export function describeStreamStorageContract(
     readCases(use);
     claimCases(use);
     errorCases(use);
+    retentionCases(use);
   });
 }

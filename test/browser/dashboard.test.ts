@@ -220,5 +220,50 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
       expect(existsSync('test-artifacts/dashboard.png')).toBe(true);
     });
+
+    it('draws live charts of processed/s, in flight, pending and lag per consumer, and screenshots them', async () => {
+      // A burst the slow handler (5 ms) cannot keep up with: in flight, pending and lag all rise.
+      for (let i = 0; i < 400; i++) await publisher.add(orders, { type: 'order.placed', payload: '{}' });
+      const series = ['rate', 'inFlight', 'pending', 'lag'];
+      // Every consumer has its four charts, each with several points; the burst shows on processed/s.
+      await page.waitForFunction(
+        (keys) =>
+          ['orders-a', 'orders-b', 'audit'].every((id) =>
+            keys.every(
+              (key) =>
+                Number(
+                  document
+                    .querySelector(`[data-trends-for="${id}"] [data-series="${key}"]`)
+                    ?.getAttribute('data-points'),
+                ) >= 3,
+            ),
+          ) &&
+          Array.from(
+            document.querySelectorAll('[data-trends-for^="orders"] [data-series="rate"] .trend-max'),
+          ).some((max) => Number((max.textContent ?? '').replace(/[^0-9.]/g, '')) > 0),
+        series,
+        { timeout: 15_000 },
+      );
+      const charts = await page.$$eval('[data-trends-for="orders-a"] figure.trend', (figures) =>
+        figures.map((f) => ({
+          series: f.getAttribute('data-series'),
+          points: Number(f.getAttribute('data-points')),
+          line: f.querySelector('path.trend-line')?.getAttribute('d') ?? '',
+          box: f.querySelector('svg')?.getBoundingClientRect().width ?? 0,
+        })),
+      );
+      expect(charts.map((c) => c.series)).toEqual(series);
+      for (const chart of charts) {
+        expect(chart.points, chart.series ?? '').toBeGreaterThanOrEqual(3);
+        expect(chart.line.match(/[ML]/g)?.length ?? 0, chart.series ?? '').toBeGreaterThanOrEqual(3);
+        expect(chart.box, chart.series ?? '').toBeGreaterThan(100);
+      }
+      mkdirSync('test-artifacts', { recursive: true });
+      await page
+        .locator('[data-consumer-id="orders-a"]')
+        .screenshot({ path: 'test-artifacts/dashboard-charts.png' });
+      await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
+      expect(existsSync('test-artifacts/dashboard-charts.png')).toBe(true);
+    });
   },
 );

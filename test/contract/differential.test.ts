@@ -75,7 +75,8 @@ type Op =
   | { op: 'deleteIdleConsumers'; stream: number; group: number; minIdleMs: number; keep?: number }
   | { op: 'destroyGroup'; stream: number; group: number }
   | { op: 'ensureGroup'; stream: number; group: number; start: '$' | '0' | IdRef }
-  | { op: 'deadLetter'; stream: number; group: number; id: IdRef; maxLen?: number };
+  | { op: 'deadLetter'; stream: number; group: number; id: IdRef; maxLen?: number }
+  | { op: 'trimAcked'; stream: number };
 
 // Mostly the stream and group of the preamble, so most operations find state to work on; the others
 // (and ops before their ensureGroup) cover NOGROUP.
@@ -192,6 +193,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       .map(toOp),
     weight: 2,
   },
+  { arbitrary: fc.record({ op: fc.constant('trimAcked' as const), stream }), weight: 2 },
 );
 
 /** Most sequences start from a group with history, so reads and claims have something to do. */
@@ -396,6 +398,10 @@ async function run(side: Side, step: Op): Promise<unknown> {
         maxLen: step.maxLen,
       });
       return side.ids(deadStream).norm(await storage.deadLetter(letter));
+    }
+    case 'trimAcked': {
+      if (storage.trimAcked === undefined) throw new Error('trimAcked is missing');
+      return storage.trimAcked(key);
     }
     default: {
       const never: never = step;

@@ -15,7 +15,7 @@ import {
   testLogger,
 } from './fault-support.js';
 
-// Fault 8: bad input mixed into normal traffic. Each kind has its defined path (DESIGN, "Bad input"):
+// Fault 8: bad input mixed into normal traffic. Each kind has its defined path (docs/contract.md, "Delivery semantics"):
 // - no `type` (or an empty one)           → dead letter, reason missing-type
 // - invalid JSON / binary `payload`       → dead letter, reason malformed-payload
 // - a 5 MiB payload (limit 1 MiB)         → dead letter, reason malformed-payload (never parsed)

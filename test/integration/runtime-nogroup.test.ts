@@ -49,7 +49,7 @@ describe('consumer group destroyed mid-run (shared Redis)', { timeout: 15_000 },
     const events: RuntimeEvent[] = [];
     runtime.subscribe((event) => events.push(event));
 
-    // The group is created at '$': publish only once the runtime has started.
+    // Publish only once the runtime has started, so every entry is read after the group exists.
     let publisher: { stop(): Promise<void> } | null = null;
     let afterFault: string[] = [];
     try {

@@ -22,6 +22,7 @@ function consumer(id: string): ConsumerSnapshot {
     deadLetteredByReason: {},
     scheduled: 0,
     unrouted: 0,
+    trimmed: 0,
     lastExit: null,
     workers: [{ id: 'w0', state: 'idle', messageId: null, attempt: 0 }],
   };

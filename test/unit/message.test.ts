@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { deadLetterFields } from '../../src/retry/dead-letter-fields.js';
+import { RETRY_ATTEMPT_FIELD } from '../../src/retry/retry-scheduler.js';
+import { isStreamvisorHeader, STREAMVISOR_HEADERS } from '../../src/routing/headers.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type DecodeResult, decodeMessage } from '../../src/routing/message.js';
+import { replayFields } from '../../src/storage/dead-letter-actions.js';
+import { toDeadLetter } from '../../src/storage/dead-letters.js';
+import { PARTITION_KEY_FIELD } from '../../src/storage/publish.js';
 import type { StreamFields } from '../../src/storage/stream-storage.js';
 
 const limit = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES };
@@ -124,5 +130,62 @@ describe('decodeMessage', () => {
 
   it('defaults the limit to 1 MiB', () => {
     expect(DEFAULT_MAX_PAYLOAD_BYTES).toBe(1024 * 1024);
+  });
+});
+
+describe('headers streamvisor writes (issue 13, point 4)', () => {
+  it('stay on `fields` and out of a flat payload', () => {
+    const fields = {
+      type: 'booking.confirmed',
+      user_id: '42',
+      'x-tenant': 'acme', // the application's own x- field is data
+      'x-retry-attempt': '2',
+      'x-partition-key': 'customer-7',
+      'x-replayed-from': '1700000000001-0',
+      'x-dead-reason': 'handler-error',
+      'x-dead-error': 'boom',
+      'x-dead-at': '1700000000002',
+      'x-dead-note': 'any x-dead-* field',
+      'x-source-stream': 'bookings',
+      'x-source-id': '1700000000000-0',
+      'x-group': 'bot',
+      'x-deliveries': '3',
+    };
+    const message = ok(decode(fields));
+    expect(message.payload).toEqual({ user_id: '42', 'x-tenant': 'acme' });
+    expect(message.fields).toBe(fields);
+  });
+
+  it('give a flat message the same payload on every delivery: first, durable retry, dead letter, replay', () => {
+    const first = { type: 'booking.confirmed', user_id: '42' };
+    const retried = { ...first, [RETRY_ATTEMPT_FIELD]: '1' };
+    const dead = deadLetterFields(
+      { id: '1700000000000-0', fields: retried, deliveries: 1 },
+      { reason: 'handler-error', error: 'boom', sourceStream: 's', group: 'g', deliveries: 1, at: 1 },
+    );
+    const replayed = { ...dead, ...replayFields(toDeadLetter({ id: '1700000000009-0', fields: dead })) };
+    const payloads = [first, retried, dead, replayed].map((fields) => ok(decode(fields)).payload);
+    for (const payload of payloads) expect(payload).toEqual({ user_id: '42' });
+  });
+
+  it('are the very names the runtime, publish and the CLI write', () => {
+    expect(isStreamvisorHeader(RETRY_ATTEMPT_FIELD)).toBe(true);
+    expect(isStreamvisorHeader(PARTITION_KEY_FIELD)).toBe(true);
+    const dead = deadLetterFields(
+      { id: '1-0', fields: { type: 't' }, deliveries: 1 },
+      { reason: 'handler-error', error: 'e', sourceStream: 's', group: 'g', deliveries: 1, at: 1 },
+    );
+    for (const key of Object.keys(dead)) if (key !== 'type') expect(isStreamvisorHeader(key)).toBe(true);
+    const letter = toDeadLetter({ id: '9-0', fields: dead });
+    for (const key of Object.keys(replayFields(letter))) {
+      if (key !== 'type') expect(isStreamvisorHeader(key), key).toBe(true);
+    }
+    expect(STREAMVISOR_HEADERS.size).toBe(10);
+    expect(isStreamvisorHeader('x-tenant')).toBe(false);
+    expect(isStreamvisorHeader('user_id')).toBe(false);
+  });
+
+  it('leave a JSON `payload` field alone', () => {
+    expect(ok(decode({ type: 't', payload: '{"a":1}', 'x-retry-attempt': '1' })).payload).toEqual({ a: 1 });
   });
 });

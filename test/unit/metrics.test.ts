@@ -29,6 +29,7 @@ function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): 
     deadLetteredByReason: {},
     scheduled: 0,
     unrouted: 0,
+    trimmed: 0,
     lastExit: null,
     workers: [],
     ...values,

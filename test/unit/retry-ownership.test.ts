@@ -1,6 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { type Harness, startHarness } from './retry-support.js';
+import { type Harness, startHarness, T0 } from './retry-support.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -50,4 +52,40 @@ it('without work in flight the idle time of other consumers’ entries is left a
   const [pending] = await h.storage.pending('s', 'g2', { count: 10 });
   expect(pending).toMatchObject({ id: orphan!.id, consumer: 'dead' });
   expect(pending!.idleMs).toBeGreaterThanOrEqual(1000);
+});
+
+it('a handled message whose batched XACK has not landed yet is not run again by the consumer’s own recovery', async () => {
+  // An XACK that takes a while (a loaded server, a slow link): meanwhile the handled entries stay
+  // pending and idle, so the periodic XAUTOCLAIM returns them.
+  let release = (): void => {};
+  const acked = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  class SlowAckStorage extends MemoryStreamStorage {
+    override async ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
+      await acked;
+      return super.ack(stream, group, ids);
+    }
+  }
+  const runs = new Map<string, number>();
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  h = await startHarness(
+    (router) =>
+      router.on('t', (message) => {
+        runs.set(message.id, (runs.get(message.id) ?? 0) + 1);
+      }),
+    {
+      clock,
+      storage: new SlowAckStorage({ clock }),
+      consumer: { claim: { minIdleMs: 100, intervalMs: 200 } },
+    },
+  );
+  for (let i = 0; i < 5; i++) await h.add({ type: 't', payload: '{}' });
+  await h.advance(1000, 50);
+  expect((await h.storage.pending('s', 'g', { count: 10 })).length).toBe(5);
+  release();
+  await h.advance(200, 50);
+  expect([...runs.values()]).toEqual([1, 1, 1, 1, 1]);
+  expect(await h.pendingIds()).toEqual([]);
 });

@@ -2,6 +2,7 @@
 // `update`s carrying only what changed (at most one per sample on the server).
 import { renderChart } from './chart.js';
 import { mountDeadLetters } from './dead-letters.js';
+import { createTrends } from './trends.js';
 
 const token = new URLSearchParams(location.search).get('token');
 const streamUrl = `${document.body.dataset.events ?? 'events'}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
@@ -29,6 +30,7 @@ const MAX_TIMELINE = 200;
 const $ = (id) => document.getElementById(id);
 let charts = null;
 let supervisorChart = null;
+let trendHistory = { windowMs: 300_000, consumers: {} };
 const consumers = new Map(); // id → { model, card, fields, chart, workerChart, workerList }
 let deadLetters = null; // Promise of the dead-letter panels' refresh(stream?)
 
@@ -69,12 +71,17 @@ function buildConsumer(model) {
     fields[key] = dd;
   }
   const detail = h('p', { class: 'detail', 'data-field': 'detail' });
+  const trendBox = h('section', {
+    class: 'trends',
+    'data-trends-for': model.id,
+    'aria-label': 'live charts',
+  });
   const chartBox = h('div', { class: 'chart consumer-chart' });
   const workers = h('section', { class: 'workers' });
   const workerList = h('ul', { class: 'worker-list' });
   const workerChartBox = h('div', { class: 'chart worker-chart' });
   workers.append(h('h4', {}, 'dispatch workers'), workerList, workerChartBox);
-  card.append(header, stats, detail, chartBox, workers);
+  card.append(header, stats, trendBox, detail, chartBox, workers);
   const entry = {
     model,
     card,
@@ -84,6 +91,7 @@ function buildConsumer(model) {
     chart: renderChart(chartBox, charts.consumer),
     workerChart: renderChart(workerChartBox, charts.worker),
     workerList,
+    trends: createTrends(trendBox, trendHistory.windowMs, trendHistory.consumers[model.id]),
   };
   paint(entry, null);
   return entry;
@@ -162,6 +170,7 @@ function addTimeline(entries, reset = false) {
 
 function onInit(data) {
   charts = data.charts;
+  trendHistory = data.trends ?? trendHistory;
   supervisorChart = renderChart($('supervisor-chart'), charts.supervisor);
   $('supervisor').dataset.state = '';
   consumers.clear();
@@ -178,7 +187,9 @@ function onInit(data) {
   void deadLetters.then((refresh) => refresh());
 }
 
-function onUpdate({ diff, timeline }) {
+function onUpdate({ diff, timeline, trend }) {
+  for (const [id, values] of Object.entries(trend?.consumers ?? {}))
+    consumers.get(id)?.trends.push(trend.at, values);
   if (diff?.status) setStatus(diff.status);
   for (const [id, fields] of Object.entries(diff?.consumers ?? {})) {
     const entry = consumers.get(id);

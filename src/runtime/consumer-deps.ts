@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { ConsumerStats } from '../consumer/consumer-stats.js';
+import type { SessionDeps } from '../consumer/session-deps.js';
+import type { Router } from '../routing/router.js';
+import type { StreamStorage } from '../storage/stream-storage.js';
+import type { EventBus } from './runtime-events.js';
+import type { ResolvedConsumer, RuntimeOptions } from './runtime-options.js';
+
+/** What every consumer of a runtime shares. */
+export interface SharedDeps {
+  storage: StreamStorage;
+  clock: Clock;
+  logger: Logger;
+  bus: EventBus;
+}
+
+/**
+ * Per consumer, what its sessions work with (shared by its incarnations): its own child logger and
+ * counters, and no tracer until `start()` decides whether messages are traced.
+ *
+ * @example
+ * const deps = consumerDeps(consumers, options, { storage, clock, logger, bus })
+ * deps.get('orders/billing/pod-1')?.stats.processed // 0
+ */
+export function consumerDeps<C>(
+  consumers: readonly ResolvedConsumer[],
+  options: RuntimeOptions<C>,
+  shared: SharedDeps,
+): Map<string, SessionDeps> {
+  const deps = new Map<string, SessionDeps>();
+  for (const spec of consumers) {
+    const { id, stream, group, consumer } = spec;
+    deps.set(id, {
+      spec,
+      storage: shared.storage,
+      router: options.router as Router<unknown>,
+      container: options.container,
+      logger: shared.logger.child({ consumerId: id, stream, group, consumer }),
+      clock: shared.clock,
+      stats: new ConsumerStats(),
+      bus: shared.bus,
+      retryScheduler: options.retryScheduler,
+      random: options.random ?? Math.random,
+      tracer: null,
+    });
+  }
+  return deps;
+}

@@ -1,0 +1,185 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  createRuntime,
+  type HandlerContext,
+  type Message,
+  NonRetryableError,
+  Router,
+  type StreamStorage,
+} from '../../src/index.js';
+import { memoryLogger } from './retry-support.js';
+
+// runtime.dispatch: the Python design's process_message. Every matching handler once, with the
+// runtime's container, logger and an AbortSignal; no Redis, no retries, no ack (issue 13, point 2).
+
+interface Container {
+  calls: string[];
+}
+
+/** A storage that fails the test on any call: dispatch must not touch it. */
+const untouchable = new Proxy({} as StreamStorage, {
+  get: (_target, method) => () => {
+    throw new Error(`dispatch called storage.${String(method)}`);
+  },
+});
+
+function runtimeWith(router: Router<Container>, logger = pino({ level: 'silent' })) {
+  const container: Container = { calls: [] };
+  const runtime = createRuntime({
+    storage: untouchable,
+    router,
+    container,
+    logger,
+    consumers: [{ stream: 'bot_events', group: 'bot', consumer: 'c1' }],
+  });
+  return { runtime, container };
+}
+
+describe('runtime.dispatch', () => {
+  it('runs the matching handlers once, before start(), with the container, a signal, attempt 1 and a logger', async () => {
+    const seen: { message: Message; ctx: HandlerContext<Container> }[] = [];
+    const router = new Router<Container>()
+      .on('booking.confirmed', (message, ctx) => {
+        seen.push({ message, ctx });
+        ctx.container.calls.push('first');
+      })
+      .on('booking.confirmed', (_message, ctx) => void ctx.container.calls.push('second'), { name: 'second' })
+      .on('other', (_message, ctx) => void ctx.container.calls.push('other'));
+    const { runtime, container } = runtimeWith(router);
+    const result = await runtime.dispatch({ type: 'booking.confirmed', payload: { bookingId: 'b-1' } });
+    expect(result).toEqual({
+      outcome: 'handled',
+      handlers: [expect.stringMatching(/^booking\.confirmed#\d+$/), 'second'],
+    });
+    expect(container.calls).toEqual(['first', 'second']);
+    expect(runtime.status).toBe('starting'); // never started
+    const { message, ctx } = seen[0]!;
+    expect(message).toMatchObject({
+      type: 'booking.confirmed',
+      payload: { bookingId: 'b-1' },
+      fields: { type: 'booking.confirmed' },
+      stream: 'bot_events',
+      deliveries: 1,
+    });
+    expect(message.id).toMatch(/^dispatch-/);
+    expect(ctx.container).toBe(container);
+    expect(ctx.signal).toBeInstanceOf(AbortSignal);
+    expect(ctx.attempt).toBe(1);
+    expect(typeof ctx.log.info).toBe('function');
+  });
+
+  it('takes raw stream fields as a producer wrote them: flat, or with a JSON payload field', async () => {
+    const payloads: unknown[] = [];
+    const router = new Router<Container>().on(
+      'booking.confirmed',
+      (message) => void payloads.push(message.payload),
+    );
+    const { runtime } = runtimeWith(router);
+    expect((await runtime.dispatch({ type: 'booking.confirmed', user_id: '42' })).outcome).toBe('handled');
+    expect((await runtime.dispatch({ type: 'booking.confirmed', payload: '{"user_id":42}' })).outcome).toBe(
+      'handled',
+    );
+    expect(
+      (await runtime.dispatch({ type: 'booking.confirmed', user_id: '7', 'x-retry-attempt': '2' })).outcome,
+    ).toBe('handled');
+    expect(payloads).toEqual([{ user_id: '42' }, { user_id: 42 }, { user_id: '7' }]);
+  });
+
+  it('takes fields, stream and id in the decoded form', async () => {
+    const seen: Message[] = [];
+    const router = new Router<Container>().on('t', (message) => void seen.push(message));
+    const { runtime } = runtimeWith(router);
+    await runtime.dispatch({
+      type: 't',
+      fields: { 'x-tenant': 'acme', user_id: '1' },
+      stream: 'webhooks',
+      id: 'w-1',
+    });
+    expect(seen[0]).toEqual({
+      id: 'w-1',
+      type: 't',
+      payload: { 'x-tenant': 'acme', user_id: '1' },
+      fields: { 'x-tenant': 'acme', user_id: '1', type: 't' },
+      stream: 'webhooks',
+      deliveries: 1,
+    });
+  });
+
+  it('runs every matching handler even after one failed, once each (no retry), and resolves the first error', async () => {
+    const calls: string[] = [];
+    const boom = new Error('boom');
+    const router = new Router<Container>()
+      .on(
+        't',
+        () => {
+          calls.push('a');
+          throw boom;
+        },
+        { name: 'a' },
+      )
+      .on('t', () => void calls.push('b'), { name: 'b' });
+    const { runtime } = runtimeWith(router);
+    const result = await runtime.dispatch({ type: 't', payload: null });
+    expect(result).toEqual({ outcome: 'failed', handlers: ['a', 'b'], error: boom });
+    expect(calls).toEqual(['a', 'b']);
+  });
+
+  it('says unrouted when no handler matches, filters included', async () => {
+    const router = new Router<Container>().on('t', () => {}, { filter: (m) => m.fields.keep === 'yes' });
+    const { runtime } = runtimeWith(router);
+    expect(await runtime.dispatch({ type: 'nobody' })).toEqual({ outcome: 'unrouted', handlers: [] });
+    expect(await runtime.dispatch({ type: 't', keep: 'no' })).toEqual({ outcome: 'unrouted', handlers: [] });
+    expect(await runtime.dispatch({ type: 't', keep: 'yes' })).toMatchObject({ outcome: 'handled' });
+  });
+
+  it('fails, without calling a handler, a message without type, with bad JSON, or failing a schema', async () => {
+    const calls: unknown[] = [];
+    const router = new Router<Container>().on('t', (m) => void calls.push(m.payload), {
+      schema: z.object({ n: z.number() }),
+    });
+    const { runtime } = runtimeWith(router);
+    for (const input of [
+      { user_id: '42' },
+      { type: '' },
+      { type: 't', payload: '{nope' },
+      { type: 't', payload: { n: 'x' } },
+    ]) {
+      const result = await runtime.dispatch(input as { type: string });
+      expect(result.outcome, JSON.stringify(input)).toBe('failed');
+      expect(result.error).toBeInstanceOf(NonRetryableError);
+    }
+    expect(calls).toEqual([]);
+    expect(await runtime.dispatch({ type: 't', payload: { n: 1 } })).toMatchObject({ outcome: 'handled' });
+    expect(calls).toEqual([{ n: 1 }]);
+  });
+
+  it("hands the caller's signal to handlers, and logs through the runtime's logger", async () => {
+    const { logger, records } = memoryLogger();
+    let signal: AbortSignal | undefined;
+    const router = new Router<Container>().on('t', (_m, ctx) => {
+      signal = ctx.signal;
+      ctx.log.info({ step: 1 }, 'handling');
+    });
+    const { runtime } = runtimeWith(router, logger);
+    const controller = new AbortController();
+    await runtime.dispatch({ type: 't', payload: 1, id: 'm-1' }, { signal: controller.signal });
+    expect(signal).toBe(controller.signal);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        msg: 'handling',
+        step: 1,
+        messageId: 'm-1',
+        messageType: 't',
+        dispatch: true,
+      }),
+    );
+  });
+
+  it('rejects a message that is not an object', async () => {
+    const { runtime } = runtimeWith(new Router<Container>());
+    await expect(runtime.dispatch(null as unknown as { type: string })).rejects.toThrow(TypeError);
+    await expect(runtime.dispatch('t' as unknown as { type: string })).rejects.toThrow(/Expected `message`/);
+  });
+});
