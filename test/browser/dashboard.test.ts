@@ -10,7 +10,11 @@ import {
   type Runtime,
   startDashboard,
 } from '../../src/index.js';
+import { checkLeaksAtFileEnd } from '../helpers/leak-guard.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
+
+// One page, dashboard and runtime for the file: they open streams and timers on behalf of each test.
+checkLeaksAtFileEnd();
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

@@ -20,6 +20,10 @@ const SKIP_DIRS = new Set([
   'test-artifacts',
   '.scratch',
   '.notes',
+  // npm run mutation's output and sandboxes (gitignored).
+  'reports',
+  '.stryker-tmp',
+  '.stryker-tmp-dispatch',
 ]);
 const TEXT = /\.(md|ts|mts|cts|js|mjs|cjs|json|ya?ml|sh|html|css|svg)$/;
 // This file is skipped: its self-check below breaks every rule on purpose.

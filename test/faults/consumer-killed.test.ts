@@ -53,11 +53,20 @@ async function scenario({ server, admin, ledger }: FaultContext): Promise<void> 
     const orphans = await pendingIds(admin, stream, group, 'victim');
     expect(orphans.length).toBeGreaterThan(0); // it died holding a batch
     const handledBefore = new Set(orphans.filter((id) => ledger.timesHandled(id) > 0));
+    // What the victim handled and is no longer pending was acked before it died.
+    const pendingAtKill = new Set(orphans);
+    const ackedByVictim = ledger.publishedIds.filter(
+      (id) => ledger.handlersOf(id).has('victim') && !pendingAtKill.has(id),
+    );
+    expect(ackedByVictim.length).toBeGreaterThan(0);
 
     await ledger.waitUntilSettled(orphans, 20_000);
     const firstClaimAfter = Date.now() - killedAt;
     await ledger.waitUntilSettled(ledger.publishedIds, 30_000);
     for (const id of orphans) expect(ledger.handlersOf(id).has('survivor'), id).toBe(true);
+    // Nothing the dead process acked is handled again: claims take only what it left pending.
+    const handledAgain = ackedByVictim.filter((id) => ledger.timesHandled(id) !== 1);
+    expect(handledAgain, 'acked by the victim, then handled again').toEqual([]);
     // Claimed only once idle for claim.minIdleMs (a little clock slack aside).
     expect(firstClaimAfter).toBeGreaterThanOrEqual(MIN_IDLE_MS - 300);
     console.info(

@@ -138,8 +138,9 @@ export class WorkerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #handled = 0;
 
-  constructor(config: WorkerConfig, ledger: Ledger, label = 'worker') {
-    this.child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
+  constructor(config: WorkerConfig, ledger: Ledger, label = 'worker', options: WorkerOptions = {}) {
+    const preload = (options.preload ?? []).flatMap((file) => ['--import', file]);
+    this.child = spawn(process.execPath, ['--import', 'tsx', ...preload, WORKER_SCRIPT], {
       env: { ...process.env, SV_WORKER: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -168,6 +169,10 @@ export class WorkerProcess {
       if (parsed.sv === 'handled') {
         this.#handled++;
         ledger.handled(String(parsed.id), String(parsed.by));
+        return;
+      }
+      if (parsed.sv === 'unrouted') {
+        ledger.delivered(String(parsed.id));
         return;
       }
       this.lines.push(parsed);
@@ -217,9 +222,20 @@ export class WorkerProcess {
   }
 }
 
+/** How a worker process is started, beyond its `WorkerConfig`. */
+export interface WorkerOptions {
+  /** Modules loaded with `--import` after tsx, before the worker (e.g. the soak's sabotage preloads). */
+  preload?: readonly string[];
+}
+
 /** Start a worker-process.ts child (see WorkerProcess). */
-export function startWorker(config: WorkerConfig, ledger: Ledger, label?: string): WorkerProcess {
-  return new WorkerProcess(config, ledger, label);
+export function startWorker(
+  config: WorkerConfig,
+  ledger: Ledger,
+  label?: string,
+  options?: WorkerOptions,
+): WorkerProcess {
+  return new WorkerProcess(config, ledger, label, options);
 }
 
 /** Resolves after `ms`, or rejects with `what` when `promise` is not settled by then. */

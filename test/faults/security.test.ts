@@ -62,9 +62,9 @@ describe('security: credentials never appear in logs or errors', () => {
       );
       await runtime.done;
       expect(runtime.status).toBe('failed');
-      const direct = await RedisStreamStorage.fromUrl(url)
-        .add('sv:s', { type: 't' })
-        .catch((error: unknown) => error);
+      const storage = RedisStreamStorage.fromUrl(url);
+      const direct = await storage.add('sv:s', { type: 't' }).catch((error: unknown) => error);
+      await storage.close();
       expect(String(direct)).toMatch(/WRONGPASS/);
       const everything = [
         lines.join('\n'),

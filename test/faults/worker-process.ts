@@ -6,6 +6,9 @@
  * - `{"sv":"ready"}` once every consumer reads;
  * - `{"sv":"handled","id":"…","by":"<consumer>"}` for every message a handler finished, written
  *   (synchronously: stdout is a pipe) BEFORE the handler returns, so an acked message is always reported;
+ * - `{"sv":"unrouted","id":"…"}` for every message of an unknown type the runtime acked without a
+ *   handler (from its debug log record `unrouted message acked`), so the soak counts an unrouted id as
+ *   acked only once it was delivered;
  * - `{"sv":"event",…}` for restarts, backoffs, exits and failure; `{"sv":"fatal","message":…}` from onFatal;
  * - `{"sv":"done","status":…}` when the runtime ended, and `{"sv":"resources","when":…,"active":[…]}`
  *   (process.getActiveResourcesInfo()) at that point and again on `beforeExit`.
@@ -14,6 +17,7 @@
  * here calls process.exit, so a handle the runtime leaks keeps it alive and the parent notices.
  * Started as `node --import tsx test/faults/worker-process.ts` (see fault-support.ts).
  */
+import { pino } from 'pino';
 import { createRuntime, RedisStreamStorage, Router, type RuntimeEvent } from '../../src/index.js';
 
 export interface WorkerConfig {
@@ -65,12 +69,29 @@ router.on(config.type ?? 'job', async (message, ctx) => {
   say({ sv: 'handled', id: message.id, by: String(ctx.log.bindings().consumer ?? 'unknown') });
 });
 
+/**
+ * The runtime's log at level debug, to see `unrouted message acked` (one record per unknown-type
+ * message); every other record below warn is dropped, warn and above are written as the default
+ * logger would.
+ */
+const logger = pino(
+  { level: 'debug', name: 'streamvisor' },
+  {
+    write(line: string) {
+      const record = JSON.parse(line) as { level: number; msg?: string; messageId?: string };
+      if (record.msg === 'unrouted message acked') say({ sv: 'unrouted', id: record.messageId });
+      else if (record.level >= 40) process.stdout.write(line);
+    },
+  },
+);
+
 const storage = RedisStreamStorage.fromUrl(config.url, {
   ...(config.watchdogMarginMs === undefined ? {} : { watchdogMarginMs: config.watchdogMarginMs }),
 });
 const runtime = createRuntime({
   storage,
   router,
+  logger,
   consumers: config.consumers.map((consumer) => ({
     stream: config.stream,
     group: config.group,

@@ -19,6 +19,7 @@ export class Ledger {
   readonly #byConsumer = new Map<string, number>();
   readonly #otherwise = new Map<string, string>();
   readonly #excused = new Set<string>();
+  readonly #delivered = new Set<string>();
   #waiters: Array<() => void> = [];
 
   /** Record an id the test published (in publishing order). */
@@ -56,6 +57,20 @@ export class Ledger {
     this.settledOtherwise(id, `dead:${reason}`);
   }
 
+  /**
+   * Record that `id` reached a consumer without running a handler (an unknown type the runtime acks
+   * and counts): only such an id may later be settled as `unrouted-acked`.
+   */
+  delivered(id: string): void {
+    this.#delivered.add(id);
+    this.#wake();
+  }
+
+  /** Whether `id` was recorded as `delivered` or `handled`. */
+  wasDelivered(id: string): boolean {
+    return this.#delivered.has(id) || this.#handled.has(id);
+  }
+
   /** The other end `id` reached (`dead:<reason>`, …), if any. */
   pathOf(id: string): string | undefined {
     return this.#otherwise.get(id);
@@ -64,9 +79,16 @@ export class Ledger {
   /**
    * Excuse `ids` from the loss check: data a fault destroyed on purpose (FLUSHALL, a restart without
    * data) before anyone could handle it. Reported apart; an excused id that is handled counts as handled.
+   * Returns how many ids were newly excused (not handled, settled or excused before).
    */
-  excuse(ids: Iterable<string>): void {
-    for (const id of ids) if (!this.#handled.has(id) && !this.#otherwise.has(id)) this.#excused.add(id);
+  excuse(ids: Iterable<string>): number {
+    let excused = 0;
+    for (const id of ids) {
+      if (this.#handled.has(id) || this.#otherwise.has(id) || this.#excused.has(id)) continue;
+      this.#excused.add(id);
+      excused++;
+    }
+    return excused;
   }
 
   /** Whether `id` was excused (and not handled or settled since). */

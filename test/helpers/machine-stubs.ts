@@ -105,3 +105,23 @@ export async function tick(clock: SimulatedClock, ms: number): Promise<void> {
   clock.increment(ms);
   await flushPromises();
 }
+
+const startedActors: { stop(): unknown }[] = [];
+
+/**
+ * Mark a root actor to be stopped after the test by `stopStartedActors` (the global leak guard fails a
+ * test that leaves an actor running). Returns it.
+ *
+ * @example
+ * afterEach(stopStartedActors)
+ * const actor = stopAfterTest(createActor(machine, { clock }))
+ */
+export function stopAfterTest<A extends { stop(): unknown }>(actor: A): A {
+  startedActors.push(actor);
+  return actor;
+}
+
+/** For `afterEach`: stop every actor passed to `stopAfterTest` since the last call. */
+export function stopStartedActors(): void {
+  for (const actor of startedActors.splice(0)) actor.stop();
+}

@@ -4,6 +4,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { fileScoped, inATest } from './leak-guard.js';
 
 /** A private `redis-server` a test may kill, pause and restart. */
 export interface RedisServer {
@@ -107,6 +108,8 @@ function exited(child: ChildProcess): Promise<void> {
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
+  // A server started outside a test (beforeAll) may be restarted by a test and still belong to the file.
+  const ownedByFile = !inATest();
   let dir = mkdtempSync(join(tmpdir(), 'sv-redis-'));
   let child: ChildProcess | null = null;
   let stopped = false;
@@ -115,6 +118,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly'];
     args.push(options.appendOnly ? 'yes' : 'no', '--dir', dir, ...(options.args ?? []));
     const next = spawn('redis-server', args, { stdio: 'ignore' });
+    if (ownedByFile) fileScoped(next);
     child = next;
     running.add(next);
     next.once('exit', () => running.delete(next));

@@ -95,12 +95,19 @@ export function spawnTsx(script: string, env: Record<string, string>): TsxChild 
     stderr: () => stderr,
     waitForLines,
     waitForLine: async (match, timeoutMs) => (await waitForLines(match, 1, timeoutMs))[0]!,
-    terminate: (timeoutMs) => {
+    terminate: async (timeoutMs) => {
       child.kill('SIGTERM');
-      return Promise.race([
-        exited,
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs)),
-      ]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        return await Promise.race([
+          exited,
+          new Promise<null>((resolve) => {
+            timer = setTimeout(() => resolve(null), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     isRunning,
     kill: async () => {

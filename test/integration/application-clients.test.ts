@@ -3,7 +3,7 @@ import { Redis as Redis5 } from 'ioredis5';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, RedisRetryScheduler, RedisStreamStorage, Router } from '../../src/index.js';
-import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
+import { expectNoLeaks, fileScoped, trackRuntime } from '../helpers/leak-guard.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 // Issue 13, point 5: the application's own ioredis client is taken as it is. ioredis 6 speaks RESP3
@@ -13,8 +13,10 @@ const prefix = uniquePrefix();
 const silent = pino({ level: 'silent' });
 const clients: Array<{ disconnect(): void }> = [];
 
+/** A client of the file: closed in afterAll, so the leak guard checks it when the file ends. */
 function own<T extends { disconnect(): void }>(client: T): T {
   clients.push(client);
+  fileScoped(client);
   return client;
 }
 

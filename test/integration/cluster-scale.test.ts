@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../src/errors/connection-error.js';
 import { partitionStreams } from '../../src/storage/partitions.js';
 import { publish } from '../../src/storage/publish.js';
@@ -108,8 +108,12 @@ beforeAll(async () => {
   for (const stream of partitionStreams(STREAM, PARTITIONS)) await storage.ensureGroup(stream, GROUP, '0');
 }, 40_000);
 
-afterAll(async () => {
+// The test's worker processes end with it (the leak guard checks after each test).
+afterEach(async () => {
   await Promise.allSettled(workers.map(killWorker));
+});
+
+afterAll(async () => {
   await storage?.close();
   await cluster?.stop();
 }, 20_000);

@@ -1,11 +1,14 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NoGroupError } from '../../src/errors/no-group-error.js';
 import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { checkLeaksAtFileEnd } from '../helpers/leak-guard.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 // deleteIdleConsumers and partition-shaped reads on the shared Redis (unique keys, cleaned up).
 
 const prefix = uniquePrefix();
+// One storage for the file: its reader connections outlive the test that opened them.
+checkLeaksAtFileEnd();
 const storage = RedisStreamStorage.fromUrl(sharedRedisUrl());
 afterAll(() => storage.close());
 afterEach(() => cleanupKeys(`${prefix}:`));

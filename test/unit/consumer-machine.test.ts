@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine, fromCallback, SimulatedClock } from 'xstate';
 import {
   type ConsumerInput,
@@ -14,8 +14,12 @@ import {
   flushPromises,
   noGroup,
   scheduledDelays,
+  stopAfterTest,
+  stopStartedActors,
   tick,
 } from '../helpers/machine-stubs.js';
+
+afterEach(stopStartedActors);
 
 type GroupInput = { stream: string; group: string; startId: string };
 type DrainInput = SessionInput & { timeoutMs: number | null };
@@ -44,7 +48,7 @@ function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
     },
   });
   const clock = new SimulatedClock();
-  const actor = createActor(machine, { clock, input: consumerInput(overrides) });
+  const actor = stopAfterTest(createActor(machine, { clock, input: consumerInput(overrides) }));
   const value = () => actor.getSnapshot().value;
   return { createGroup, recover, poll, drain, report, awaitCapacity, sessions, machine, clock, actor, value };
 }
@@ -87,13 +91,20 @@ describe('consumer machine', () => {
       'w1',
       'w2',
     ]);
-    expect(h.actor.system.get('c#1/w2')).toBeDefined();
+    // Each worker gets the worker options, its incarnation's session and its own id.
+    expect(h.actor.system.get('c#1/w2')?.getSnapshot().context).toMatchObject({
+      session: 'c#1',
+      workerId: 'w2',
+      attempts: 3,
+      hasScheduler: false,
+    });
     expect(h.sessions).toEqual([{ session: 'c#1', id: 'c' }]);
     expect(h.createGroup.last().input).toEqual({ stream: 's', group: 'g', startId: '$' });
     h.createGroup.last().resolve({ created: true, now: 1_000 });
     await flushPromises();
     expect(h.value()).toBe('recovering');
     expect(h.report).toHaveBeenCalledWith('group.created');
+    expect(h.recover.last().input).toEqual({ session: 'c#1', id: 'c' });
     h.recover.last().resolve({ lastId: '3-0', now: 1_000 });
     await flushPromises();
     expect(h.value()).toBe('polling');
@@ -179,6 +190,17 @@ describe('consumer machine', () => {
       const children = Object.values(snapshot.children).map((child) => child?.getSnapshot().status);
       expect(children).toEqual(['stopped', 'stopped', 'stopped']);
     });
+  });
+
+  it('a NOGROUP from createGroup (not retriable) exits with reason nogroup, not fatal', async () => {
+    const h = setupConsumer();
+    h.actor.start();
+    h.createGroup.last().reject(noGroup());
+    await flushPromises();
+    expect(h.value()).toBe('draining');
+    h.drain.last().resolve();
+    await flushPromises();
+    expect(h.actor.getSnapshot().output).toMatchObject({ reason: 'nogroup', error: noGroup().message });
   });
 
   it.each([
@@ -289,7 +311,7 @@ describe('consumer machine', () => {
     const h = setupConsumer();
     const machine = h.machine.provide({ delays: { backoffDelay: 7 } });
     const clock = new SimulatedClock();
-    const actor = createActor(machine, { clock, input: consumerInput() });
+    const actor = stopAfterTest(createActor(machine, { clock, input: consumerInput() }));
     actor.start();
     h.createGroup.last().reject(connectionLost());
     await flushPromises();
@@ -313,18 +335,28 @@ describe('consumer machine', () => {
       dispatching: (h) => toDispatching(h),
       backoff: (h) => toBackoff(h),
     };
+    // The invocation each state owns, if any (dispatching and backoff wait on events and timers).
+    const ownInvoke: Record<string, 'createGroup' | 'recover' | 'poll' | null> = {
+      creatingGroup: 'createGroup',
+      recovering: 'recover',
+      polling: 'poll',
+      dispatching: null,
+      backoff: null,
+    };
     it.each(Object.keys(reach))('from %s', async (state) => {
       const h = setupConsumer();
       await reach[state]!(h);
       expect(h.value()).toBe(state);
-      const invoked = Object.keys(h.actor.getSnapshot().children).find((id) =>
+      const own = ownInvoke[state] ?? null;
+      const invoked = Object.keys(h.actor.getSnapshot().children).filter((id) =>
         ['createGroup', 'recover', 'poll'].includes(id),
       );
-      const call = invoked ? h[invoked as 'poll'].last() : null;
+      expect(invoked).toEqual(own === null ? [] : [own]);
+      const signals = own === null ? [] : [(h[own] as Harness['poll']).last().signal];
       h.actor.send({ type: 'stop', timeoutMs: 1_234 });
       expect(h.value()).toBe('draining');
       // The state's own invocation is cancelled (a read in flight is abandoned, its entries stay pending).
-      if (call) expect(call.signal.aborted).toBe(true);
+      expect(signals.map((signal) => signal.aborted)).toEqual(own === null ? [] : [true]);
       expect(scheduledDelays(h.actor)).toEqual({});
       expect(h.drain.last().input.timeoutMs).toBe(1_234);
       h.actor.send({ type: 'stop', timeoutMs: 1 });
@@ -354,7 +386,7 @@ describe('consumer machine', () => {
       invoke: { id: 'c', src: h.machine, input: consumerInput() },
       on: { 'consumer.healthy': { actions: ({ event }) => received.push(event) } },
     });
-    const actor = createActor(parent, { clock: new SimulatedClock() });
+    const actor = stopAfterTest(createActor(parent, { clock: new SimulatedClock() }));
     actor.start();
     h.createGroup.last().resolve({ created: true, now: 0 });
     await flushPromises();

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import {
   type DeadLetterInput,
@@ -6,7 +6,17 @@ import {
   type ScheduleRetryInput,
   type WorkerInput,
 } from '../../src/machines/dispatch-worker-machine.js';
-import { controllable, flushPromises, scheduledDelays, tick, workerInput } from '../helpers/machine-stubs.js';
+import {
+  controllable,
+  flushPromises,
+  scheduledDelays,
+  stopAfterTest,
+  stopStartedActors,
+  tick,
+  workerInput,
+} from '../helpers/machine-stubs.js';
+
+afterEach(stopStartedActors);
 
 const job = { id: '1-0' };
 
@@ -32,7 +42,7 @@ function setupWorker(overrides: Partial<WorkerInput> = {}) {
     },
   });
   const clock = new SimulatedClock();
-  const actor = createActor(machine, { clock, input: workerInput(overrides) });
+  const actor = stopAfterTest(createActor(machine, { clock, input: workerInput(overrides) }));
   actor.start();
   const value = () => actor.getSnapshot().value;
   const context = () => actor.getSnapshot().context;
@@ -120,9 +130,11 @@ describe('dispatch worker machine', () => {
 
   it('uses a provided retryDelay', async () => {
     const h = setupWorker();
-    const actor = createActor(
-      dispatchWorkerMachine.provide({ delays: { retryDelay: ({ context }) => context.attempt * 1_000 } }),
-      { clock: h.clock, input: workerInput() },
+    const actor = stopAfterTest(
+      createActor(
+        dispatchWorkerMachine.provide({ delays: { retryDelay: ({ context }) => context.attempt * 1_000 } }),
+        { clock: h.clock, input: workerInput() },
+      ),
     );
     actor.start();
     actor.send({ type: 'run', job });

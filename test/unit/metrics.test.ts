@@ -3,14 +3,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConsumerStats } from '../../src/consumer/consumer-stats.js';
 import {
   createMetrics,
-  createRuntime,
   type GroupInfo,
-  MemoryStreamStorage,
   type MetricsSource,
   NonRetryableError,
   Router,
 } from '../../src/index.js';
 import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/runtime/runtime-snapshot.js';
+import { createTestRuntime } from '../../src/testing/index.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const A = { stream: 'orders', group: 'billing', consumer: 'a' };
@@ -150,8 +149,7 @@ describe('createMetrics', () => {
     metrics.close();
   });
 
-  it("matches a running runtime's counters", async () => {
-    const storage = new MemoryStreamStorage();
+  it("matches a running runtime's counters (simulated clock: retries wait no real time)", async () => {
     const router = new Router();
     const failedOnce = new Set<string>();
     router.on('ok', async () => {});
@@ -163,8 +161,7 @@ describe('createMetrics', () => {
     router.on('poison', async () => {
       throw new NonRetryableError('rejected');
     });
-    const runtime = createRuntime({
-      storage,
+    const t = createTestRuntime({
       router,
       consumers: [
         {
@@ -177,21 +174,18 @@ describe('createMetrics', () => {
         },
       ],
     });
-    const metrics = createMetrics(runtime);
-    await runtime.start();
+    const metrics = createMetrics(t.runtime);
+    await t.start();
     try {
-      for (let i = 0; i < 10; i++) await storage.add('jobs', { type: 'ok' });
-      for (let i = 0; i < 3; i++) await storage.add('jobs', { type: 'flaky' });
-      for (let i = 0; i < 2; i++) await storage.add('jobs', { type: 'poison' });
-      await storage.add('jobs', { payload: '{}' }); // no type: dead-lettered as missing-type
-      await vi.waitFor(
-        () => {
-          const c = runtime.snapshot().consumers[0]!;
-          expect(c.processed + c.deadLettered).toBe(16);
-        },
-        { timeout: 5000, interval: 10 },
-      );
-      const c = runtime.snapshot().consumers[0]!;
+      for (let i = 0; i < 10; i++) await t.publish('jobs', 'ok');
+      for (let i = 0; i < 3; i++) await t.publish('jobs', 'flaky');
+      for (let i = 0; i < 2; i++) await t.publish('jobs', 'poison');
+      await t.storage.add('jobs', { payload: '{}' }); // no type: dead-lettered as missing-type
+      await t.waitFor(() => {
+        const c = t.runtime.snapshot().consumers[0]!;
+        return c.processed + c.deadLettered === 16;
+      });
+      const c = t.runtime.snapshot().consumers[0]!;
       const labels = { stream: 'jobs', group: 'workers', consumer: 'w' };
       const exposition = parsePrometheusText(await metrics.metrics());
       const v = (name: string, extra: Record<string, string> = {}) =>
@@ -199,6 +193,7 @@ describe('createMetrics', () => {
       expect(v('streamvisor_messages_processed_total')).toBe(c.processed);
       expect(c.processed).toBe(13);
       expect(v('streamvisor_handler_failures_total')).toBe(c.failed);
+      expect(c.failed).toBe(3);
       expect(v('streamvisor_retries_total')).toBe(c.retried);
       expect(c.retried).toBe(3);
       expect(v('streamvisor_dead_letters_total', { reason: 'non-retryable' })).toBe(2);
@@ -207,13 +202,13 @@ describe('createMetrics', () => {
       expect(v('streamvisor_consumer_restarts_total')).toBe(0);
       // Every handler call is observed: 10 ok + 3 flaky × 2 attempts + 2 poison.
       expect(v('streamvisor_handler_duration_seconds_count')).toBe(18);
-      const [group] = await storage.groups('jobs');
+      const [group] = await t.storage.groups('jobs');
       expect(sampleValue(exposition, 'streamvisor_group_lag', { stream: 'jobs', group: 'workers' })).toBe(
         group!.lag,
       );
     } finally {
       metrics.close();
-      await runtime.stop({ timeoutMs: 1000 });
+      await t.stop({ timeoutMs: 1000 });
     }
   });
 });

@@ -1,8 +1,17 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, SimulatedClock, sendParent, setup } from 'xstate';
 import type { ConsumerInput, ConsumerOutput } from '../../src/machines/consumer-machine.js';
 import { type SupervisorInput, supervisorMachine } from '../../src/machines/supervisor-machine.js';
-import { childSpec, scheduledDelays, supervisorInput, tick } from '../helpers/machine-stubs.js';
+import {
+  childSpec,
+  scheduledDelays,
+  stopAfterTest,
+  stopStartedActors,
+  supervisorInput,
+  tick,
+} from '../helpers/machine-stubs.js';
+
+afterEach(stopStartedActors);
 
 type StubEvent =
   | { type: 'test.exit'; reason: 'nogroup' | 'fatal'; lastId?: string }
@@ -72,7 +81,7 @@ function setupSupervisor(overrides: Partial<SupervisorInput> = {}) {
     actions: { report: ({ event }, params) => report(params.kind, (event as { actorId?: string }).actorId) },
   });
   const clock = new SimulatedClock();
-  const actor = createActor(machine, { clock, input: supervisorInput(overrides) });
+  const actor = stopAfterTest(createActor(machine, { clock, input: supervisorInput(overrides) }));
   actor.start();
   const child = (id: string) => {
     const ref = actor.getSnapshot().children[id];
@@ -187,6 +196,22 @@ describe('supervisor machine', () => {
     const h = setupSupervisor({ maxRestarts: 0 });
     h.send('a', { type: 'test.crash' });
     expect(h.actor.getSnapshot().output).toEqual({ reason: 'failed', consumerId: 'a', error: 'crashed' });
+    // A crash (an error, not an exit) is recorded as reason fatal.
+    expect(h.actor.getSnapshot().context.failure).toEqual({
+      consumerId: 'a',
+      reason: 'fatal',
+      error: 'crashed',
+    });
+  });
+
+  it('an exit past the limit records its own reason and error', () => {
+    const h = setupSupervisor({ maxRestarts: 0 });
+    h.send('a', { type: 'test.exit', reason: 'nogroup' });
+    expect(h.actor.getSnapshot().context.failure).toEqual({
+      consumerId: 'a',
+      reason: 'nogroup',
+      error: 'nogroup!',
+    });
   });
 
   it('counts restarts in a sliding window: old ones expire after periodMs', async () => {
