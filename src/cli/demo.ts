@@ -32,7 +32,7 @@ export function demoCommand(): Command {
         secondsArg,
       ),
     )
-    .option('--log-level <level>', 'runtime log level (pino, to stderr)', 'error')
+    .option('--log-level <level>', 'runtime log level (pino, to stderr)', 'fatal')
     .addOption(
       new Option('--dashboard <port>', 'serve the live dashboard on this port (0 = a free one)')
         .argParser(integerArg(0))
