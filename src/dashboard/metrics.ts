@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { ConsumerStats } from '../consumer/consumer-stats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
+import { DurationHistogram } from './duration-histogram.js';
 import { readGroupNumbers } from './group-stats.js';
 import { type GroupNumbers, groupKey } from './view.js';
 
@@ -166,19 +167,17 @@ export function createMetrics(runtime: MetricsSource, options: MetricsOptions = 
   );
   groupGauge('group_lag', "Entries not yet delivered to the group (XINFO GROUPS 'lag').", (g) => g.lag);
 
-  const duration = new Histogram({
-    name: `${prefix}handler_duration_seconds`,
-    help: 'Duration of one handler call, seconds.',
-    labelNames: LABELS,
-    buckets: options.buckets ?? [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
+  const duration = new DurationHistogram(
+    `${prefix}handler_duration_seconds`,
+    'Duration of one handler call, seconds.',
+    options.buckets ?? [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  registry.registerMetric(duration.asMetric());
   const unwatch: (() => void)[] = [];
   for (const c of runtime.consumers) {
     const stats = runtime.stats(c.id);
     if (!stats) continue;
-    const child = duration.labels(labelsOf(c));
-    unwatch.push(watchDurations(stats, (ms) => child.observe(ms / 1000)));
+    unwatch.push(watchDurations(stats, duration.recorder(labelsOf(c))));
   }
 
   let closed = false;

@@ -120,6 +120,17 @@ describe('createMetrics', () => {
     expect(a.onHandlerDuration).toBeUndefined();
   });
 
+  it('counts a duration equal to a bucket bound in that bucket (le is "less or equal")', async () => {
+    const { source, stats, ids } = fakeSource(async () => [billing]);
+    const metrics = createMetrics(source, { buckets: [0.01, 0.1] });
+    stats.get(ids[0]!)!.onHandlerDuration?.(10);
+    const exposition = parsePrometheusText(await metrics.metrics());
+    expect(sampleValue(exposition, 'streamvisor_handler_duration_seconds_bucket', { ...A, le: '0.01' })).toBe(
+      1,
+    );
+    metrics.close();
+  });
+
   it('keeps one registry per exporter and never touches the global one', async () => {
     const { source, stats, ids } = fakeSource(async () => [billing]);
     const first = createMetrics(source);
