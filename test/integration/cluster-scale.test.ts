@@ -40,7 +40,9 @@ function startWorker(url: string, name: string): Worker {
     group: GROUP,
     consumer: name,
     partitions: PARTITIONS,
-    handlerMs: 5,
+    // Long enough that a process still holds a share of the batch when it is killed (at 5 ms a fast
+    // process could finish its share before the kill, leaving nothing to claim).
+    handlerMs: 20,
     claimMinIdleMs: 1500,
     staleConsumerMs: 3000,
   };
@@ -125,7 +127,7 @@ describe('a partitioned stream on a Redis Cluster with several consumer processe
     await Promise.all([w1.ready, w2.ready, w3.ready]);
 
     // Phase 1: three processes share the partitions; w2 dies with messages in flight.
-    await publishBatch(600);
+    await publishBatch(1200);
     await ledger.waitFor(() => (ledger.byConsumer.get('w2') ?? 0) >= 40, 15_000, 'w2 to handle 40');
     await killWorker(w2);
     const orphans = await Promise.all(
@@ -150,7 +152,7 @@ describe('a partitioned stream on a Redis Cluster with several consumer processe
     const report = ledger.report();
     expect(report.lost).toEqual([]);
     expect(report.unexpected).toEqual([]);
-    expect(report.handled).toBe(1200);
+    expect(report.handled).toBe(1800);
     expect(workers.map((w) => w.failure)).toEqual([null, null, null]);
 
     // w2's name goes from every partition once nothing is pending on it and it idled past staleConsumerMs.
