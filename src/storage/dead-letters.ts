@@ -1,6 +1,7 @@
 // Reading dead letters (the wire format's `<stream>:dead` entries), shared by the CLI's `dlq`
 // commands and the dashboard's dead-letter panel; the actions on them are in ./dead-letter-actions.ts.
 import type { RangeEntry, StreamFields, StreamStorage } from './stream-storage.js';
+import { compareIds } from './validate.js';
 
 /** The headers a dead letter carries on top of the original fields (docs/contract.md, "Wire format"). */
 export const DEAD_LETTER_HEADERS = [
@@ -118,21 +119,6 @@ export async function selectDeadLetters(
 /** The key under which dead letters without `x-dead-reason` are counted. */
 export const NO_REASON = '(none)';
 
-/**
- * Order two stream ids (`ms-seq`, or `ms`): negative when `a` is older.
- *
- * @example
- * compareStreamIds('9-0', '10-0') // < 0
- */
-export function compareStreamIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const ms = BigInt(am) - BigInt(bm);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(as) - BigInt(bs);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
-
 /** What to read with `readDeadLetterPage`. */
 export interface DeadLetterPageOptions {
   /** Only dead letters of this source stream (`x-source-stream`; entries without one count as its own). */
@@ -183,7 +169,7 @@ export async function readDeadLetterPage(
       const reason = letter.reason ?? NO_REASON;
       counts[reason] = (counts[reason] ?? 0) + 1;
       if (options.reason !== undefined && reason !== options.reason) continue;
-      if (options.before !== undefined && compareStreamIds(letter.id, options.before) >= 0) continue;
+      if (options.before !== undefined && compareIds(letter.id, options.before) >= 0) continue;
       window.push(letter);
       if (window.length > options.limit) {
         window.shift();

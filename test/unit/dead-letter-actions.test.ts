@@ -7,7 +7,8 @@ import {
   replayDeadLetters,
   resolveDeadLetters,
 } from '../../src/storage/dead-letter-actions.js';
-import { compareStreamIds, readDeadLetterPage } from '../../src/storage/dead-letters.js';
+import { readDeadLetterPage } from '../../src/storage/dead-letters.js';
+import { compareIds } from '../../src/storage/validate.js';
 
 const letter = (n: number, reason = 'handler-error', source = 'orders'): StreamFields => ({
   type: 't',
@@ -18,10 +19,10 @@ const letter = (n: number, reason = 'handler-error', source = 'orders'): StreamF
 
 describe('dead-letter reading and actions', () => {
   it('orders stream ids numerically, not as text', () => {
-    expect(compareStreamIds('9-0', '10-0')).toBeLessThan(0);
-    expect(compareStreamIds('10-2', '10-10')).toBeLessThan(0);
-    expect(compareStreamIds('10-1', '10-1')).toBe(0);
-    expect(compareStreamIds('1700000000001', '1700000000000-5')).toBeGreaterThan(0);
+    expect(compareIds('9-0', '10-0')).toBeLessThan(0);
+    expect(compareIds('10-2', '10-10')).toBeLessThan(0);
+    expect(compareIds('10-1', '10-1')).toBe(0);
+    expect(compareIds('1700000000001', '1700000000000-5')).toBeGreaterThan(0);
   });
 
   it('pages newest first across XRANGE pages, counting every reason of the source stream', async () => {
