@@ -7,7 +7,7 @@ import type {
   PendingEntry,
   PendingOptions,
 } from './stream-storage.js';
-import { assertCount, assertName, assertOptions, assertRangeBound } from './validate.js';
+import { assertCount, assertName, assertOptions, assertPendingOptions } from './validate.js';
 
 // MemoryStreamStorage's group inspection commands: XPENDING, XINFO GROUPS and CONSUMERS, XGROUP
 // DELCONSUMER. Arguments are checked in the order RedisStreamStorage checks them.
@@ -19,17 +19,7 @@ export function pending(
   group: string,
   options: PendingOptions,
 ): PendingEntry[] {
-  assertName('stream', stream);
-  assertName('group', group);
-  assertOptions(options);
-  assertCount('count', options.count);
-  const startText = options.start ?? '-';
-  const endText = options.end ?? '+';
-  assertRangeBound('start', startText);
-  assertRangeBound('end', endText);
-  if (options.consumer !== undefined) assertName('consumer', options.consumer);
-  const minIdleMs = options.minIdleMs ?? 0;
-  assertCount('minIdleMs', minIdleMs, 0);
+  const { start: startText, end: endText, minIdleMs } = assertPendingOptions(stream, group, options);
   const start = parseBound('XPENDING', startText, 'start');
   const end = parseBound('XPENDING', endText, 'end');
   const { found } = keys.group(stream, group);

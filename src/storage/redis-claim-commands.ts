@@ -1,8 +1,8 @@
-import { assertOptions, type CommandContext, failure } from './redis-commands.js';
+import { type CommandContext, failure } from './redis-commands.js';
 import { parseClaimScript, parseIds } from './redis-replies.js';
 import { autoClaimScript, claimScript } from './redis-scripts.js';
 import type { AutoClaimOptions, ClaimResult, StreamEntry } from './stream-storage.js';
-import { assertCount, assertId, assertIds, assertName } from './validate.js';
+import { assertCount, assertId, assertIds, assertName, assertOptions } from './validate.js';
 
 // Ownership commands: XAUTOCLAIM and XCLAIM (through scripts that add delivery counts and deleted
 // ids), and XCLAIM … JUSTID to keep in-flight entries from looking idle.

@@ -33,12 +33,3 @@ export async function assertGroupExists(ctx: CommandContext, stream: string, gro
     throw failure(ctx, error, 'XPENDING', stream, group);
   }
 }
-
-/** Throws a TypeError unless `value` is an object. */
-export function assertOptions(value: unknown, what = 'options'): void {
-  if (typeof value !== 'object' || value === null) {
-    throw new TypeError(
-      `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
-    );
-  }
-}

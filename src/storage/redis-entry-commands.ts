@@ -1,4 +1,4 @@
-import { assertGroupExists, assertOptions, type CommandContext, failure } from './redis-commands.js';
+import { assertGroupExists, type CommandContext, failure } from './redis-commands.js';
 import { parseRangeEntries } from './redis-replies.js';
 import type {
   AddOptions,
@@ -7,7 +7,15 @@ import type {
   RangeOptions,
   StreamFields,
 } from './stream-storage.js';
-import { assertCount, assertFields, assertId, assertIds, assertName, assertRangeBound } from './validate.js';
+import {
+  assertCount,
+  assertFields,
+  assertId,
+  assertIds,
+  assertName,
+  assertOptions,
+  assertRangeBound,
+} from './validate.js';
 
 // Commands on stream entries: XADD, XRANGE, XDEL, XLEN, and the XADD + XACK of a dead letter.
 

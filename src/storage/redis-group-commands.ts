@@ -1,5 +1,5 @@
 import { NoGroupError } from '../errors/no-group-error.js';
-import { assertGroupExists, assertOptions, type CommandContext, failure } from './redis-commands.js';
+import { assertGroupExists, type CommandContext, failure } from './redis-commands.js';
 import { isMissingKeyReply, isReplyError } from './redis-errors.js';
 import { parseConsumers, parseGroups, parseIds, parsePending } from './redis-replies.js';
 import { deleteIdleConsumersScript } from './redis-scripts.js';
@@ -10,7 +10,14 @@ import type {
   PendingEntry,
   PendingOptions,
 } from './stream-storage.js';
-import { assertCount, assertIds, assertName, assertRangeBound, assertStartId } from './validate.js';
+import {
+  assertCount,
+  assertIds,
+  assertName,
+  assertOptions,
+  assertPendingOptions,
+  assertStartId,
+} from './validate.js';
 
 // Consumer-group commands: XGROUP, XINFO, XACK, XPENDING. Integer replies go through Number():
 // a client created with `stringNumbers` hands them over as strings.
@@ -62,18 +69,9 @@ export async function pending(
   group: string,
   options: PendingOptions,
 ): Promise<PendingEntry[]> {
-  assertName('stream', stream);
-  assertName('group', group);
-  assertOptions(options);
-  assertCount('count', options.count);
-  const start = options.start ?? '-';
-  const end = options.end ?? '+';
-  assertRangeBound('start', start);
-  assertRangeBound('end', end);
-  if (options.consumer !== undefined) assertName('consumer', options.consumer);
-  if (options.minIdleMs !== undefined) assertCount('minIdleMs', options.minIdleMs, 0);
+  const { start, end, minIdleMs } = assertPendingOptions(stream, group, options);
   const args: (string | number)[] = [stream, group];
-  if (options.minIdleMs !== undefined && options.minIdleMs > 0) args.push('IDLE', options.minIdleMs);
+  if (minIdleMs > 0) args.push('IDLE', minIdleMs);
   args.push(start, end, options.count);
   if (options.consumer !== undefined) args.push(options.consumer);
   try {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { ConnectionError } from '../errors/connection-error.js';
 import type { BlockingReads } from './redis-blocking-reads.js';
-import { assertOptions, type CommandContext, failure } from './redis-commands.js';
+import { type CommandContext, failure } from './redis-commands.js';
 import { parseReadGroup } from './redis-replies.js';
 import type { ReadGroupOptions, StreamEntry } from './stream-storage.js';
-import { assertCount, assertName } from './validate.js';
+import { assertCount, assertName, assertOptions } from './validate.js';
 
 /**
  * `XREADGROUP GROUP group consumer COUNT count [BLOCK blockMs] STREAMS stream >`: without `blockMs` on

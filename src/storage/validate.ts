@@ -1,4 +1,4 @@
-import type { StreamFields } from './stream-storage.js';
+import type { PendingOptions, StreamFields } from './stream-storage.js';
 
 // Argument checks shared by both storages, so both reject exactly the same inputs with the same words.
 
@@ -90,4 +90,27 @@ export function assertOptions(value: unknown, what = 'options'): void {
       `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
     );
   }
+}
+
+/**
+ * Checks XPENDING's arguments, in the order both storages report them, and resolves the range:
+ * `start` and `end` default to `-` and `+`, `minIdleMs` to 0.
+ */
+export function assertPendingOptions(
+  stream: unknown,
+  group: unknown,
+  options: PendingOptions,
+): { start: string; end: string; minIdleMs: number } {
+  assertName('stream', stream);
+  assertName('group', group);
+  assertOptions(options);
+  assertCount('count', options.count);
+  const start = options.start ?? '-';
+  const end = options.end ?? '+';
+  assertRangeBound('start', start);
+  assertRangeBound('end', end);
+  if (options.consumer !== undefined) assertName('consumer', options.consumer);
+  const minIdleMs = options.minIdleMs ?? 0;
+  assertCount('minIdleMs', minIdleMs, 0);
+  return { start, end, minIdleMs };
 }
