@@ -91,10 +91,10 @@ export class ConsumerSession {
     // A full batch means entries were waiting: the read did not block, its time is a round trip.
     if (entries.length === count) this.readSize.read(performance.now() - started);
     // A stop that came while the read was in flight: leave what it returned pending.
-    if (signal.aborted || this.#closing) return { count: 0, lastId: null, now: clock.now() };
+    if (signal.aborted || this.#closing) return { count: 0, lastId: null, now: clock.now(), ready: false };
     this.pool.dispatch(entries);
     const last = entries.length > 0 ? entries[entries.length - 1]!.id : null;
-    return { count: entries.length, lastId: last, now: clock.now() };
+    return { count: entries.length, lastId: last, now: clock.now(), ready: this.#readReady() };
   }
 
   /**
@@ -128,15 +128,21 @@ export class ConsumerSession {
 
   #checkCapacity(): void {
     if (!this.#waitingCapacity || this.#closing) return;
-    // Without read-ahead, read when half the workers are free; with it, when half the read-ahead was
-    // taken, so the workers still have queued work while the read is in flight.
-    const readAhead = this.readSize.readAhead;
-    const half = Math.ceil((readAhead > 0 ? readAhead : this.deps.spec.concurrency) / 2);
-    const threshold = Math.max(1, Math.min(this.deps.spec.count ?? Infinity, half));
-    if (this.free >= threshold) {
+    if (this.#readReady()) {
       this.#waitingCapacity = false;
       this.#sendBack({ type: 'io.capacity', now: this.deps.clock.now() });
     }
+  }
+
+  /**
+   * Enough capacity is free for the next read. Without read-ahead, when half the workers are free;
+   * with it, when half the read-ahead was taken, so the workers still have queued work while the read
+   * is in flight.
+   */
+  #readReady(): boolean {
+    const readAhead = this.readSize.readAhead;
+    const half = Math.ceil((readAhead > 0 ? readAhead : this.deps.spec.concurrency) / 2);
+    return this.free >= Math.max(1, Math.min(this.deps.spec.count ?? Infinity, half));
   }
 
   // ── What the worker pool reports ──────────────────────────────────────────────────────────

@@ -11,11 +11,12 @@
  * - **recovering**: re-process this consumer's own pending entries, then walk `XAUTOCLAIM` (every
  *   page) for entries idle past `claim.minIdleMs`; recovered entries go to the workers as capacity
  *   allows. → polling.
- * - **polling**: one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free workers. Done → dispatching
- *   (the batch is handed to the workers on the transition).
+ * - **polling**: one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free workers; the batch is handed to
+ *   the workers before the read reports done. Done → polling again (a new read) when enough workers
+ *   are still free (the read's output says so: `ready`) and no recovery is due; else → dispatching.
  * - **dispatching**: waits for `io.capacity` (enough free workers), then → polling, or → recovering
  *   when `claim.intervalMs` has passed since the last recovery (checked between reads, so a read is
- *   never abandoned).
+ *   never abandoned). Under light load a consumer never waits here: every read finds free workers.
  * - **backoff**: a connection error in any of the above waits `backoffDelay` (exponential, capped,
  *   jittered), then → creatingGroup (which is idempotent). Handlers in flight keep running.
  * - **draining**: on `stop`, or on a NOGROUP / fatal error (from read, claim, ack, …): stop reading,
@@ -27,15 +28,7 @@
  * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
  * each invoke has an `onError` that classifies the error by its `code` / `retriable` fields.
  */
-import {
-  type AnyActorLogic,
-  assign,
-  enqueueActions,
-  fromCallback,
-  fromPromise,
-  sendParent,
-  setup,
-} from 'xstate';
+import { type AnyActorLogic, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
 import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
 import { dispatchWorkerMachine, type WorkerInput } from './dispatch-worker-machine.js';
@@ -85,6 +78,8 @@ export interface PollOutput {
   count: number;
   lastId: string | null;
   now: number;
+  /** Enough capacity is free after the hand-over to read again at once (see `dispatching`). */
+  ready: boolean;
 }
 
 export type ConsumerEvent =
@@ -139,12 +134,26 @@ export const consumerMachine = setup({
     failFromIo: assign(({ event }) =>
       event.type === 'io.failed' ? { exitReason: event.reason, error: event.error } : {},
     ),
+    /**
+     * After a read, before `recordRead` sets `healthy`: tell the supervisor the first time. Only with
+     * a parent: a consumer run on its own (tests, tools) has no one to tell.
+     */
+    tellHealthy: ({ context, self }) => {
+      if (!context.healthy) self._parent?.send({ type: 'consumer.healthy', id: context.id });
+    },
+    /** A read is done: record the newest id; the consumer is healthy. */
+    recordRead: assign(({ context, event }) => ({
+      lastId: maxId(context.lastId, (event as unknown as { output: PollOutput }).output.lastId),
+      backoffAttempt: 0,
+      error: null,
+      healthy: true,
+    })),
   },
   guards: {
-    recoveryDue: ({ context, event }) => {
-      const now = 'output' in event ? (event.output as { now: number }).now : 'now' in event ? event.now : 0;
-      return context.lastRecoveryAt === null || now - context.lastRecoveryAt >= context.claimIntervalMs;
-    },
+    recoveryDue: ({ context, event }) => recoveryDue(context, event),
+    /** A read that left enough workers free, with no recovery due: read again without waiting. */
+    readAgain: ({ context, event }) =>
+      'output' in event && (event.output as PollOutput).ready === true && !recoveryDue(context, event),
     isNoGroup: ({ event }) => 'error' in event && isNoGroup(event.error),
     isRetriable: ({ event }) => 'error' in event && isRetriable(event.error),
     exiting: ({ context }) => context.exitReason !== null,
@@ -241,23 +250,12 @@ export const consumerMachine = setup({
           id: 'poll',
           src: 'poll',
           input: ({ context }) => ({ session: context.session, id: context.id }),
-          onDone: {
-            target: 'dispatching',
-            actions: [
-              // Before the assign: actions see the context as updated by the ones before them.
-              // Only with a parent: a consumer run on its own (tests, tools) has no one to tell.
-              enqueueActions(({ context, enqueue, self }) => {
-                if (!context.healthy && self._parent)
-                  enqueue(sendParent({ type: 'consumer.healthy', id: context.id }));
-              }),
-              assign(({ context, event }) => ({
-                lastId: maxId(context.lastId, event.output.lastId),
-                backoffAttempt: 0,
-                error: null,
-                healthy: true,
-              })),
-            ],
-          },
+          // One transition per read: → polling (re-entered: the next read) while workers are free,
+          // else → dispatching to wait for them.
+          onDone: [
+            { guard: 'readAgain', target: 'polling', reenter: true, actions: ['tellHealthy', 'recordRead'] },
+            { target: 'dispatching', actions: ['tellHealthy', 'recordRead'] },
+          ],
           onError: [
             { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
             { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
@@ -298,3 +296,9 @@ export const consumerMachine = setup({
     },
   })
   .provide({});
+
+function recoveryDue(context: ConsumerContext, event: { type: string }): boolean {
+  const now =
+    'output' in event ? (event.output as { now: number }).now : 'now' in event ? (event.now as number) : 0;
+  return context.lastRecoveryAt === null || now - context.lastRecoveryAt >= context.claimIntervalMs;
+}

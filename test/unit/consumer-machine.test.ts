@@ -67,7 +67,7 @@ async function toPolling(h: Harness, now = 0): Promise<void> {
 
 async function toDispatching(h: Harness, now = 0): Promise<void> {
   await toPolling(h, now);
-  h.poll.last().resolve({ count: 1, lastId: '5-0', now });
+  h.poll.last().resolve({ count: 1, lastId: '5-0', now, ready: false });
   await flushPromises();
   expect(h.value()).toBe('dispatching');
 }
@@ -121,16 +121,36 @@ describe('consumer machine', () => {
     const h = setupConsumer();
     await toPolling(h);
     expect(h.poll.last().input).toEqual({ session: 'c#1', id: 'c' });
-    h.poll.last().resolve({ count: 2, lastId: '9-1', now: 10 });
+    h.poll.last().resolve({ count: 2, lastId: '9-1', now: 10, ready: false });
     await flushPromises();
     expect(h.value()).toBe('dispatching');
     expect(h.awaitCapacity).toHaveBeenCalledTimes(1);
     expect(h.actor.getSnapshot().context).toMatchObject({ lastId: '9-1', healthy: true, backoffAttempt: 0 });
     h.actor.send({ type: 'io.capacity', now: 20 });
     expect(h.value()).toBe('polling');
-    h.poll.last().resolve({ count: 0, lastId: null, now: 30 });
+    h.poll.last().resolve({ count: 0, lastId: null, now: 30, ready: false });
     await flushPromises();
     expect(h.actor.getSnapshot().context.lastId).toBe('9-1');
+  });
+
+  it('reads again at once, without dispatching, when the read left enough workers free', async () => {
+    const h = setupConsumer({ claimIntervalMs: 30_000 });
+    await toPolling(h, 1_000);
+    const first = h.poll.last();
+    first.resolve({ count: 1, lastId: '7-0', now: 1_010, ready: true });
+    await flushPromises();
+    // A new read (polling re-entered), the id recorded, no wait for capacity.
+    expect(h.value()).toBe('polling');
+    expect(h.poll.calls).toHaveLength(2);
+    expect(h.poll.last()).not.toBe(first);
+    expect(h.awaitCapacity).not.toHaveBeenCalled();
+    expect(h.actor.getSnapshot().context).toMatchObject({ lastId: '7-0', healthy: true });
+    // Ready, but a recovery is due: dispatching first, then recovering on io.capacity.
+    h.poll.last().resolve({ count: 1, lastId: '8-0', now: 31_000, ready: true });
+    await flushPromises();
+    expect(h.value()).toBe('dispatching');
+    h.actor.send({ type: 'io.capacity', now: 31_000 });
+    expect(h.value()).toBe('recovering');
   });
 
   it('goes back to recovering once claimIntervalMs has passed since the last recovery', async () => {
@@ -138,7 +158,7 @@ describe('consumer machine', () => {
     await toDispatching(h, 1_000);
     h.actor.send({ type: 'io.capacity', now: 30_999 });
     expect(h.value()).toBe('polling');
-    h.poll.last().resolve({ count: 1, lastId: '6-0', now: 31_000 });
+    h.poll.last().resolve({ count: 1, lastId: '6-0', now: 31_000, ready: false });
     await flushPromises();
     h.actor.send({ type: 'io.capacity', now: 31_000 });
     expect(h.value()).toBe('recovering');
@@ -261,7 +281,7 @@ describe('consumer machine', () => {
     const h = setupConsumer({ claimIntervalMs: 30_000 });
     await toPolling(h, 0);
     if (actorName === 'recover') {
-      h.poll.last().resolve({ count: 1, lastId: '1-0', now: 40_000 });
+      h.poll.last().resolve({ count: 1, lastId: '1-0', now: 40_000, ready: false });
       await flushPromises();
       h.actor.send({ type: 'io.capacity', now: 40_000 });
       expect(h.value()).toBe('recovering');
@@ -287,7 +307,7 @@ describe('consumer machine', () => {
     await tick(h.clock, 200);
     h.createGroup.last().resolve({ created: false, now: 300 });
     await flushPromises();
-    h.poll.last().resolve({ count: 0, lastId: null, now: 300 });
+    h.poll.last().resolve({ count: 0, lastId: null, now: 300, ready: false });
     await flushPromises();
     expect(h.actor.getSnapshot().context.backoffAttempt).toBe(0);
     h.actor.send({ type: 'io.capacity', now: 300 });
@@ -393,7 +413,7 @@ describe('consumer machine', () => {
     h.recover.last().resolve({ lastId: null, now: 0 });
     await flushPromises();
     for (let i = 0; i < 3; i++) {
-      h.poll.last().resolve({ count: 1, lastId: `${i + 1}-0`, now: 0 });
+      h.poll.last().resolve({ count: 1, lastId: `${i + 1}-0`, now: 0, ready: i !== 1 });
       await flushPromises();
       actor.getSnapshot().children.c?.send({ type: 'io.capacity', now: 0 });
     }

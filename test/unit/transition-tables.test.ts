@@ -37,9 +37,11 @@ const CONSUMER: readonly TransitionRow[] = [
   ['recovering', 'error:recover', 'isNoGroup', 'draining', 'failNoGroup'],
   ['recovering', 'error:recover', 'isRetriable', 'backoff', 'recordError'],
   ['recovering', 'error:recover', '', 'draining', 'fail'],
-  // polling: a batch → dispatching (tell the supervisor once it is healthy, then record the newest id);
+  // polling: a batch (tell the supervisor once it is healthy, then record the newest id) → polling
+  // again when the read left enough workers free and no recovery is due, else → dispatching;
   // NOGROUP on read → draining, never backoff; connection error → backoff; else → draining.
-  ['polling', 'done:poll', '', 'dispatching', 'enqueueActions, assign'],
+  ['polling', 'done:poll', 'readAgain', 'polling (reenter)', 'tellHealthy, recordRead'],
+  ['polling', 'done:poll', '', 'dispatching', 'tellHealthy, recordRead'],
   ['polling', 'error:poll', 'isNoGroup', 'draining', 'failNoGroup'],
   ['polling', 'error:poll', 'isRetriable', 'backoff', 'recordError'],
   ['polling', 'error:poll', '', 'draining', 'fail'],
