@@ -75,7 +75,18 @@ export class ConsumerSession {
 
   // ── Reading ──────────────────────────────────────────────────────────────────────────────
 
-  async poll(signal: AbortSignal): Promise<PollOutput> {
+  /**
+   * Consumer machine entered `polling`: read once and answer `io.read.done` (the batch is handed to
+   * the workers first) or `io.read.failed`.
+   */
+  read(): void {
+    this.#poll().then(
+      (output) => this.#sendBack({ type: 'io.read.done', output }),
+      (error: unknown) => this.#sendBack({ type: 'io.read.failed', error }),
+    );
+  }
+
+  async #poll(): Promise<PollOutput> {
     const { spec, storage, clock } = this.deps;
     const max = Math.min(spec.count ?? Infinity, this.#capacity);
     // Without read-ahead, handlers that finish within this turn of the event loop free their workers
@@ -91,7 +102,7 @@ export class ConsumerSession {
     // A full batch means entries were waiting: the read did not block, its time is a round trip.
     if (entries.length === count) this.readSize.read(performance.now() - started);
     // A stop that came while the read was in flight: leave what it returned pending.
-    if (signal.aborted || this.#closing) return { count: 0, lastId: null, now: clock.now(), ready: false };
+    if (this.#closing) return { count: 0, lastId: null, now: clock.now(), ready: false };
     this.pool.dispatch(entries);
     const last = entries.length > 0 ? entries[entries.length - 1]!.id : null;
     return { count: entries.length, lastId: last, now: clock.now(), ready: this.#readReady() };

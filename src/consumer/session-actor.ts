@@ -45,7 +45,7 @@ export function sessionLogic(
 
 /**
  * The I/O session of the consumer `ref` belongs to: `ref` is the consumer or one of its descendants
- * (a worker, a worker's dead-letter actor, the poll actor). Undefined once the incarnation ended.
+ * (a worker, a worker's dead-letter actor, the recover actor). Undefined once the incarnation ended.
  */
 export function sessionOf(ref: AnyActorRef | undefined): ConsumerSession | undefined {
   for (let at = ref; at !== undefined; at = at._parent) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { PollOutput } from '../machines/consumer-machine.js';
 import type { WorkerRef } from '../machines/dispatch-worker-machine.js';
 import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Router } from '../routing/router.js';
@@ -29,6 +30,8 @@ export interface SessionDeps {
 export type SessionSendBack = (
   event:
     | { type: 'io.capacity'; now: number }
+    | { type: 'io.read.done'; output: PollOutput }
+    | { type: 'io.read.failed'; error: unknown }
     | { type: 'io.failed'; reason: 'nogroup' | 'fatal'; error: string },
 ) => void;
 

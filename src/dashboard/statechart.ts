@@ -26,7 +26,7 @@ export interface ChartEdge {
   id: string;
   source: string;
   target: string;
-  /** Event names, shortened (`poll ✗` for `xstate.error.actor.poll`). */
+  /** Event names, shortened (`read ✗` for `io.read.failed`, `drain ✓` for `xstate.done.actor.drain`). */
   label: string;
   /** Named guards of the merged transitions, for a tooltip. */
   guards: string[];
@@ -54,8 +54,13 @@ interface GraphEdge {
 const FONT_WIDTH = 6.6;
 const LABEL_HEIGHT = 14;
 
-/** `xstate.done.actor.poll` → `poll ✓`, `xstate.after.backoffDelay.consumer.backoff` → `after backoffDelay`. */
+/**
+ * `xstate.done.actor.drain` → `drain ✓`, `io.read.failed` → `read ✗`,
+ * `xstate.after.backoffDelay.consumer.backoff` → `after backoffDelay`.
+ */
 export function eventLabel(eventType: string): string {
+  const io = /^io\.([^.]+)\.(done|failed)$/.exec(eventType);
+  if (io) return `${io[1]} ${io[2] === 'done' ? '✓' : '✗'}`;
   const done = /^xstate\.done\.actor\.(.+)$/.exec(eventType);
   if (done) return done[1] === '*' ? 'child done' : `${done[1]} ✓`;
   const error = /^xstate\.error\.actor\.(.+)$/.exec(eventType);

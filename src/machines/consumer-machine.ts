@@ -3,7 +3,8 @@
  *
  * One per (stream, group, consumer name). It owns the read loop and the lifecycle; the messages
  * themselves are run by its pool of dispatch workers (`w0 … wN-1`, spawned at start) and by its
- * I/O session (`io`, invoked for the machine's whole life: dispatcher, ack batcher, ownership timer).
+ * I/O session (`io`, invoked for the machine's whole life: reads, dispatcher, ack batcher, ownership
+ * timer).
  *
  * - **creatingGroup**: `XGROUP CREATE … MKSTREAM` at the last id this consumer saw (or the configured
  *   start id before it saw any); an existing group is success. → recovering when recovery is due
@@ -11,9 +12,11 @@
  * - **recovering**: re-process this consumer's own pending entries, then walk `XAUTOCLAIM` (every
  *   page) for entries idle past `claim.minIdleMs`; recovered entries go to the workers as capacity
  *   allows. → polling.
- * - **polling**: one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free workers; the batch is handed to
- *   the workers before the read reports done. Done → polling again (a new read) when enough workers
- *   are still free (the read's output says so: `ready`) and no recovery is due; else → dispatching.
+ * - **polling**: entry `read` asks `io` for one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free
+ *   capacity; `io` hands the batch to the workers, then answers `io.read.done` (or `io.read.failed`).
+ *   Done → polling again (re-entered: the next read) when enough workers are still free (the read's
+ *   output says so: `ready`) and no recovery is due; else → dispatching. The read is the long-lived
+ *   `io` actor's work, not an actor of its own: no actor is created per read.
  * - **dispatching**: waits for `io.capacity` (enough free workers), then → polling, or → recovering
  *   when `claim.intervalMs` has passed since the last recovery (checked between reads, so a read is
  *   never abandoned). Under light load a consumer never waits here: every read finds free workers.
@@ -26,7 +29,9 @@
  * - **exited** (final): output `{ reason: 'nogroup' | 'fatal', error }`, for the supervisor.
  *
  * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
- * each invoke has an `onError` that classifies the error by its `code` / `retriable` fields.
+ * each invoke's `onError` (and `io.read.failed`) classifies the error by its `code` / `retriable`
+ * fields. An `io.read.done` that arrives after a stop (the read was in flight) is ignored in draining:
+ * what it read stays pending.
  */
 import { type AnyActorLogic, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
@@ -73,7 +78,7 @@ export interface ConsumerOutput {
   lastId: string | null;
 }
 
-/** Output of the `poll` actor: how many entries were read and handed over, and the newest id. */
+/** What `io.read.done` carries: how many entries were read and handed over, and the newest id. */
 export interface PollOutput {
   count: number;
   lastId: string | null;
@@ -85,6 +90,8 @@ export interface PollOutput {
 export type ConsumerEvent =
   | { type: 'stop'; timeoutMs: number }
   | { type: 'io.capacity'; now: number }
+  | { type: 'io.read.done'; output: PollOutput }
+  | { type: 'io.read.failed'; error: unknown }
   | { type: 'io.failed'; reason: ExitReason; error: string };
 
 export interface SessionInput {
@@ -115,11 +122,12 @@ export const consumerMachine = setup({
       { stream: string; group: string; startId: string }
     >('createGroup'),
     recover: unprovided<{ lastId: string | null; now: number }, SessionInput>('recover'),
-    poll: unprovided<PollOutput, SessionInput>('poll'),
     drain: unprovided<void, SessionInput & { timeoutMs: number | null }>('drain'),
   },
   actions: {
     report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
+    /** Tells the I/O session to read once and answer `io.read.done` or `io.read.failed`. */
+    read: () => {},
     /** Tells the I/O session to send `io.capacity` once enough workers are free. */
     awaitCapacity: () => {},
     recordError: assign({ error: ({ event }) => ('error' in event ? errorText(event.error) : null) }),
@@ -143,7 +151,7 @@ export const consumerMachine = setup({
     },
     /** A read is done: record the newest id; the consumer is healthy. */
     recordRead: assign(({ context, event }) => ({
-      lastId: maxId(context.lastId, (event as unknown as { output: PollOutput }).output.lastId),
+      lastId: maxId(context.lastId, event.type === 'io.read.done' ? event.output.lastId : null),
       backoffAttempt: 0,
       error: null,
       healthy: true,
@@ -153,7 +161,7 @@ export const consumerMachine = setup({
     recoveryDue: ({ context, event }) => recoveryDue(context, event),
     /** A read that left enough workers free, with no recovery due: read again without waiting. */
     readAgain: ({ context, event }) =>
-      'output' in event && (event.output as PollOutput).ready === true && !recoveryDue(context, event),
+      event.type === 'io.read.done' && event.output.ready && !recoveryDue(context, event),
     isNoGroup: ({ event }) => 'error' in event && isNoGroup(event.error),
     isRetriable: ({ event }) => 'error' in event && isRetriable(event.error),
     exiting: ({ context }) => context.exitReason !== null,
@@ -246,17 +254,15 @@ export const consumerMachine = setup({
         },
       },
       polling: {
-        invoke: {
-          id: 'poll',
-          src: 'poll',
-          input: ({ context }) => ({ session: context.session, id: context.id }),
+        entry: 'read',
+        on: {
           // One transition per read: → polling (re-entered: the next read) while workers are free,
           // else → dispatching to wait for them.
-          onDone: [
+          'io.read.done': [
             { guard: 'readAgain', target: 'polling', reenter: true, actions: ['tellHealthy', 'recordRead'] },
             { target: 'dispatching', actions: ['tellHealthy', 'recordRead'] },
           ],
-          onError: [
+          'io.read.failed': [
             { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
             { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
             { target: 'draining', actions: 'fail' },

@@ -144,16 +144,6 @@ export function wireMachines(wiring: MachineWiring) {
           self: Parameters<typeof sessionOf>[0];
         }) => requireSession(self).recover(signal),
       ),
-      poll: fromPromise(
-        ({
-          signal,
-          self,
-        }: {
-          input: SessionInput;
-          signal: AbortSignal;
-          self: Parameters<typeof sessionOf>[0];
-        }) => requireSession(self).poll(signal),
-      ),
       drain: fromPromise(
         ({
           input,
@@ -166,6 +156,7 @@ export function wireMachines(wiring: MachineWiring) {
     },
     actions: {
       report: ({ context }, params) => wiring.onConsumerReport(context, params.kind),
+      read: ({ self }) => sessionOf(self)?.read(),
       awaitCapacity: ({ self }) => sessionOf(self)?.awaitCapacity(),
     },
   });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine, fromCallback, SimulatedClock } from 'xstate';
 import {
+  type ConsumerEvent,
   type ConsumerInput,
   consumerMachine,
   type PollOutput,
@@ -24,10 +25,31 @@ afterEach(stopStartedActors);
 type GroupInput = { stream: string; group: string; startId: string };
 type DrainInput = SessionInput & { timeoutMs: number | null };
 
+/** Reads asked for by `polling`'s `read` action, answered as the session would. */
+function reads() {
+  const calls: Array<{ resolve(output: PollOutput): void; reject(error: unknown): void }> = [];
+  return {
+    calls,
+    /** `consumer` asked for a read (the action's `self`). */
+    start: (consumer: { send(event: ConsumerEvent): void }) =>
+      calls.push({
+        resolve: (output) => consumer.send({ type: 'io.read.done', output }),
+        reject: (error) => consumer.send({ type: 'io.read.failed', error }),
+      }),
+    last() {
+      const call = calls[calls.length - 1];
+      if (call === undefined) throw new Error('no read was asked for');
+      return call;
+    },
+  };
+}
+
 function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
   const createGroup = controllable<{ created: boolean; now: number }, GroupInput>();
   const recover = controllable<{ lastId: string | null; now: number }, SessionInput>();
-  const poll = controllable<PollOutput, SessionInput>();
+  // polling's `read` action: each call is a read in flight, answered by resolve / reject (the
+  // session's io.read.done / io.read.failed).
+  const poll = reads();
   const drain = controllable<void, DrainInput>();
   const report = vi.fn();
   const awaitCapacity = vi.fn();
@@ -36,7 +58,6 @@ function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
     actors: {
       createGroup: createGroup.logic,
       recover: recover.logic,
-      poll: poll.logic,
       drain: drain.logic,
       session: fromCallback<{ type: string }, SessionInput>(({ input }) => {
         sessions.push(input);
@@ -45,6 +66,7 @@ function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
     actions: {
       report: (_, params) => report(params.kind),
       awaitCapacity: () => awaitCapacity(),
+      read: ({ self }) => poll.start(self),
     },
   });
   const clock = new SimulatedClock();
@@ -120,7 +142,7 @@ describe('consumer machine', () => {
   it('polling → dispatching hands the batch over and waits for capacity; tracks the newest id', async () => {
     const h = setupConsumer();
     await toPolling(h);
-    expect(h.poll.last().input).toEqual({ session: 'c#1', id: 'c' });
+    expect(h.poll.calls).toHaveLength(1);
     h.poll.last().resolve({ count: 2, lastId: '9-1', now: 10, ready: false });
     await flushPromises();
     expect(h.value()).toBe('dispatching');
@@ -355,11 +377,12 @@ describe('consumer machine', () => {
       dispatching: (h) => toDispatching(h),
       backoff: (h) => toBackoff(h),
     };
-    // The invocation each state owns, if any (dispatching and backoff wait on events and timers).
-    const ownInvoke: Record<string, 'createGroup' | 'recover' | 'poll' | null> = {
+    // The invocation each state owns, if any (polling asks `io` to read; dispatching and backoff wait
+    // on events and timers).
+    const ownInvoke: Record<string, 'createGroup' | 'recover' | null> = {
       creatingGroup: 'createGroup',
       recovering: 'recover',
-      polling: 'poll',
+      polling: null,
       dispatching: null,
       backoff: null,
     };
@@ -369,10 +392,10 @@ describe('consumer machine', () => {
       expect(h.value()).toBe(state);
       const own = ownInvoke[state] ?? null;
       const invoked = Object.keys(h.actor.getSnapshot().children).filter((id) =>
-        ['createGroup', 'recover', 'poll'].includes(id),
+        ['createGroup', 'recover'].includes(id),
       );
       expect(invoked).toEqual(own === null ? [] : [own]);
-      const signals = own === null ? [] : [(h[own] as Harness['poll']).last().signal];
+      const signals = own === null ? [] : [h[own].last().signal];
       h.actor.send({ type: 'stop', timeoutMs: 1_234 });
       expect(h.value()).toBe('draining');
       // The state's own invocation is cancelled (a read in flight is abandoned, its entries stay pending).
@@ -381,6 +404,8 @@ describe('consumer machine', () => {
       expect(h.drain.last().input.timeoutMs).toBe(1_234);
       h.actor.send({ type: 'stop', timeoutMs: 1 });
       h.actor.send({ type: 'io.failed', reason: 'nogroup', error: 'late' });
+      // A read that was in flight answers late: ignored (what it read stays pending).
+      if (state === 'polling') h.poll.last().resolve({ count: 1, lastId: '99-0', now: 0, ready: true });
       expect(h.value()).toBe('draining');
       expect(h.drain.calls).toHaveLength(1);
       h.drain.last().resolve();

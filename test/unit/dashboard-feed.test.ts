@@ -158,7 +158,7 @@ describe('buildStatecharts', () => {
     );
     expect(chart.nodes.find((n) => n.id === 'exited')?.kind).toBe('final');
     const edge = (c: typeof chart, id: string) => c.edges.find((e) => e.id === id);
-    expect(edge(chart, 'polling->dispatching')?.label).toBe('poll ✓');
+    expect(edge(chart, 'polling->dispatching')?.label).toBe('read ✓');
     expect(edge(chart, 'backoff->creatingGroup')?.label).toBe('after backoffDelay');
     expect(edge(chart, '__any->draining')?.label).toBe('stop / io.failed');
     expect(edge(supervisor, 'stopping->stopped')?.label).toBe('always');

@@ -127,11 +127,11 @@ const consumerEvents: AnyEventObject[] = [
   { type: 'xstate.error.actor.recover', error: noGroup() },
   { type: 'xstate.error.actor.recover', error: connectionLost() },
   { type: 'xstate.error.actor.recover', error: fatalError() },
-  { type: 'xstate.done.actor.poll', output: { count: 1, lastId: '1-0', now: 0, ready: false } },
-  { type: 'xstate.done.actor.poll', output: { count: 1, lastId: '2-0', now: 0, ready: true } },
-  { type: 'xstate.error.actor.poll', error: noGroup() },
-  { type: 'xstate.error.actor.poll', error: connectionLost() },
-  { type: 'xstate.error.actor.poll', error: fatalError() },
+  { type: 'io.read.done', output: { count: 1, lastId: '1-0', now: 0, ready: false } },
+  { type: 'io.read.done', output: { count: 1, lastId: '2-0', now: 0, ready: true } },
+  { type: 'io.read.failed', error: noGroup() },
+  { type: 'io.read.failed', error: connectionLost() },
+  { type: 'io.read.failed', error: fatalError() },
   { type: 'io.capacity', now: 0 },
   { type: 'io.capacity', now: LATER },
   { type: 'io.failed', reason: 'nogroup', error: 'NOGROUP on ack' },
@@ -154,14 +154,12 @@ function consumerReplayer(coverage: Coverage): Replayer {
   const stubs = {
     createGroup: controllable<unknown, unknown>(),
     recover: controllable<unknown, unknown>(),
-    poll: controllable<unknown, unknown>(),
     drain: controllable<unknown, unknown>(),
   };
   const machine = consumerMachine.provide({
     actors: {
       createGroup: stubs.createGroup.logic as never,
       recover: stubs.recover.logic as never,
-      poll: stubs.poll.logic as never,
       drain: stubs.drain.logic as never,
       session: fromCallback(() => {}),
     },

@@ -40,11 +40,11 @@ const CONSUMER: readonly TransitionRow[] = [
   // polling: a batch (tell the supervisor once it is healthy, then record the newest id) → polling
   // again when the read left enough workers free and no recovery is due, else → dispatching;
   // NOGROUP on read → draining, never backoff; connection error → backoff; else → draining.
-  ['polling', 'done:poll', 'readAgain', 'polling (reenter)', 'tellHealthy, recordRead'],
-  ['polling', 'done:poll', '', 'dispatching', 'tellHealthy, recordRead'],
-  ['polling', 'error:poll', 'isNoGroup', 'draining', 'failNoGroup'],
-  ['polling', 'error:poll', 'isRetriable', 'backoff', 'recordError'],
-  ['polling', 'error:poll', '', 'draining', 'fail'],
+  ['polling', 'io.read.done', 'readAgain', 'polling (reenter)', 'tellHealthy, recordRead'],
+  ['polling', 'io.read.done', '', 'dispatching', 'tellHealthy, recordRead'],
+  ['polling', 'io.read.failed', 'isNoGroup', 'draining', 'failNoGroup'],
+  ['polling', 'io.read.failed', 'isRetriable', 'backoff', 'recordError'],
+  ['polling', 'io.read.failed', '', 'draining', 'fail'],
   // dispatching: free workers → recovering when claim.intervalMs has passed, else → polling.
   ['dispatching', 'io.capacity', 'recoveryDue', 'recovering', ''],
   ['dispatching', 'io.capacity', '', 'polling', ''],
