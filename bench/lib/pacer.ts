@@ -1,13 +1,18 @@
 import { BENCH_TYPE, payloadOf } from './redis.js';
 import { nowMs, summarize } from './stats.js';
 import type { BenchSizes, CaseRow } from './types.js';
+import { settleHeap } from './wait.js';
 
 /**
  * Calls `publish(i)` for i = 0 … total-1 at a steady `rate` per second: a 1 ms timer tick publishes
  * every message that is due by then (so a late tick catches up instead of drifting). The caller
  * stamps the publish time itself, right before the command is sent.
+ *
+ * Starts from a collected heap (when `global.gc` is exposed, as under `npm run bench`): the cases
+ * before it leave garbage whose collection would otherwise land in this case's window.
  */
 export async function paced(total: number, rate: number, publish: (i: number) => void): Promise<void> {
+  if (typeof (globalThis as { gc?: unknown }).gc === 'function') await settleHeap();
   const start = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {
