@@ -14,8 +14,8 @@
  *   allows. → polling.
  * - **polling**: entry `read` asks `io` for one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free
  *   capacity; `io` hands the batch to the workers, then answers `io.read.done` (or `io.read.failed`).
- *   Done → polling again (re-entered: the next read) when enough workers are still free (the read's
- *   output says so: `ready`) and no recovery is due; else → dispatching. The read is the long-lived
+ *   Done → stays polling and reads again (action `read`, no exit or entry) when enough workers are
+ *   still free (the read's output says so: `ready`) and no recovery is due; else → dispatching. The read is the long-lived
  *   `io` actor's work, not an actor of its own: no actor is created per read.
  * - **dispatching**: waits for `io.capacity` (enough free workers), then → polling, or → recovering
  *   when `claim.intervalMs` has passed since the last recovery (checked between reads, so a read is
@@ -256,10 +256,10 @@ export const consumerMachine = setup({
       polling: {
         entry: 'read',
         on: {
-          // One transition per read: → polling (re-entered: the next read) while workers are free,
-          // else → dispatching to wait for them.
+          // One transition per read: the next read at once while workers are free, else → dispatching
+          // to wait for them.
           'io.read.done': [
-            { guard: 'readAgain', target: 'polling', reenter: true, actions: ['tellHealthy', 'recordRead'] },
+            { guard: 'readAgain', actions: ['tellHealthy', 'recordRead', 'read'] },
             { target: 'dispatching', actions: ['tellHealthy', 'recordRead'] },
           ],
           'io.read.failed': [

@@ -161,7 +161,7 @@ describe('consumer machine', () => {
     const first = h.poll.last();
     first.resolve({ count: 1, lastId: '7-0', now: 1_010, ready: true });
     await flushPromises();
-    // A new read (polling re-entered), the id recorded, no wait for capacity.
+    // A new read (still polling), the id recorded, no wait for capacity.
     expect(h.value()).toBe('polling');
     expect(h.poll.calls).toHaveLength(2);
     expect(h.poll.last()).not.toBe(first);

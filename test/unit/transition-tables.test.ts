@@ -37,10 +37,10 @@ const CONSUMER: readonly TransitionRow[] = [
   ['recovering', 'error:recover', 'isNoGroup', 'draining', 'failNoGroup'],
   ['recovering', 'error:recover', 'isRetriable', 'backoff', 'recordError'],
   ['recovering', 'error:recover', '', 'draining', 'fail'],
-  // polling: a batch (tell the supervisor once it is healthy, then record the newest id) → polling
-  // again when the read left enough workers free and no recovery is due, else → dispatching;
+  // polling: a batch (tell the supervisor once it is healthy, then record the newest id); stay and
+  // read again when the read left enough workers free and no recovery is due, else → dispatching;
   // NOGROUP on read → draining, never backoff; connection error → backoff; else → draining.
-  ['polling', 'io.read.done', 'readAgain', 'polling (reenter)', 'tellHealthy, recordRead'],
+  ['polling', 'io.read.done', 'readAgain', '', 'tellHealthy, recordRead, read'],
   ['polling', 'io.read.done', '', 'dispatching', 'tellHealthy, recordRead'],
   ['polling', 'io.read.failed', 'isNoGroup', 'draining', 'failNoGroup'],
   ['polling', 'io.read.failed', 'isRetriable', 'backoff', 'recordError'],
