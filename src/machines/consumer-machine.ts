@@ -106,6 +106,26 @@ function unprovided<O, I>(name: string) {
   });
 }
 
+/**
+ * After a read: tell the supervisor the first time the consumer is healthy. Only with a parent: a
+ * consumer run on its own (tests, tools) has no one to tell.
+ */
+function tellHealthy() {
+  return enqueueActions<
+    ConsumerContext,
+    ConsumerEvent,
+    undefined,
+    ConsumerEvent,
+    never,
+    never,
+    never,
+    never,
+    never
+  >(({ context, enqueue, self }) => {
+    if (!context.healthy && self._parent) enqueue.sendParent({ type: 'consumer.healthy', id: context.id });
+  });
+}
+
 export const consumerMachine = setup({
   types: {
     context: {} as ConsumerContext,
@@ -142,13 +162,6 @@ export const consumerMachine = setup({
     failFromIo: assign(({ event }) =>
       event.type === 'io.failed' ? { exitReason: event.reason, error: event.error } : {},
     ),
-    /**
-     * After a read, before `recordRead` sets `healthy`: tell the supervisor the first time. Only with
-     * a parent: a consumer run on its own (tests, tools) has no one to tell.
-     */
-    tellHealthy: ({ context, self }) => {
-      if (!context.healthy) self._parent?.send({ type: 'consumer.healthy', id: context.id });
-    },
     /** A read is done: record the newest id; the consumer is healthy. */
     recordRead: assign(({ context, event }) => ({
       lastId: maxId(context.lastId, event.type === 'io.read.done' ? event.output.lastId : null),
@@ -258,9 +271,11 @@ export const consumerMachine = setup({
         on: {
           // One transition per read: the next read at once while workers are free, else → dispatching
           // to wait for them.
+          // Before `recordRead` sets `healthy`, tell the supervisor the first time (sendParent, so it
+          // is delivered after this transition).
           'io.read.done': [
-            { guard: 'readAgain', actions: ['tellHealthy', 'recordRead', 'read'] },
-            { target: 'dispatching', actions: ['tellHealthy', 'recordRead'] },
+            { guard: 'readAgain', actions: [tellHealthy(), 'recordRead', 'read'] },
+            { target: 'dispatching', actions: [tellHealthy(), 'recordRead'] },
           ],
           'io.read.failed': [
             { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },

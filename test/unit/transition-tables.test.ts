@@ -40,8 +40,8 @@ const CONSUMER: readonly TransitionRow[] = [
   // polling: a batch (tell the supervisor once it is healthy, then record the newest id); stay and
   // read again when the read left enough workers free and no recovery is due, else → dispatching;
   // NOGROUP on read → draining, never backoff; connection error → backoff; else → draining.
-  ['polling', 'io.read.done', 'readAgain', '', 'tellHealthy, recordRead, read'],
-  ['polling', 'io.read.done', '', 'dispatching', 'tellHealthy, recordRead'],
+  ['polling', 'io.read.done', 'readAgain', '', 'enqueueActions, recordRead, read'],
+  ['polling', 'io.read.done', '', 'dispatching', 'enqueueActions, recordRead'],
   ['polling', 'io.read.failed', 'isNoGroup', 'draining', 'failNoGroup'],
   ['polling', 'io.read.failed', 'isRetriable', 'backoff', 'recordError'],
   ['polling', 'io.read.failed', '', 'draining', 'fail'],
