@@ -36,20 +36,26 @@ const durationHooks = new WeakMap<ConsumerStats, Set<(ms: number) => void>>();
 function watchDurations(stats: ConsumerStats, hook: (ms: number) => void): () => void {
   let hooks = durationHooks.get(stats);
   if (!hooks) {
-    const set = new Set<(ms: number) => void>();
-    hooks = set;
-    durationHooks.set(stats, set);
-    stats.onHandlerDuration = (ms) => {
-      for (const h of set) h(ms);
-    };
+    hooks = new Set<(ms: number) => void>();
+    durationHooks.set(stats, hooks);
   }
-  hooks.add(hook);
+  const set = hooks;
+  // One exporter (the usual case) is called directly: no iterator per message.
+  const install = (): void => {
+    const [only, second] = set;
+    stats.onHandlerDuration =
+      second !== undefined
+        ? (ms) => {
+            for (const h of set) h(ms);
+          }
+        : only;
+  };
+  set.add(hook);
+  install();
   return () => {
-    hooks.delete(hook);
-    if (hooks.size === 0) {
-      stats.onHandlerDuration = undefined;
-      durationHooks.delete(stats);
-    }
+    set.delete(hook);
+    install();
+    if (set.size === 0) durationHooks.delete(stats);
   };
 }
 

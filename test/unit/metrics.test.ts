@@ -146,6 +146,8 @@ describe('createMetrics', () => {
     const exposition = parsePrometheusText(await second.metrics());
     expect(sampleValue(exposition, 'streamvisor_handler_duration_seconds_count', A)).toBe(2);
     second.close();
+    // Nothing watches: the handler is no longer timed.
+    expect(stats.get(ids[0]!)!.onHandlerDuration).toBeUndefined();
     expect(await globalRegistry.metrics()).not.toContain('streamvisor_');
   });
 
