@@ -17,6 +17,7 @@ export default defineConfig({
       'test/unit/classify-error.test.ts',
       'test/unit/retry-*.test.ts',
       'test/unit/worker-truth.test.ts',
+      'test/unit/handler-attempts.test.ts',
       'test/unit/job-queue.test.ts',
       'test/unit/prefetch.test.ts',
       'test/unit/runtime-errors.test.ts',
