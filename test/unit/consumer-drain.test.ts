@@ -91,3 +91,23 @@ describe('draining on stop', () => {
     expect(await h.pendingIds()).toEqual([]);
   });
 });
+
+describe('a message waiting for its next attempt', () => {
+  it('is released at the stop deadline: the stop ends then, the attempt never runs, the message stays pending', async () => {
+    let calls = 0;
+    h = await startHarness(
+      (router) =>
+        router.on('t', () => {
+          calls++;
+          throw new Error('downstream unavailable');
+        }),
+      { consumer: { retry: { attempts: 3, backoff: { initialMs: 10_000, maxMs: 10_000 } } } },
+    );
+    const id = await h.add({ type: 't', payload: '{}' });
+    expect(h.runtime.snapshot().consumers[0]!.workers[0]).toMatchObject({ state: 'retrying' });
+    expect(await timedStop(h, 500)).toBe(500);
+    await h.advance(10_000, 1000);
+    expect(calls).toBe(1);
+    expect(await h.pendingIds()).toEqual([id]);
+  });
+});
