@@ -19,6 +19,7 @@ export default defineConfig({
       'test/unit/worker-truth.test.ts',
       'test/unit/handler-attempts.test.ts',
       'test/unit/consumer-drain.test.ts',
+      'test/unit/ordering-keys.test.ts',
       'test/unit/worker-wake.test.ts',
       'test/unit/failure-logs.test.ts',
       'test/unit/job-queue.test.ts',
