@@ -20,6 +20,7 @@ export default defineConfig({
       'test/unit/handler-attempts.test.ts',
       'test/unit/consumer-drain.test.ts',
       'test/unit/ordering-keys.test.ts',
+      'test/unit/read-ahead.test.ts',
       'test/unit/worker-wake.test.ts',
       'test/unit/failure-logs.test.ts',
       'test/unit/job-queue.test.ts',
