@@ -21,6 +21,7 @@ export default defineConfig({
       'test/unit/consumer-drain.test.ts',
       'test/unit/ordering-keys.test.ts',
       'test/unit/read-ahead.test.ts',
+      'test/unit/ack-failures.test.ts',
       'test/unit/worker-wake.test.ts',
       'test/unit/failure-logs.test.ts',
       'test/unit/job-queue.test.ts',
