@@ -71,6 +71,57 @@ describe('draining on stop', () => {
     expect(await h.pendingIds()).toEqual([id]);
   });
 
+  it('waits for every handler, not the first to settle', async () => {
+    const { logger, records } = memoryLogger();
+    const finish: Array<() => void> = [];
+    h = await startHarness(
+      (router) => router.on('t', () => new Promise<void>((resolve) => finish.push(resolve))),
+      { logger },
+    );
+    await h.add({ type: 't', payload: '{}' });
+    await h.add({ type: 't', payload: '{}' });
+    const from = h.clock.now();
+    const stopping = h.runtime.stop({ timeoutMs: 10_000 });
+    await h.advance(100, 50);
+    finish.shift()!();
+    await h.advance(100, 50);
+    expect(h.runtime.status).toBe('stopping');
+    finish.shift()!();
+    await h.flush();
+    await stopping;
+    expect(h.clock.now() - from).toBe(200);
+    expect(records.filter((r) => (r.level as number) >= 40)).toEqual([]);
+    expect(await h.pendingIds()).toEqual([]);
+  });
+
+  it('entries a read returns after the stop began are left pending: they never start and do not hold the stop', async () => {
+    const { logger, records } = memoryLogger();
+    const started: string[] = [];
+    let finish: () => void = () => {};
+    h = await startHarness(
+      (router) =>
+        router.on('t', (m) => {
+          started.push(m.id);
+          return new Promise<void>((resolve) => (finish = resolve));
+        }),
+      { logger },
+    );
+    const first = await h.add({ type: 't', payload: '{}' });
+    const from = h.clock.now();
+    const stopping = h.runtime.stop({ timeoutMs: 10_000 });
+    await h.flush();
+    // The consumer's read was blocked waiting for entries: this one arrives while it drains.
+    const late = await h.add({ type: 't', payload: '{}' });
+    await h.advance(100, 50);
+    finish();
+    await h.flush();
+    await stopping;
+    expect(h.clock.now() - from).toBe(100);
+    expect(started).toEqual([first]);
+    expect(await h.pendingIds()).toEqual([late]);
+    expect(records.filter((r) => (r.level as number) >= 40)).toEqual([]);
+  });
+
   it('ends as soon as the last handler settles, without waiting for the deadline, and warns of nothing', async () => {
     const { logger, records } = memoryLogger();
     let finish: () => void = () => {};
