@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConsumerStoppingError, HandlerTimeoutError, NonRetryableError } from '../../src/index.js';
-import { expectNoLeaks } from '../helpers/leak-guard.js';
+import {
+  ConsumerStoppingError,
+  createRuntime,
+  HandlerTimeoutError,
+  MemoryStreamStorage,
+  NonRetryableError,
+  Router,
+} from '../../src/index.js';
+import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
 import { type Harness, memoryLogger, startHarness, T0 } from './retry-support.js';
 
 // One attempt of a message as its handlers see it: what a handler may return, its signal (timeout,
@@ -85,6 +92,54 @@ describe('several handlers of one type', () => {
   });
 });
 
+describe('several handlers of one type, on the real clock', () => {
+  it('without handlerTimeoutMs no timer cuts them short: handlers of a few ms both succeed', async () => {
+    const storage = new MemoryStreamStorage();
+    const done: string[] = [];
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const handler = (name: string) => async () => {
+      await wait(5);
+      done.push(name);
+    };
+    const router = new Router().on('t', handler('a'), { name: 'a' }).on('t', handler('b'), { name: 'b' });
+    const runtime = trackRuntime(
+      createRuntime({
+        storage,
+        router,
+        consumers: [{ stream: 's', group: 'g', consumer: 'c', startId: '0' }],
+      }),
+    );
+    await storage.add('s', { type: 't', payload: '{}' });
+    await runtime.start();
+    while (runtime.stats('s/g/c')!.processed + runtime.stats('s/g/c')!.failed === 0) await wait(5);
+    expect(runtime.stats('s/g/c')).toMatchObject({ processed: 1, failed: 0 });
+    expect(done).toEqual(['a', 'b']);
+    await runtime.stop();
+  });
+});
+
+describe('routing a delivery', () => {
+  it('filters run once per delivery: a retried message keeps its routes', async () => {
+    let filterCalls = 0;
+    let handled = 0;
+    h = await startHarness(
+      (router) =>
+        router.on(
+          't',
+          () => {
+            if (handled++ === 0) throw new Error('transient');
+          },
+          { filter: () => filterCalls++ >= 0 },
+        ),
+      { consumer: { retry: { attempts: 3, backoff } } },
+    );
+    await h.add({ type: 't', payload: '{}' });
+    await h.advance(100);
+    expect([filterCalls, handled]).toEqual([1, 2]);
+    expect(await h.pendingIds()).toEqual([]);
+  });
+});
+
 describe('the signal of an attempt with handlerTimeoutMs', () => {
   it('does not abort later when the handler finished in time', async () => {
     const signals: AbortSignal[] = [];
@@ -99,6 +154,20 @@ describe('the signal of an attempt with handlerTimeoutMs', () => {
     await h.advance(1000, 50);
     expect(await h.pendingIds()).toEqual([]);
     expect(signals.map((signal) => signal.aborted)).toEqual([false]);
+  });
+
+  it("a handler's own rejection fails the attempt at once, with its error", async () => {
+    h = await startHarness(
+      (router) =>
+        router.on('t', async () => {
+          throw new Error('rejected early');
+        }),
+      { consumer: { retry: { attempts: 1, backoff }, handlerTimeoutMs: 1000 } },
+    );
+    await h.add({ type: 't', payload: '{}' });
+    expect((await h.dead()).map((l) => [l.fields['x-dead-error'], l.fields['x-dead-at']])).toEqual([
+      ['rejected early', String(T0)],
+    ]);
   });
 
   it('once the time is up, the handlers still to run start with it aborted and the attempt fails without waiting for them', async () => {
@@ -192,22 +261,33 @@ describe('logs of an attempt', () => {
 });
 
 describe('handler durations (ConsumerStats.onHandlerDuration)', () => {
-  it('one per handler run, each within the time the test took, on the direct path and with several handlers', async () => {
+  it('one per handler run, failed runs included, each within the time the test took, on the direct path and with several handlers', async () => {
     const began = performance.now();
-    h = await startHarness((router) => {
-      router.on('one', () => {});
-      router.on('async', async () => {});
-      router.on('two', () => {}, { name: 'first' });
-      router.on('two', async () => {}, { name: 'second' });
-    });
+    h = await startHarness(
+      (router) => {
+        router.on('one', () => {});
+        router.on('async', async () => {});
+        router.on('throws', () => {
+          throw new Error('sync failure');
+        });
+        router.on('rejects', async () => {
+          throw new Error('async failure');
+        });
+        router.on('two', () => {}, { name: 'first' });
+        router.on('two', async () => {}, { name: 'second' });
+      },
+      { consumer: { retry: { attempts: 1, backoff } } },
+    );
     const durations: number[] = [];
     h.runtime.stats('s/g/c1')!.onHandlerDuration = (ms) => durations.push(ms);
     await h.add({ type: 'one', payload: '{}' });
     await h.add({ type: 'async', payload: '{}' });
+    await h.add({ type: 'throws', payload: '{}' });
+    await h.add({ type: 'rejects', payload: '{}' });
     await h.add({ type: 'two', payload: '{}' });
     const elapsed = performance.now() - began;
     expect(await h.pendingIds()).toEqual([]);
-    expect(durations).toHaveLength(4);
+    expect(durations).toHaveLength(6);
     for (const ms of durations) {
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThanOrEqual(elapsed);
