@@ -193,7 +193,8 @@ export class ConsumerSession {
         'stop deadline reached; aborting handlers, their messages stay pending',
       );
       this.pool.abortAll(new ConsumerStoppingError(), true);
-      await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
+      // A message waiting for its next attempt is released by the abort itself, at once.
+      if (this.pool.inFlight.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
     }
     await this.#acks.flush();
   }

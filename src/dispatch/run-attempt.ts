@@ -100,7 +100,8 @@ export function runAttempt(
   attempt: number,
   listener: AttemptListener,
 ): SettledEvent | null {
-  if (attempt === 1 || job.routes === null) {
+  // Routes are picked once per delivery (a filter that threw leaves none: the next attempt picks again).
+  if (job.routes === null) {
     const verdict = admit(deps, job);
     if (verdict !== null) return verdict;
   }

@@ -234,6 +234,24 @@ describe('dead-letter writes', () => {
     ]);
   });
 
+  it('deadLetter.maxLen caps the dead-letter stream like MAXLEN ~ (whole nodes), keeping the newest', async () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const storage = new MemoryStreamStorage({ clock, streamNodeMaxEntries: 2 });
+    h = await startHarness((router) => router.on('known', () => {}), {
+      clock,
+      storage,
+      consumer: { unrouted: 'dead-letter', deadLetter: { maxLen: 3 } },
+    });
+    const ids: string[] = [];
+    for (let n = 0; n < 8; n++) ids.push(await h.add({ type: 'unknown', payload: '{}' }));
+    const kept = (await h.dead()).map((l) => l.fields['x-source-id']);
+    expect(kept).toEqual(ids.slice(-kept.length));
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    expect(kept.length).toBeLessThan(8);
+    expect(await h.pendingIds()).toEqual([]);
+  });
+
   it('a failed dead-letter write leaves the source pending (not acked) and the message comes back', async () => {
     class FlakyStorage extends MemoryStreamStorage {
       failures = 1;

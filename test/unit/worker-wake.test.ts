@@ -106,3 +106,30 @@ describe('a busy period yields to I/O', () => {
     expect(ranBeforeNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 1);
   });
 });
+
+describe('a stop during a busy period', () => {
+  it('releases the message deferred to the next turn: it never starts and stays pending', async () => {
+    const storage = new MemoryStreamStorage();
+    let ran = 0;
+    let stopping: Promise<void> | null = null;
+    const router = new Router().on('work', () => {
+      // Runs before the busy period goes on in the next turn (its immediate is queued later).
+      if (ran++ === 0) setImmediate(() => (stopping = runtime.stop({ timeoutMs: 1_000 })));
+    });
+    const runtime = createRuntime({
+      storage,
+      router,
+      closeStorage: false,
+      consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, prefetch: 1000, startId: '0' }],
+    });
+    const total = 200;
+    for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+    await runtime.start();
+    while (stopping === null) await sleep(5);
+    await stopping;
+    expect(ran).toBe(TURN_BUDGET + 1);
+    expect(runtime.stats('s/g/c')!.processed).toBe(ran);
+    expect(await storage.pending('s', 'g', { count: 1000 })).toHaveLength(total - ran);
+    await storage.close();
+  });
+});
