@@ -22,6 +22,7 @@ export default defineConfig({
       'test/unit/ordering-keys.test.ts',
       'test/unit/read-ahead.test.ts',
       'test/unit/ack-failures.test.ts',
+      'test/unit/own-pending.test.ts',
       'test/unit/worker-wake.test.ts',
       'test/unit/failure-logs.test.ts',
       'test/unit/job-queue.test.ts',
