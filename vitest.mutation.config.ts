@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // The tests StrykerJS runs against each mutant (`npm run mutation`, see stryker.config.mjs and
-// docs/testing.md): the unit tests of the machines and of the per-message path, all on the simulated
-// clock and memory storage, none on a real Redis, so a mutant's run takes seconds, not minutes.
+// docs/testing.md): the unit tests of the machines and of the per-message path, all on memory storage
+// (most on the simulated clock; the busy-period and read-ahead tests need the real event loop, and take
+// under a second), none on a real Redis, so a mutant's run takes seconds, not minutes.
 // Left out: machine-paths.test.ts (model-based, ~25 s a run: it would run for every static mutant of
 // a machine definition; the transition tables check the same definitions in milliseconds).
 export default defineConfig({
@@ -22,6 +23,7 @@ export default defineConfig({
       'test/unit/ordering-keys.test.ts',
       'test/unit/read-ahead.test.ts',
       'test/unit/ack-failures.test.ts',
+      'test/unit/own-pending.test.ts',
       'test/unit/worker-wake.test.ts',
       'test/unit/failure-logs.test.ts',
       'test/unit/job-queue.test.ts',

@@ -64,6 +64,45 @@ describe('draining on stop', () => {
     expect(await timedStop(h, 300)).toBe(600);
   });
 
+  it('so does one of several handlers of a type', async () => {
+    h = await startHarness((router) => {
+      router.on('t', () => {}, { name: 'quick' });
+      router.on('t', () => new Promise<void>(() => {}), { name: 'stuck' });
+    });
+    await h.add({ type: 't', payload: '{}' });
+    expect(await timedStop(h, 300)).toBe(600);
+  });
+
+  it('messages queued for a worker never start and do not hold the stop', async () => {
+    const { logger, records } = memoryLogger();
+    const started: string[] = [];
+    let finish: () => void = () => {};
+    h = await startHarness(
+      (router) =>
+        router.on('t', (m) => {
+          started.push(m.id);
+          return new Promise<void>((resolve) => (finish = resolve));
+        }),
+      { logger, consumer: { concurrency: 1, prefetch: 2 } },
+    );
+    const ids = [
+      await h.add({ type: 't', payload: '{}' }),
+      await h.add({ type: 't', payload: '{}' }),
+      await h.add({ type: 't', payload: '{}' }),
+    ];
+    expect(started).toEqual([ids[0]]);
+    const from = h.clock.now();
+    const stopping = h.runtime.stop({ timeoutMs: 10_000 });
+    await h.advance(100, 50);
+    finish();
+    await h.flush();
+    await stopping;
+    expect(h.clock.now() - from).toBe(100);
+    expect(started).toEqual([ids[0]]);
+    expect(await h.pendingIds()).toEqual(ids.slice(1));
+    expect(records.filter((r) => (r.level as number) >= 40)).toEqual([]);
+  });
+
   it('with a long deadline the grace after the abort is 1 s', async () => {
     h = await startHarness((router) => router.on('t', () => new Promise<void>(() => {})));
     const id = await h.add({ type: 't', payload: '{}' });

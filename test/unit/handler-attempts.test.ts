@@ -8,7 +8,7 @@ import {
   Router,
 } from '../../src/index.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
-import { type Harness, memoryLogger, startHarness, T0 } from './retry-support.js';
+import { type Harness, memoryLogger, startHarness, T0, waitUntil } from './retry-support.js';
 
 // One attempt of a message as its handlers see it: what a handler may return, its signal (timeout,
 // stop), its logger, the durations the dashboard's histogram records, and how several handlers of one
@@ -111,7 +111,7 @@ describe('several handlers of one type, on the real clock', () => {
     );
     await storage.add('s', { type: 't', payload: '{}' });
     await runtime.start();
-    while (runtime.stats('s/g/c')!.processed + runtime.stats('s/g/c')!.failed === 0) await wait(5);
+    await waitUntil(() => runtime.stats('s/g/c')!.processed + runtime.stats('s/g/c')!.failed > 0);
     expect(runtime.stats('s/g/c')).toMatchObject({ processed: 1, failed: 0 });
     expect(done).toEqual(['a', 'b']);
     await runtime.stop();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuntime, MemoryStreamStorage, Router } from '../../src/index.js';
 import type { ReadGroupOptions, StreamEntry } from '../../src/storage/stream-storage.js';
-import { flushAll } from './retry-support.js';
+import { flushAll, waitUntil } from './retry-support.js';
 
 // The adaptive read-ahead end to end (without `prefetch`): the consumer measures its handlers and
 // its full reads and reads ahead what its workers run in two round trips (read-size.ts has the
@@ -44,7 +44,7 @@ describe('adaptive read-ahead', () => {
     });
     for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
     await runtime.start();
-    while (runtime.stats('s/g/c')!.processed < total) await sleep(5);
+    await waitUntil(() => runtime.stats('s/g/c')!.processed >= total);
     await runtime.stop();
     // The first reads ask for the two free workers; once a handler time and a full read are measured,
     // for 2 × 2 workers × ~20 ms / ~2 ms ≈ 40 more (a loaded machine moves both averages).

@@ -41,6 +41,15 @@ export async function flushAll(rounds = 8): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/** Poll `done` every 5 ms of real time until it holds; throws after `ms` (a stuck runtime fails, not hangs). */
+export async function waitUntil(done: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > until) throw new Error(`Condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** A pino logger at `debug` whose records land in `records` (parsed). */
 export function memoryLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
   const records: Array<Record<string, unknown>> = [];

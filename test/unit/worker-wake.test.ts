@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { TURN_BUDGET } from '../../src/dispatch/worker-pool.js';
 import { createRuntime, MemoryStreamStorage, Router } from '../../src/index.js';
+import { waitUntil } from './retry-support.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,13 +12,16 @@ async function drain(
   total: number,
   isAsync: boolean,
   onDuration?: (ms: number) => void,
-): Promise<{ woken: Set<string>; peak: number }> {
+): Promise<{ woken: Set<string>; runs: number; peak: number }> {
   const storage = new MemoryStreamStorage();
   const woken = new Set<string>();
+  let runs = 0;
   const inspect = (event: InspectionEvent) => {
     const ref = event.actorRef as AnyActorRef;
-    if (event.type === '@xstate.event' && /^w\d+$/.test(ref.id) && event.event.type === 'run')
+    if (event.type === '@xstate.event' && /^w\d+$/.test(ref.id) && event.event.type === 'run') {
       woken.add(ref.id);
+      runs++;
+    }
   };
   let running = 0;
   let peak = 0;
@@ -45,19 +49,21 @@ async function drain(
   if (onDuration) runtime.stats('s/g/c')!.onHandlerDuration = onDuration;
   for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
   await runtime.start();
-  while (
-    (await storage.pending('s', 'g', { count: 1 })).length > 0 ||
-    runtime.stats('s/g/c')!.processed < total
-  )
-    await sleep(5);
+  await waitUntil(
+    async () =>
+      (await storage.pending('s', 'g', { count: 1 })).length === 0 &&
+      runtime.stats('s/g/c')!.processed >= total,
+  );
   await runtime.stop();
-  return { woken, peak };
+  return { woken, runs, peak };
 }
 
 describe('waking workers', () => {
   it('runs synchronous handlers on one worker per busy period: the others are never woken', async () => {
-    const { woken } = await drain(() => {}, 100, false);
+    const { woken, runs } = await drain(() => {}, 100, false);
     expect([...woken]).toEqual(['w0']);
+    // A busy period takes the next message in place: one `run` per busy period, not per message.
+    expect(runs).toBeLessThan(10);
   });
 
   it('keeps synchronous handlers on the direct path with a duration hook (the dashboard histogram) attached', async () => {
@@ -85,7 +91,40 @@ describe('a busy period yields to I/O', () => {
     const storage = new MemoryStreamStorage();
     let ran = 0;
     let ranBeforeNextTurn = -1;
+    let ranInNextTurn = -1;
     const router = new Router().on('work', () => {
+      if (ran++ === 0)
+        setImmediate(() => {
+          ranBeforeNextTurn = ran;
+          setImmediate(() => (ranInNextTurn = ran - ranBeforeNextTurn));
+        });
+    });
+    const runtime = createRuntime({
+      storage,
+      router,
+      consumers: [{ stream: 's', group: 'g', consumer: 'c', concurrency: 4, prefetch: 1000, startId: '0' }],
+    });
+    const total = 500;
+    for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+    await runtime.start();
+    await waitUntil(
+      async () =>
+        (await storage.pending('s', 'g', { count: 1 })).length === 0 &&
+        runtime.stats('s/g/c')!.processed >= total,
+    );
+    await runtime.stop();
+    expect(ranBeforeNextTurn).toBeGreaterThan(0);
+    expect(ranBeforeNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 1);
+    // The budget is per turn: the next turn runs a full budget again.
+    expect(ranInNextTurn).toBeGreaterThan(TURN_BUDGET / 2);
+    expect(ranInNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 1);
+  });
+
+  it('counts handlers that settle within microtasks against the same budget', async () => {
+    const storage = new MemoryStreamStorage();
+    let ran = 0;
+    let ranBeforeNextTurn = -1;
+    const router = new Router().on('work', async () => {
       if (ran++ === 0) setImmediate(() => (ranBeforeNextTurn = ran));
     });
     const runtime = createRuntime({
@@ -96,14 +135,11 @@ describe('a busy period yields to I/O', () => {
     const total = 500;
     for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
     await runtime.start();
-    while (
-      (await storage.pending('s', 'g', { count: 1 })).length > 0 ||
-      runtime.stats('s/g/c')!.processed < total
-    )
-      await sleep(5);
+    await waitUntil(() => runtime.stats('s/g/c')!.processed >= total);
     await runtime.stop();
-    expect(ranBeforeNextTurn).toBeGreaterThan(0);
-    expect(ranBeforeNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 1);
+    // Each of the 4 workers checks the budget after its message: at most one more each.
+    expect(ranBeforeNextTurn).toBeGreaterThan(TURN_BUDGET / 2);
+    expect(ranBeforeNextTurn).toBeLessThanOrEqual(TURN_BUDGET + 4);
   });
 });
 
@@ -112,9 +148,14 @@ describe('a stop during a busy period', () => {
     const storage = new MemoryStreamStorage();
     let ran = 0;
     let stopping: Promise<void> | null = null;
+    let stopCalled = 0;
     const router = new Router().on('work', () => {
       // Runs before the busy period goes on in the next turn (its immediate is queued later).
-      if (ran++ === 0) setImmediate(() => (stopping = runtime.stop({ timeoutMs: 1_000 })));
+      if (ran++ === 0)
+        setImmediate(() => {
+          stopCalled = performance.now();
+          stopping = runtime.stop({ timeoutMs: 1_000 });
+        });
     });
     const runtime = createRuntime({
       storage,
@@ -125,8 +166,10 @@ describe('a stop during a busy period', () => {
     const total = 200;
     for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
     await runtime.start();
-    while (stopping === null) await sleep(5);
+    await waitUntil(() => stopping !== null);
     await stopping;
+    // The released message leaves its worker idle at once: the stop does not wait for its deadline.
+    expect(performance.now() - stopCalled).toBeLessThan(900);
     expect(ran).toBe(TURN_BUDGET + 1);
     expect(runtime.stats('s/g/c')!.processed).toBe(ran);
     expect(await storage.pending('s', 'g', { count: 1000 })).toHaveLength(total - ran);

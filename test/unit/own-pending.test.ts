@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import type { DeadLetterWrite } from '../../src/index.js';
+import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { expectNoLeaks } from '../helpers/leak-guard.js';
+import { type Harness, memoryLogger, startHarness, T0 } from './retry-support.js';
+
+// A consumer's own pending entries (a crash left them): re-run once per incarnation, as workers free
+// up; a stop cuts that short. Entries left pending later in the incarnation come back by XAUTOCLAIM,
+// once idle for claim.minIdleMs.
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  await expectNoLeaks();
+});
+
+/** Storage holding `count` entries delivered to consumer c1 of s/g and never acked. */
+async function leftPending(count: number) {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const storage = new MemoryStreamStorage({ clock });
+  await storage.ensureGroup('s', 'g', '0');
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) ids.push(await storage.add('s', { type: 't', payload: '{}' }));
+  await storage.readGroup('s', 'g', 'c1', { count });
+  return { clock, storage, ids };
+}
+
+describe("a consumer's own pending entries", () => {
+  it('are re-run at start, more of them than workers, in order, as workers free up', async () => {
+    const { clock, storage, ids } = await leftPending(5);
+    const started: string[] = [];
+    const finish: Array<() => void> = [];
+    h = await startHarness(
+      (router) =>
+        router.on('t', (m) => {
+          started.push(m.id);
+          return new Promise<void>((resolve) => finish.push(resolve));
+        }),
+      { clock, storage, consumer: { concurrency: 1, prefetch: 0 } },
+    );
+    expect(started).toEqual(ids.slice(0, 1));
+    for (let n = 1; n < 5; n++) {
+      finish.shift()!();
+      await h.flush();
+      expect(started).toEqual(ids.slice(0, n + 1));
+    }
+    finish.shift()!();
+    await h.flush();
+    expect(await h.pendingIds()).toEqual([]);
+  });
+
+  it('a stop during that recovery ends it: the entries not yet taken stay pending and never run', async () => {
+    const { logger, records } = memoryLogger();
+    const { clock, storage, ids } = await leftPending(5);
+    const started: string[] = [];
+    let finish: () => void = () => {};
+    h = await startHarness(
+      (router) =>
+        router.on('t', (m) => {
+          started.push(m.id);
+          return new Promise<void>((resolve) => (finish = resolve));
+        }),
+      { clock, storage, logger, consumer: { concurrency: 1, prefetch: 0 } },
+    );
+    const stopping = h.runtime.stop({ timeoutMs: 10_000 });
+    await h.advance(100, 50);
+    finish();
+    await h.flush();
+    await stopping;
+    expect(h.clock.now() - T0).toBe(100);
+    expect(started).toEqual(ids.slice(0, 1));
+    expect(await h.pendingIds()).toEqual(ids.slice(1));
+    expect(records.filter((r) => (r.level as number) >= 40)).toEqual([]);
+  });
+
+  it('one left pending later (a failed dead-letter write) waits claim.minIdleMs, not the next recovery, to run again', async () => {
+    class FlakyStorage extends MemoryStreamStorage {
+      failures = 1;
+      override deadLetter(write: DeadLetterWrite): Promise<string> {
+        if (this.failures-- > 0) return Promise.reject(new Error('dead-letter stream unavailable'));
+        return super.deadLetter(write);
+      }
+    }
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const storage = new FlakyStorage({ clock });
+    let calls = 0;
+    h = await startHarness(
+      (router) =>
+        router.on('t', () => {
+          calls++;
+          throw new Error('bad');
+        }),
+      { clock, storage, consumer: { retry: { attempts: 1 }, claim: { minIdleMs: 5000, intervalMs: 1000 } } },
+    );
+    await h.add({ type: 't', payload: '{}' });
+    await h.advance(4000, 100);
+    expect(calls).toBe(1);
+    await h.advance(2000, 100);
+    expect(calls).toBe(2);
+    expect((await h.dead()).map((l) => l.fields['x-deliveries'])).toEqual(['2']);
+  });
+});
