@@ -60,6 +60,8 @@ export async function recoverPending(
         if (stopped()) return { complete: false, lastId };
         const chunk = ids.splice(0, host.free);
         const claimed = await storage.claim(spec.stream, spec.group, spec.consumer, chunk, { minIdleMs: 0 });
+        // A stop that came while the claim was in flight: what it returned stays pending.
+        if (stopped()) return { complete: false, lastId };
         take(claimed.entries);
       }
     }

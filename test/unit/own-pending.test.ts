@@ -76,6 +76,51 @@ describe("a consumer's own pending entries", () => {
     expect(records.filter((r) => (r.level as number) >= 40)).toEqual([]);
   });
 
+  it('a stop while a claim of them is in flight leaves what it returns pending: the stop does not wait for it', async () => {
+    // Two entries run (concurrency 2); the third is claimed when the first finishes, and the stop
+    // lands while that claim is in flight. The drain waits for the second handler only.
+    class SlowClaim extends MemoryStreamStorage {
+      gate: Promise<void> | null = null;
+      override async claim(...args: Parameters<MemoryStreamStorage['claim']>) {
+        if (this.gate !== null) await this.gate;
+        return super.claim(...args);
+      }
+    }
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const storage = new SlowClaim({ clock });
+    await storage.ensureGroup('s', 'g', '0');
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) ids.push(await storage.add('s', { type: 't', payload: '{}' }));
+    await storage.readGroup('s', 'g', 'c1', { count: 3 });
+    const started: string[] = [];
+    const finish = new Map<string, () => void>();
+    h = await startHarness(
+      (router) =>
+        router.on('t', (m) => {
+          started.push(m.id);
+          return new Promise<void>((resolve) => finish.set(m.id, resolve));
+        }),
+      { clock, storage, consumer: { concurrency: 2, prefetch: 0 } },
+    );
+    expect(started).toEqual(ids.slice(0, 2));
+    let release: () => void = () => {};
+    storage.gate = new Promise<void>((resolve) => (release = resolve));
+    finish.get(ids[0]!)!();
+    await h.flush();
+    let stopped = false;
+    const stopping = h.runtime.stop({ timeoutMs: 10_000 }).then(() => (stopped = true));
+    await h.flush();
+    release();
+    await h.flush();
+    finish.get(ids[1]!)!();
+    await h.advance(2_000, 100);
+    expect(stopped).toBe(true);
+    await stopping;
+    expect(started).toEqual(ids.slice(0, 2));
+    expect(await h.pendingIds()).toEqual(ids.slice(2));
+  });
+
   it('one left pending later (a failed dead-letter write) waits claim.minIdleMs, not the next recovery, to run again', async () => {
     class FlakyStorage extends MemoryStreamStorage {
       failures = 1;
