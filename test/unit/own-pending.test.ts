@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
-import type { DeadLetterWrite } from '../../src/index.js';
+import type { SimulatedClock } from 'xstate';
 import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { type Harness, memoryLogger, startHarness, T0 } from './retry-support.js';
+import {
+  FlakyDeadLetters,
+  type Harness,
+  memoryLogger,
+  startHarness,
+  storageAtT0,
+  T0,
+} from './retry-support.js';
 
 // A consumer's own pending entries (a crash left them): re-run once per incarnation, as workers free
 // up; a stop cuts that short. Entries left pending later in the incarnation come back by XAUTOCLAIM,
@@ -17,10 +23,11 @@ afterEach(async () => {
 });
 
 /** Storage holding `count` entries delivered to consumer c1 of s/g and never acked. */
-async function leftPending(count: number) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const storage = new MemoryStreamStorage({ clock });
+async function leftPending<S extends MemoryStreamStorage = MemoryStreamStorage>(
+  count: number,
+  make: (clock: SimulatedClock) => S = (clock) => new MemoryStreamStorage({ clock }) as S,
+) {
+  const { clock, storage } = storageAtT0(make);
   await storage.ensureGroup('s', 'g', '0');
   const ids: string[] = [];
   for (let n = 0; n < count; n++) ids.push(await storage.add('s', { type: 't', payload: '{}' }));
@@ -86,13 +93,7 @@ describe("a consumer's own pending entries", () => {
         return super.claim(...args);
       }
     }
-    const clock = new SimulatedClock();
-    clock.set(T0);
-    const storage = new SlowClaim({ clock });
-    await storage.ensureGroup('s', 'g', '0');
-    const ids: string[] = [];
-    for (let n = 0; n < 3; n++) ids.push(await storage.add('s', { type: 't', payload: '{}' }));
-    await storage.readGroup('s', 'g', 'c1', { count: 3 });
+    const { clock, storage, ids } = await leftPending(3, (clock) => new SlowClaim({ clock }));
     const started: string[] = [];
     const finish = new Map<string, () => void>();
     h = await startHarness(
@@ -122,16 +123,7 @@ describe("a consumer's own pending entries", () => {
   });
 
   it('one left pending later (a failed dead-letter write) waits claim.minIdleMs, not the next recovery, to run again', async () => {
-    class FlakyStorage extends MemoryStreamStorage {
-      failures = 1;
-      override deadLetter(write: DeadLetterWrite): Promise<string> {
-        if (this.failures-- > 0) return Promise.reject(new Error('dead-letter stream unavailable'));
-        return super.deadLetter(write);
-      }
-    }
-    const clock = new SimulatedClock();
-    clock.set(T0);
-    const storage = new FlakyStorage({ clock });
+    const { clock, storage } = storageAtT0((clock) => new FlakyDeadLetters({ clock }));
     let calls = 0;
     h = await startHarness(
       (router) =>

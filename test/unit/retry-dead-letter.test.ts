@@ -1,10 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
-import type { DeadLetterWrite } from '../../src/index.js';
 import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { type Harness, memoryLogger, startHarness, T0 } from './retry-support.js';
+import {
+  FlakyDeadLetters,
+  type Harness,
+  memoryLogger,
+  startHarness,
+  storageAtT0,
+  T0,
+} from './retry-support.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -253,16 +259,7 @@ describe('dead-letter writes', () => {
   });
 
   it('a failed dead-letter write leaves the source pending (not acked) and the message comes back', async () => {
-    class FlakyStorage extends MemoryStreamStorage {
-      failures = 1;
-      override deadLetter(write: DeadLetterWrite): Promise<string> {
-        if (this.failures-- > 0) return Promise.reject(new Error('dead-letter stream unavailable'));
-        return super.deadLetter(write);
-      }
-    }
-    const clock = new SimulatedClock();
-    clock.set(T0);
-    const storage = new FlakyStorage({ clock });
+    const { clock, storage } = storageAtT0((clock) => new FlakyDeadLetters({ clock }));
     let calls = 0;
     h = await startHarness(
       (router) =>

@@ -1,6 +1,7 @@
 // Shared set-up of the retry unit tests: a runtime on MemoryStreamStorage driven by a SimulatedClock.
 import { type Logger, pino } from 'pino';
 import { SimulatedClock } from 'xstate';
+import type { DeadLetterWrite } from '../../src/index.js';
 import { type ConsumerOptions, createRuntime, Router, type Runtime } from '../../src/index.js';
 import type { RetryScheduler } from '../../src/retry/retry-scheduler.js';
 import type { RuntimeEvent } from '../../src/runtime/runtime-events.js';
@@ -9,6 +10,24 @@ import type { RangeEntry } from '../../src/storage/stream-storage.js';
 import { trackRuntime } from '../helpers/leak-guard.js';
 
 export const T0 = 1_700_000_000_000;
+
+/** Memory storage (on a simulated clock at T0) whose first `failures` dead-letter writes fail. */
+export class FlakyDeadLetters extends MemoryStreamStorage {
+  failures = 1;
+  override deadLetter(write: DeadLetterWrite): Promise<string> {
+    if (this.failures-- > 0) return Promise.reject(new Error('dead-letter stream unavailable'));
+    return super.deadLetter(write);
+  }
+}
+
+/** A simulated clock set to T0 and `make`'s storage on it. */
+export function storageAtT0<S extends MemoryStreamStorage>(
+  make: (clock: SimulatedClock) => S,
+): { clock: SimulatedClock; storage: S } {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  return { clock, storage: make(clock) };
+}
 
 export interface Harness {
   clock: SimulatedClock;
