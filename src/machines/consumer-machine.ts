@@ -34,70 +34,28 @@
  * what it read stays pending.
  */
 import { type AnyActorLogic, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
+import { exponentialDelay, fullStep } from './backoff.js';
 import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
-import { dispatchWorkerMachine, type WorkerInput } from './dispatch-worker-machine.js';
+import type {
+  ConsumerContext,
+  ConsumerEvent,
+  ConsumerInput,
+  ConsumerOutput,
+  SessionInput,
+} from './consumer-types.js';
+import { dispatchWorkerMachine } from './dispatch-worker-machine.js';
 import { maxId, workerSystemId } from './ids.js';
 
+export type {
+  ConsumerContext,
+  ConsumerEvent,
+  ConsumerInput,
+  ConsumerOutput,
+  ExitReason,
+  PollOutput,
+  SessionInput,
+} from './consumer-types.js';
 export { maxId, workerSystemId } from './ids.js';
-
-export type ExitReason = 'nogroup' | 'fatal';
-
-export interface ConsumerInput {
-  /** Stable id of this consumer in its runtime (survives restarts). */
-  id: string;
-  /** Id of this incarnation (changes on every restart); keys the I/O session. */
-  session: string;
-  stream: string;
-  group: string;
-  consumer: string;
-  concurrency: number;
-  /** Where a new group starts when this consumer has seen no id yet: `$`, `0` or an id. */
-  startId: string;
-  /** Last id seen by the previous incarnation, if any. */
-  lastId: string | null;
-  claimIntervalMs: number;
-  backoff: ExponentialBackoff;
-  /** Jitter of the connection backoff, in [0, 1). @default none (the full step) */
-  random?: Random;
-  worker: Omit<WorkerInput, 'session' | 'workerId'>;
-}
-
-export interface ConsumerContext extends ConsumerInput {
-  backoffAttempt: number;
-  lastRecoveryAt: number | null;
-  exitReason: ExitReason | null;
-  error: string | null;
-  healthy: boolean;
-  stopTimeoutMs: number | null;
-}
-
-export interface ConsumerOutput {
-  reason: ExitReason | 'stopped';
-  error: string | null;
-  lastId: string | null;
-}
-
-/** What `io.read.done` carries: how many entries were read and handed over, and the newest id. */
-export interface PollOutput {
-  count: number;
-  lastId: string | null;
-  now: number;
-  /** Enough capacity is free after the hand-over to read again at once (see `dispatching`). */
-  ready: boolean;
-}
-
-export type ConsumerEvent =
-  | { type: 'stop'; timeoutMs: number }
-  | { type: 'io.capacity'; now: number }
-  | { type: 'io.read.done'; output: PollOutput }
-  | { type: 'io.read.failed'; error: unknown }
-  | { type: 'io.failed'; reason: ExitReason; error: string };
-
-export interface SessionInput {
-  session: string;
-  id: string;
-}
 
 /** A placeholder promise actor: replaced by the runtime; fails loudly if a machine runs without I/O. */
 function unprovided<O, I>(name: string) {

@@ -1,0 +1,64 @@
+/**
+ * The consumer machine's types: its input, context, events and output (see consumer-machine.ts for
+ * the machine and its spec).
+ */
+import type { ExponentialBackoff, Random } from './backoff.js';
+import type { WorkerInput } from './dispatch-worker-machine.js';
+
+export type ExitReason = 'nogroup' | 'fatal';
+
+export interface ConsumerInput {
+  /** Stable id of this consumer in its runtime (survives restarts). */
+  id: string;
+  /** Id of this incarnation (changes on every restart); keys the I/O session. */
+  session: string;
+  stream: string;
+  group: string;
+  consumer: string;
+  concurrency: number;
+  /** Where a new group starts when this consumer has seen no id yet: `$`, `0` or an id. */
+  startId: string;
+  /** Last id seen by the previous incarnation, if any. */
+  lastId: string | null;
+  claimIntervalMs: number;
+  backoff: ExponentialBackoff;
+  /** Jitter of the connection backoff, in [0, 1). @default none (the full step) */
+  random?: Random;
+  worker: Omit<WorkerInput, 'session' | 'workerId'>;
+}
+
+export interface ConsumerContext extends ConsumerInput {
+  backoffAttempt: number;
+  lastRecoveryAt: number | null;
+  exitReason: ExitReason | null;
+  error: string | null;
+  healthy: boolean;
+  stopTimeoutMs: number | null;
+}
+
+export interface ConsumerOutput {
+  reason: ExitReason | 'stopped';
+  error: string | null;
+  lastId: string | null;
+}
+
+/** What `io.read.done` carries: how many entries were read and handed over, and the newest id. */
+export interface PollOutput {
+  count: number;
+  lastId: string | null;
+  now: number;
+  /** Enough capacity is free after the hand-over to read again at once (see `dispatching`). */
+  ready: boolean;
+}
+
+export type ConsumerEvent =
+  | { type: 'stop'; timeoutMs: number }
+  | { type: 'io.capacity'; now: number }
+  | { type: 'io.read.done'; output: PollOutput }
+  | { type: 'io.read.failed'; error: unknown }
+  | { type: 'io.failed'; reason: ExitReason; error: string };
+
+export interface SessionInput {
+  session: string;
+  id: string;
+}
