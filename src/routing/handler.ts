@@ -19,7 +19,10 @@ export interface HandlerContext<C = unknown> {
   readonly signal: AbortSignal;
   /** 1 for the first run of this handler for this delivery, 2 for its first retry, and so on. */
   readonly attempt: number;
-  /** A pino logger bound to the consumer, message id, type and handler name. */
+  /**
+   * A pino logger bound to the consumer (`consumerId`, `stream`, `group`, `consumer`) and the message
+   * (`messageId`, `messageType`).
+   */
   readonly log: Logger;
 }
 
