@@ -58,6 +58,7 @@ async function child(variant: Variant, url: string, seconds: number): Promise<vo
   await draining;
   console.log(`${LATENCY}${JSON.stringify(recorder.row('gc-trace', variant).latencyMs)}`);
   await handle?.stop();
+  await admin.del(stream);
   producer.disconnect();
   reader.disconnect();
   admin.disconnect();

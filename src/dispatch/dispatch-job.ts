@@ -13,7 +13,7 @@ import type { WorkerPool } from './worker-pool.js';
  */
 export class DispatchJob implements WorkerJob {
   readonly id: string;
-  readonly entry: StreamEntry;
+  #entry: StreamEntry | null;
   /** The consumer incarnation's worker pool that holds it. */
   readonly pool: WorkerPool;
   /** Decoded on first use (early when an ordering key is configured). */
@@ -37,8 +37,29 @@ export class DispatchJob implements WorkerJob {
 
   constructor(entry: StreamEntry, pool: WorkerPool) {
     this.id = entry.id;
-    this.entry = entry;
+    this.#entry = entry;
     this.pool = pool;
+  }
+
+  /** The entry as read. Only while the job is in its pool (see `forget`). */
+  get entry(): StreamEntry {
+    if (this.#entry === null) throw new Error(`Message ${this.id} already left its consumer`);
+    return this.#entry;
+  }
+
+  /**
+   * The message left the pool (acked, dead-lettered, scheduled or released): drop its data. The job
+   * itself stays reachable for a while from XState's transition objects (the action arguments that
+   * hold a worker's context and event), which V8 may allocate straight into the old generation; every
+   * scavenge until the next full GC then copies whatever they reach. Without its entry and message,
+   * a finished job is a few fields instead of the whole message (docs/performance.md, "What the
+   * pickup tail is made of").
+   */
+  forget(): void {
+    this.#entry = null;
+    this.message = null;
+    this.routes = null;
+    this.succeeded = null;
   }
 
   /** The consumer's dependencies (spec, storage, stats, …). */

@@ -212,6 +212,8 @@ class AttemptContext implements HandlerContext<unknown> {
   readonly attempt: number;
   #deps: AttemptDeps;
   #job: DispatchJob;
+  /** Kept here: a handler may still log after its message left the pool (acked, or released by a stop). */
+  #type: string | undefined;
   #log: Logger | undefined;
 
   constructor(deps: AttemptDeps, job: DispatchJob, attempt: number) {
@@ -219,6 +221,7 @@ class AttemptContext implements HandlerContext<unknown> {
     this.attempt = attempt;
     this.#deps = deps;
     this.#job = job;
+    this.#type = job.message?.type;
   }
 
   get signal(): AbortSignal {
@@ -232,7 +235,7 @@ class AttemptContext implements HandlerContext<unknown> {
   }
 
   get log(): Logger {
-    this.#log ??= this.#deps.logger.child({ messageId: this.#job.id, messageType: this.#job.message?.type });
+    this.#log ??= this.#deps.logger.child({ messageId: this.#job.id, messageType: this.#type });
     return this.#log;
   }
 }

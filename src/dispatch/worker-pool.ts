@@ -238,6 +238,7 @@ export class WorkerPool implements AttemptListener {
     this.inFlight.delete(job.id);
     job.trace?.end();
     job.worker = null;
+    job.forget();
   }
 
   /** What the worker that ran `job` takes next: the next message of its key, else the next ready one. */
