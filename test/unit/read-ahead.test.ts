@@ -57,7 +57,10 @@ describe('adaptive read-ahead', () => {
 
 describe('read sizes without read-ahead (prefetch: 0)', () => {
   /** A runtime whose handlers wait until released; `started` counts handler calls. */
-  async function gatedRuntime(consumer: { concurrency: number; count?: number }, messages: number) {
+  async function gatedRuntime(
+    consumer: { concurrency: number; count?: number; prefetch?: number },
+    messages: number,
+  ) {
     const storage = new SlowReads(0);
     const release: Array<() => void> = [];
     let started = 0;
@@ -117,6 +120,19 @@ describe('read sizes without read-ahead (prefetch: 0)', () => {
     expect([r.started(), r.storage.counts]).toEqual([4, [4]]);
     await r.open(1);
     expect([r.started(), r.storage.counts]).toEqual([6, [4, 2]]);
+    await r.end();
+  });
+
+  it('with `prefetch`, the next read waits until half the read-ahead was taken, then asks for what is free', async () => {
+    // 2 workers + 6 read ahead: the first read asks for 8; 2 run, 6 wait.
+    const r = await gatedRuntime({ concurrency: 2, prefetch: 6 }, 40);
+    expect([r.started(), r.storage.counts]).toEqual([2, [8]]);
+    // 2 done, 2 more started: 2 free, under half the read-ahead (3): no read yet (half the workers
+    // would be 1, and would read here).
+    await r.open(2);
+    expect([r.started(), r.storage.counts]).toEqual([4, [8]]);
+    await r.open(1);
+    expect([r.started(), r.storage.counts]).toEqual([5, [8, 3]]);
     await r.end();
   });
 
