@@ -59,7 +59,6 @@ export class DispatchJob implements WorkerJob {
     this.#entry = null;
     this.message = null;
     this.routes = null;
-    this.succeeded = null;
   }
 
   /** The consumer's dependencies (spec, storage, stats, …). */

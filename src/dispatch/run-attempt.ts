@@ -178,6 +178,8 @@ async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): 
   let failure: unknown = null;
   try {
     for (const route of routes) {
+      // A stop released the message: start none of its other handlers (it stays pending).
+      if (job.released) return { type: 'handler.settled', outcome: 'released' };
       if (job.succeeded?.has(route.name)) continue;
       const started = deps.stats.onHandlerDuration ? performance.now() : 0;
       try {

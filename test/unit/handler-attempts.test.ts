@@ -218,6 +218,30 @@ describe('a stop', () => {
     expect(seen).toEqual([true, expect.any(ConsumerStoppingError)]);
     expect(await h.pendingIds()).toEqual([id]);
   });
+
+  it('starts no further handler of a message the stop released', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const ran: string[] = [];
+    h = await startHarness((router) =>
+      router
+        .on('t', async () => {
+          ran.push('first');
+          await gate;
+        })
+        .on('t', () => {
+          ran.push('second');
+        }),
+    );
+    const id = await h.add({ type: 't', payload: '{}' });
+    const stopping = h.runtime.stop({ timeoutMs: 100 });
+    await h.advance(100);
+    release();
+    await h.advance(1000, 100);
+    await stopping;
+    expect(ran).toEqual(['first']);
+    expect(await h.pendingIds()).toEqual([id]);
+  });
 });
 
 describe('logs of an attempt', () => {
