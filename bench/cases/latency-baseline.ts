@@ -6,6 +6,7 @@
  */
 
 import { blockedClients, waitBlocked } from '../lib/blocked.js';
+import { GcWindow } from '../lib/gc-window.js';
 import { LatencyRecorder, paced, timedFields } from '../lib/pacer.js';
 import { createGroup, expectNothingPending } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
@@ -26,12 +27,17 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     });
     await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency baseline');
     ctx.log(`latency baseline: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
-    await paced(recorder.total, ctx.sizes.latencyRate, (i) => {
-      void producer.xadd(stream, '*', ...timedFields(i));
-    });
+    const gc = new GcWindow();
+    await paced(
+      recorder.total,
+      ctx.sizes.latencyRate,
+      (i) => void producer.xadd(stream, '*', ...timedFields(i)),
+      () => gc.start(),
+    );
     await draining;
+    const collections = gc.stop();
     await expectNothingPending(admin, stream, 'g', 'latency baseline');
-    return [recorder.row('latency-baseline', 'COUNT 100 BLOCK')];
+    return [recorder.row('latency-baseline', 'COUNT 100 BLOCK', collections)];
   } finally {
     producer.disconnect();
     reader.disconnect();

@@ -4,6 +4,7 @@
  * Redis; entries left pending at the end fail the case.
  */
 import { blockedClients, waitBlocked } from '../lib/blocked.js';
+import { GcWindow } from '../lib/gc-window.js';
 import { LatencyRecorder, paced, timedFields } from '../lib/pacer.js';
 import { createGroup, expectNothingPending } from '../lib/redis.js';
 import { startStreamvisor } from '../lib/streamvisor-drain.js';
@@ -17,6 +18,8 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
   const admin = ctx.connect();
   const producer = ctx.connect();
   const recorder = new LatencyRecorder(ctx.sizes);
+  const gc = new GcWindow();
+  let collections: Record<string, number> = {};
   try {
     await createGroup(admin, stream, 'g', '$');
     const blocked = await blockedClients(admin, 'xreadgroup');
@@ -33,18 +36,22 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     try {
       await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency streamvisor');
       ctx.log(`latency streamvisor: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
-      await paced(recorder.total, ctx.sizes.latencyRate, (i) => {
-        void producer.xadd(stream, '*', ...timedFields(i));
-      });
+      await paced(
+        recorder.total,
+        ctx.sizes.latencyRate,
+        (i) => void producer.xadd(stream, '*', ...timedFields(i)),
+        () => gc.start(),
+      );
       await waitUntil(() => recorder.count >= recorder.total, {
         progress: () => recorder.count,
         what: 'latency streamvisor',
       });
+      collections = gc.stop();
       await expectNothingPending(admin, stream, 'g', 'latency streamvisor');
     } finally {
       await handle.stop();
     }
-    return [recorder.row('latency-streamvisor', `concurrency ${CONCURRENCY}`)];
+    return [recorder.row('latency-streamvisor', `concurrency ${CONCURRENCY}`, collections)];
   } finally {
     producer.disconnect();
     admin.disconnect();

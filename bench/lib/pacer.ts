@@ -9,10 +9,17 @@ import { settleHeap } from './wait.js';
  * stamps the publish time itself, right before the command is sent.
  *
  * Starts from a collected heap (when `global.gc` is exposed, as under `npm run bench`): the cases
- * before it leave garbage whose collection would otherwise land in this case's window.
+ * before it leave garbage whose collection would otherwise land in this case's window. `onStart`
+ * runs after that, right before the first message (to start a `GcWindow`).
  */
-export async function paced(total: number, rate: number, publish: (i: number) => void): Promise<void> {
+export async function paced(
+  total: number,
+  rate: number,
+  publish: (i: number) => void,
+  onStart?: () => void,
+): Promise<void> {
   if (typeof (globalThis as { gc?: unknown }).gc === 'function') await settleHeap();
+  onStart?.();
   const start = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {

@@ -75,6 +75,21 @@ function details(row: CaseRow): string {
   return parts.join(', ');
 }
 
+/**
+ * "; scavenges 36 (95 ms) vs bare 10 (18 ms)": the young-generation pauses behind a pickup tail, from
+ * the latency rows' GC windows; empty when the rows have none.
+ */
+function scavenges(row: CaseRow | undefined, bare: CaseRow | undefined): string {
+  const of = (r: CaseRow | undefined): string | null =>
+    typeof r?.extra?.scavenges === 'number'
+      ? `${r.extra.scavenges} (${r.extra['scavenge pause ms']} ms)`
+      : null;
+  const own = of(row);
+  if (own === null) return '';
+  const base = of(bare);
+  return `; scavenges ${own}${base === null ? '' : ` vs bare ${base}`}`;
+}
+
 function range(values: readonly number[], digits = 2): string {
   return `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 }
@@ -198,7 +213,8 @@ export function checkTargets(rows: readonly CaseRow[]): TargetCheck[] {
       target: latencyTarget,
       measured:
         `${ms(svLat.p99)} ms (one run of ${fmtInt.format(svLat.samples)} samples` +
-        `${baseLat === undefined ? '' : `; bare loop p99 ${ms(baseLat.p99)} ms in this run`})`,
+        `${baseLat === undefined ? '' : `; bare loop p99 ${ms(baseLat.p99)} ms in this run`}` +
+        `${scavenges(svLatRow, find(rows, 'latency-baseline'))})`,
       status: svLat.p99 <= 2 ? 'met' : 'NOT MET',
       median: svLat.p99,
     });
