@@ -199,46 +199,52 @@ describe('the signal of an attempt with handlerTimeoutMs', () => {
 });
 
 describe('a stop', () => {
+  /** A promise the test opens by hand. */
+  function gate(): { opened: Promise<void>; open: () => void } {
+    let open: () => void = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    return { opened, open };
+  }
+
+  /** Adds one message, stops with a 100 ms deadline, opens `open` past it and waits for the stop. */
+  async function stopPastTheDeadline(harness: Harness, open: () => void): Promise<string> {
+    const id = await harness.add({ type: 't', payload: '{}' });
+    const stopping = harness.runtime.stop({ timeoutMs: 100 });
+    await harness.advance(100);
+    open();
+    await harness.advance(1000, 100);
+    await stopping;
+    return id;
+  }
+
   it('a handler that reads ctx.signal only after the stop deadline finds it aborted; the message stays pending', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { opened, open } = gate();
     const seen: unknown[] = [];
     h = await startHarness((router) =>
       router.on('t', async (_m, ctx) => {
-        await gate;
+        await opened;
         seen.push(ctx.signal.aborted, ctx.signal.reason);
       }),
     );
-    const id = await h.add({ type: 't', payload: '{}' });
-    const stopping = h.runtime.stop({ timeoutMs: 100 });
-    await h.advance(100);
-    release();
-    await h.advance(1000, 100);
-    await stopping;
+    const id = await stopPastTheDeadline(h, open);
     expect(seen).toEqual([true, expect.any(ConsumerStoppingError)]);
     expect(await h.pendingIds()).toEqual([id]);
   });
 
   it('starts no further handler of a message the stop released', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { opened, open } = gate();
     const ran: string[] = [];
     h = await startHarness((router) =>
       router
         .on('t', async () => {
           ran.push('first');
-          await gate;
+          await opened;
         })
         .on('t', () => {
           ran.push('second');
         }),
     );
-    const id = await h.add({ type: 't', payload: '{}' });
-    const stopping = h.runtime.stop({ timeoutMs: 100 });
-    await h.advance(100);
-    release();
-    await h.advance(1000, 100);
-    await stopping;
+    const id = await stopPastTheDeadline(h, open);
     expect(ran).toEqual(['first']);
     expect(await h.pendingIds()).toEqual([id]);
   });
