@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConsumerStoppingError } from '../../src/index.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { type Harness, memoryLogger, startHarness } from './retry-support.js';
+import { type Harness, heldHandler, memoryLogger, startHarness } from './retry-support.js';
 
 // How a consumer drains on stop: handlers get until the deadline, then their signal aborts (one
 // warning says how many), and handlers that ignore the abort get a short grace before the consumer
@@ -75,16 +75,11 @@ describe('draining on stop', () => {
 
   it('messages queued for a worker never start and do not hold the stop', async () => {
     const { logger, records } = memoryLogger();
-    const started: string[] = [];
-    let finish: () => void = () => {};
-    h = await startHarness(
-      (router) =>
-        router.on('t', (m) => {
-          started.push(m.id);
-          return new Promise<void>((resolve) => (finish = resolve));
-        }),
-      { logger, consumer: { concurrency: 1, prefetch: 2 } },
-    );
+    const { started, finish, handler } = heldHandler();
+    h = await startHarness((router) => router.on('t', handler), {
+      logger,
+      consumer: { concurrency: 1, prefetch: 2 },
+    });
     const ids = [
       await h.add({ type: 't', payload: '{}' }),
       await h.add({ type: 't', payload: '{}' }),
@@ -135,16 +130,8 @@ describe('draining on stop', () => {
 
   it('entries a read returns after the stop began are left pending: they never start and do not hold the stop', async () => {
     const { logger, records } = memoryLogger();
-    const started: string[] = [];
-    let finish: () => void = () => {};
-    h = await startHarness(
-      (router) =>
-        router.on('t', (m) => {
-          started.push(m.id);
-          return new Promise<void>((resolve) => (finish = resolve));
-        }),
-      { logger },
-    );
+    const { started, finish, handler } = heldHandler();
+    h = await startHarness((router) => router.on('t', handler), { logger });
     const first = await h.add({ type: 't', payload: '{}' });
     const from = h.clock.now();
     const stopping = h.runtime.stop({ timeoutMs: 10_000 });
@@ -163,11 +150,8 @@ describe('draining on stop', () => {
 
   it('ends as soon as the last handler settles, without waiting for the deadline, and warns of nothing', async () => {
     const { logger, records } = memoryLogger();
-    let finish: () => void = () => {};
-    h = await startHarness(
-      (router) => router.on('t', () => new Promise<void>((resolve) => (finish = resolve))),
-      { logger },
-    );
+    const { finish, handler } = heldHandler();
+    h = await startHarness((router) => router.on('t', handler), { logger });
     await h.add({ type: 't', payload: '{}' });
     const from = h.clock.now();
     const stopping = h.runtime.stop({ timeoutMs: 10_000 });

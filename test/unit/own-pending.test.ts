@@ -5,6 +5,7 @@ import { expectNoLeaks } from '../helpers/leak-guard.js';
 import {
   FlakyDeadLetters,
   type Harness,
+  heldHandler,
   memoryLogger,
   startHarness,
   storageAtT0,
@@ -62,16 +63,13 @@ describe("a consumer's own pending entries", () => {
   it('a stop during that recovery ends it: the entries not yet taken stay pending and never run', async () => {
     const { logger, records } = memoryLogger();
     const { clock, storage, ids } = await leftPending(5);
-    const started: string[] = [];
-    let finish: () => void = () => {};
-    h = await startHarness(
-      (router) =>
-        router.on('t', (m) => {
-          started.push(m.id);
-          return new Promise<void>((resolve) => (finish = resolve));
-        }),
-      { clock, storage, logger, consumer: { concurrency: 1, prefetch: 0 } },
-    );
+    const { started, finish, handler } = heldHandler();
+    h = await startHarness((router) => router.on('t', handler), {
+      clock,
+      storage,
+      logger,
+      consumer: { concurrency: 1, prefetch: 0 },
+    });
     const stopping = h.runtime.stop({ timeoutMs: 10_000 });
     await h.advance(100, 50);
     finish();

@@ -69,6 +69,27 @@ export async function waitUntil(done: () => boolean | Promise<boolean>, ms = 5_0
   }
 }
 
+/**
+ * A handler that records the id of every message it starts and holds it until `finish()`, which
+ * settles the last one started.
+ */
+export function heldHandler(): {
+  started: string[];
+  finish: () => void;
+  handler: (message: { id: string }) => Promise<void>;
+} {
+  const started: string[] = [];
+  let settle: () => void = () => {};
+  return {
+    started,
+    finish: () => settle(),
+    handler: (message) => {
+      started.push(message.id);
+      return new Promise<void>((resolve) => (settle = resolve));
+    },
+  };
+}
+
 /** A pino logger at `debug` whose records land in `records` (parsed). */
 export function memoryLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
   const records: Array<Record<string, unknown>> = [];
