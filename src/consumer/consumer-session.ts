@@ -1,8 +1,9 @@
 import { WorkerPool } from '../dispatch/worker-pool.js';
 import { ConsumerStoppingError } from '../errors/consumer-stopping-error.js';
 import { errorText, exitReasonOf } from '../machines/classify-error.js';
-import { type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
+import { isRecoveryDue, type PollOutput, workerSystemId } from '../machines/consumer-machine.js';
 import type { WorkerRef } from '../machines/dispatch-worker-machine.js';
+import { maxId } from '../machines/ids.js';
 import { AckBatcher } from './ack-batcher.js';
 import { OwnershipTimer } from './ownership-timer.js';
 import { ReadSize } from './read-size.js';
@@ -33,6 +34,10 @@ export class ConsumerSession {
   #closing = false;
   #disposed = false;
   #ownPelDone = false;
+  /** The newest id this incarnation read (reported with the loop's answers and the drain's). */
+  #lastId: string | null = null;
+  /** When recovery last finished (`clock.now()`), as the consumer machine records it. */
+  #lastRecoveryAt: number | null = null;
 
   constructor(deps: SessionDeps, session: string, system: WorkerLookup, sendBack: SessionSendBack) {
     this.deps = deps;
@@ -76,14 +81,23 @@ export class ConsumerSession {
   // ── Reading ──────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Consumer machine entered `polling`: read once and answer `io.read.done` (the batch is handed to
-   * the workers first) or `io.read.failed`.
+   * Consumer machine entered `polling`: read in a loop, handing each batch to the workers, while enough
+   * capacity is free and no recovery is due. Answers `io.read.done` for the first read (the consumer
+   * is healthy) and for the one after which the loop stops (`ready` false), or `io.read.failed`; the
+   * reads in between are no events (see the consumer machine's spec).
    */
   read(): void {
-    this.#poll().then(
-      (output) => this.#sendBack({ type: 'io.read.done', output }),
-      (error: unknown) => this.#sendBack({ type: 'io.read.failed', error }),
+    this.#loop().catch((error: unknown) =>
+      this.#sendBack({ type: 'io.read.failed', error, lastId: this.#lastId }),
     );
+  }
+
+  async #loop(): Promise<void> {
+    for (let first = true; ; first = false) {
+      const output = await this.#poll();
+      if (first || !output.ready) this.#sendBack({ type: 'io.read.done', output });
+      if (!output.ready) return;
+    }
   }
 
   async #poll(): Promise<PollOutput> {
@@ -102,10 +116,12 @@ export class ConsumerSession {
     // A full batch means entries were waiting: the read did not block, its time is a round trip.
     if (entries.length === count) this.readSize.read(performance.now() - started);
     // A stop that came while the read was in flight: leave what it returned pending.
-    if (this.#closing) return { count: 0, lastId: null, now: clock.now(), ready: false };
+    if (this.#closing) return { count: 0, lastId: this.#lastId, now: clock.now(), ready: false };
     this.pool.dispatch(entries);
-    const last = entries.length > 0 ? entries[entries.length - 1]!.id : null;
-    return { count: entries.length, lastId: last, now: clock.now(), ready: this.#readReady() };
+    if (entries.length > 0) this.#lastId = maxId(this.#lastId, entries[entries.length - 1]!.id);
+    const now = clock.now();
+    const ready = this.#readReady() && !isRecoveryDue(this.#lastRecoveryAt, now, spec.claim.intervalMs);
+    return { count: entries.length, lastId: this.#lastId, now, ready };
   }
 
   /**
@@ -117,7 +133,8 @@ export class ConsumerSession {
     const stopped = () => signal.aborted || this.#closing;
     const { complete, lastId } = await recoverPending(this, { ownPel, stopped });
     if (ownPel && complete) this.#ownPelDone = true;
-    return { lastId, now: this.deps.clock.now() };
+    this.#lastRecoveryAt = this.deps.clock.now();
+    return { lastId, now: this.#lastRecoveryAt };
   }
 
   /** Ids handled here whose batched XACK has not landed yet (see recover-pending.ts). */
@@ -179,7 +196,7 @@ export class ConsumerSession {
    * Stop taking work, let in-flight handlers finish until `timeoutMs`, then abort them through their
    * signal (what did not finish stays pending), and flush acks.
    */
-  async drain(timeoutMs: number | null): Promise<void> {
+  async drain(timeoutMs: number | null): Promise<{ lastId: string | null }> {
     this.#closing = true;
     this.#waitingCapacity = false;
     for (const resolve of this.#freeWaiters.splice(0)) resolve();
@@ -197,6 +214,7 @@ export class ConsumerSession {
       if (this.pool.inFlight.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
     }
     await this.#acks.flush();
+    return { lastId: this.#lastId };
   }
 
   #settledWithin(ms: number): Promise<void> {

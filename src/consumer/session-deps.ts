@@ -31,7 +31,7 @@ export type SessionSendBack = (
   event:
     | { type: 'io.capacity'; now: number }
     | { type: 'io.read.done'; output: PollOutput }
-    | { type: 'io.read.failed'; error: unknown }
+    | { type: 'io.read.failed'; error: unknown; lastId: string | null }
     | { type: 'io.failed'; reason: 'nogroup' | 'fatal'; error: string },
 ) => void;
 

@@ -12,11 +12,14 @@
  * - **recovering**: re-process this consumer's own pending entries, then walk `XAUTOCLAIM` (every
  *   page) for entries idle past `claim.minIdleMs`; recovered entries go to the workers as capacity
  *   allows. → polling.
- * - **polling**: entry `read` asks `io` for one `XREADGROUP … BLOCK blockMs` with COUNT ≤ free
- *   capacity; `io` hands the batch to the workers, then answers `io.read.done` (or `io.read.failed`).
- *   Done → stays polling and reads again (action `read`, no exit or entry) when enough workers are
- *   still free (the read's output says so: `ready`) and no recovery is due; else → dispatching. The read is the long-lived
- *   `io` actor's work, not an actor of its own: no actor is created per read.
+ * - **polling**: entry `read` starts the `io` actor's read loop: `XREADGROUP … BLOCK blockMs` with
+ *   COUNT ≤ free capacity, the batch handed to the workers, and the next read at once while enough
+ *   workers are still free and no recovery is due. The loop answers `io.read.done` for its first read
+ *   (the consumer is healthy: `recordRead`, stays polling while the loop goes on, output `ready`) and
+ *   for the read after which it stops (not `ready`: → dispatching), or `io.read.failed`; the reads in
+ *   between are no events, so a consumer under light load costs no transition per read. Every answer
+ *   carries the newest id read (`lastId`). The reads are the long-lived `io` actor's work, not an
+ *   actor of their own: no actor is created per read.
  * - **dispatching**: waits for `io.capacity` (enough free workers), then → polling, or → recovering
  *   when `claim.intervalMs` has passed since the last recovery (checked between reads, so a read is
  *   never abandoned). Under light load a consumer never waits here: every read finds free workers.
@@ -24,9 +27,11 @@
  *   jittered), then → creatingGroup (which is idempotent). Handlers in flight keep running.
  * - **draining**: on `stop`, or on a NOGROUP / fatal error (from read, claim, ack, …): stop reading,
  *   let in-flight handlers finish (up to the stop deadline; then they are aborted and their messages
- *   stay pending), flush acks. → stopped (after `stop`) or → exited (after an error).
- * - **stopped** (final): output `{ reason: 'stopped' }`.
- * - **exited** (final): output `{ reason: 'nogroup' | 'fatal', error }`, for the supervisor.
+ *   stay pending), flush acks; the drain answers the newest id read (`recordLastId`). → stopped (after
+ *   `stop`) or → exited (after an error).
+ * - **stopped** (final): output `{ reason: 'stopped', lastId }`.
+ * - **exited** (final): output `{ reason: 'nogroup' | 'fatal', error, lastId }`, for the supervisor
+ *   (a restart creates the group at `lastId`).
  *
  * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
  * each invoke's `onError` (and `io.read.failed`) classifies the error by its `code` / `retriable`
@@ -100,7 +105,8 @@ export const consumerMachine = setup({
       { stream: string; group: string; startId: string }
     >('createGroup'),
     recover: unprovided<{ lastId: string | null; now: number }, SessionInput>('recover'),
-    drain: unprovided<void, SessionInput & { timeoutMs: number | null }>('drain'),
+    /** Resolves the newest id the incarnation read. */
+    drain: unprovided<{ lastId: string | null }, SessionInput & { timeoutMs: number | null }>('drain'),
   },
   actions: {
     report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
@@ -127,12 +133,15 @@ export const consumerMachine = setup({
       error: null,
       healthy: true,
     })),
+    /** The read loop or the drain ended: record the newest id it read (a restart starts the group there). */
+    recordLastId: assign({
+      lastId: ({ context, event }) => maxId(context.lastId, lastIdOf(event)),
+    }),
   },
   guards: {
     recoveryDue: ({ context, event }) => recoveryDue(context, event),
-    /** A read that left enough workers free, with no recovery due: read again without waiting. */
-    readAgain: ({ context, event }) =>
-      event.type === 'io.read.done' && event.output.ready && !recoveryDue(context, event),
+    /** The read loop goes on (enough workers free, no recovery due): stay polling. */
+    readAgain: ({ event }) => event.type === 'io.read.done' && event.output.ready,
     isNoGroup: ({ event }) => 'error' in event && isNoGroup(event.error),
     isRetriable: ({ event }) => 'error' in event && isRetriable(event.error),
     exiting: ({ context }) => context.exitReason !== null,
@@ -227,18 +236,17 @@ export const consumerMachine = setup({
       polling: {
         entry: 'read',
         on: {
-          // One transition per read: the next read at once while workers are free, else → dispatching
-          // to wait for them.
-          // Before `recordRead` sets `healthy`, tell the supervisor the first time (sendParent, so it
-          // is delivered after this transition).
+          // The loop's first read (it goes on: stay polling), or its last (→ dispatching, to wait for
+          // workers or to recover). Before `recordRead` sets `healthy`, tell the supervisor the first
+          // time (sendParent, so it is delivered after this transition).
           'io.read.done': [
-            { guard: 'readAgain', actions: [tellHealthy(), 'recordRead', 'read'] },
+            { guard: 'readAgain', actions: [tellHealthy(), 'recordRead'] },
             { target: 'dispatching', actions: [tellHealthy(), 'recordRead'] },
           ],
           'io.read.failed': [
-            { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
-            { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
-            { target: 'draining', actions: 'fail' },
+            { guard: 'isNoGroup', target: 'draining', actions: ['recordLastId', 'failNoGroup'] },
+            { guard: 'isRetriable', target: 'backoff', actions: ['recordLastId', 'recordError'] },
+            { target: 'draining', actions: ['recordLastId', 'fail'] },
           ],
         },
       },
@@ -266,7 +274,10 @@ export const consumerMachine = setup({
             id: context.id,
             timeoutMs: context.stopTimeoutMs,
           }),
-          onDone: [{ guard: 'exiting', target: 'exited' }, { target: 'stopped' }],
+          onDone: [
+            { guard: 'exiting', target: 'exited', actions: 'recordLastId' },
+            { target: 'stopped', actions: 'recordLastId' },
+          ],
           onError: [{ guard: 'exiting', target: 'exited' }, { target: 'stopped' }],
         },
       },
@@ -279,5 +290,18 @@ export const consumerMachine = setup({
 function recoveryDue(context: ConsumerContext, event: { type: string }): boolean {
   const now =
     'output' in event ? (event.output as { now: number }).now : 'now' in event ? (event.now as number) : 0;
-  return context.lastRecoveryAt === null || now - context.lastRecoveryAt >= context.claimIntervalMs;
+  return isRecoveryDue(context.lastRecoveryAt, now, context.claimIntervalMs);
+}
+
+/** The newest id an `io.read.failed` or the drain's output carries. */
+function lastIdOf(event: object): string | null {
+  const from = 'output' in event ? event.output : event;
+  return typeof from === 'object' && from !== null && 'lastId' in from
+    ? (from.lastId as string | null)
+    : null;
+}
+
+/** Recovery is due: never ran in this incarnation, or `intervalMs` passed since it last ran. */
+export function isRecoveryDue(lastRecoveryAt: number | null, now: number, intervalMs: number): boolean {
+  return lastRecoveryAt === null || now - lastRecoveryAt >= intervalMs;
 }

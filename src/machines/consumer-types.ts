@@ -42,12 +42,18 @@ export interface ConsumerOutput {
   lastId: string | null;
 }
 
-/** What `io.read.done` carries: how many entries were read and handed over, and the newest id. */
+/**
+ * What `io.read.done` carries: how many entries the read handed over, and the newest id the
+ * incarnation has read so far.
+ */
 export interface PollOutput {
   count: number;
   lastId: string | null;
   now: number;
-  /** Enough capacity is free after the hand-over to read again at once (see `dispatching`). */
+  /**
+   * The read loop goes on: enough capacity is free after the hand-over and no recovery is due. Else
+   * the loop stopped (see `dispatching`).
+   */
   ready: boolean;
 }
 
@@ -55,7 +61,7 @@ export type ConsumerEvent =
   | { type: 'stop'; timeoutMs: number }
   | { type: 'io.capacity'; now: number }
   | { type: 'io.read.done'; output: PollOutput }
-  | { type: 'io.read.failed'; error: unknown }
+  | { type: 'io.read.failed'; error: unknown; lastId: string | null }
   | { type: 'io.failed'; reason: ExitReason; error: string };
 
 export interface SessionInput {

@@ -25,16 +25,23 @@ afterEach(stopStartedActors);
 type GroupInput = { stream: string; group: string; startId: string };
 type DrainInput = SessionInput & { timeoutMs: number | null };
 
-/** Reads asked for by `polling`'s `read` action, answered as the session would. */
+/**
+ * Read loops started by `polling`'s `read` action, answered as the session would: `resolve` is one
+ * of the loop's answers (its first read, or the one after which it stops: `ready` false), `reject`
+ * its failure; the reads in between send nothing.
+ */
 function reads() {
-  const calls: Array<{ resolve(output: PollOutput): void; reject(error: unknown): void }> = [];
+  const calls: Array<{
+    resolve(output: PollOutput): void;
+    reject(error: unknown, lastId?: string | null): void;
+  }> = [];
   return {
     calls,
-    /** `consumer` asked for a read (the action's `self`). */
+    /** `consumer` started a read loop (the action's `self`). */
     start: (consumer: { send(event: ConsumerEvent): void }) =>
       calls.push({
         resolve: (output) => consumer.send({ type: 'io.read.done', output }),
-        reject: (error) => consumer.send({ type: 'io.read.failed', error }),
+        reject: (error, lastId = null) => consumer.send({ type: 'io.read.failed', error, lastId }),
       }),
     last() {
       const call = calls[calls.length - 1];
@@ -47,10 +54,10 @@ function reads() {
 function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
   const createGroup = controllable<{ created: boolean; now: number }, GroupInput>();
   const recover = controllable<{ lastId: string | null; now: number }, SessionInput>();
-  // polling's `read` action: each call is a read in flight, answered by resolve / reject (the
+  // polling's `read` action: each call starts a read loop, answered by resolve / reject (the
   // session's io.read.done / io.read.failed).
   const poll = reads();
-  const drain = controllable<void, DrainInput>();
+  const drain = controllable<{ lastId: string | null }, DrainInput>();
   const report = vi.fn();
   const awaitCapacity = vi.fn();
   const sessions: SessionInput[] = [];
@@ -155,24 +162,41 @@ describe('consumer machine', () => {
     expect(h.actor.getSnapshot().context.lastId).toBe('9-1');
   });
 
-  it('reads again at once, without dispatching, when the read left enough workers free', async () => {
+  it('stays polling while the read loop goes on; its last read leads to dispatching', async () => {
     const h = setupConsumer({ claimIntervalMs: 30_000 });
     await toPolling(h, 1_000);
-    const first = h.poll.last();
-    first.resolve({ count: 1, lastId: '7-0', now: 1_010, ready: true });
+    const loop = h.poll.last();
+    loop.resolve({ count: 1, lastId: '7-0', now: 1_010, ready: true });
     await flushPromises();
-    // A new read (still polling), the id recorded, no wait for capacity.
+    // The loop's first read: still polling, the id recorded, no new loop, no wait for capacity.
     expect(h.value()).toBe('polling');
-    expect(h.poll.calls).toHaveLength(2);
-    expect(h.poll.last()).not.toBe(first);
+    expect(h.poll.calls).toHaveLength(1);
     expect(h.awaitCapacity).not.toHaveBeenCalled();
     expect(h.actor.getSnapshot().context).toMatchObject({ lastId: '7-0', healthy: true });
-    // Ready, but a recovery is due: dispatching first, then recovering on io.capacity.
-    h.poll.last().resolve({ count: 1, lastId: '8-0', now: 31_000, ready: true });
+    // The loop stopped (here: a recovery is due): dispatching first, then recovering on io.capacity.
+    loop.resolve({ count: 1, lastId: '8-0', now: 31_000, ready: false });
     await flushPromises();
     expect(h.value()).toBe('dispatching');
+    expect(h.actor.getSnapshot().context.lastId).toBe('8-0');
     h.actor.send({ type: 'io.capacity', now: 31_000 });
     expect(h.value()).toBe('recovering');
+  });
+
+  it('records the newest id the loop read when it fails, and the one the drain answers', async () => {
+    const h = setupConsumer();
+    await toPolling(h);
+    h.poll.last().reject(connectionLost(), '12-0');
+    await flushPromises();
+    expect(h.value()).toBe('backoff');
+    await tick(h.clock, 100);
+    // The group is recreated where the loop got to, not where the machine last heard of.
+    expect(h.createGroup.last().input.startId).toBe('12-0');
+    h.createGroup.last().resolve({ created: false, now: 0 });
+    await flushPromises();
+    h.actor.send({ type: 'stop', timeoutMs: 10 });
+    h.drain.last().resolve({ lastId: '15-0' });
+    await flushPromises();
+    expect(h.actor.getSnapshot().output).toMatchObject({ reason: 'stopped', lastId: '15-0' });
   });
 
   it('goes back to recovering once claimIntervalMs has passed since the last recovery', async () => {
@@ -222,7 +246,7 @@ describe('consumer machine', () => {
       expect(h.value()).toBe('draining');
       expect(h.report).toHaveBeenCalledWith('draining');
       expect(h.drain.last().input).toEqual({ session: 'c#1', id: 'c', timeoutMs: null });
-      h.drain.last().resolve();
+      h.drain.last().resolve({ lastId: null });
       await flushPromises();
       const snapshot = h.actor.getSnapshot();
       expect(snapshot.value).toBe('exited');
@@ -240,7 +264,7 @@ describe('consumer machine', () => {
     h.createGroup.last().reject(noGroup());
     await flushPromises();
     expect(h.value()).toBe('draining');
-    h.drain.last().resolve();
+    h.drain.last().resolve({ lastId: null });
     await flushPromises();
     expect(h.actor.getSnapshot().output).toMatchObject({ reason: 'nogroup', error: noGroup().message });
   });
@@ -264,7 +288,7 @@ describe('consumer machine', () => {
     h[actorName].last().reject(fatalError());
     await flushPromises();
     expect(h.value()).toBe('draining');
-    h.drain.last().resolve();
+    h.drain.last().resolve({ lastId: null });
     await flushPromises();
     expect(h.actor.getSnapshot().output).toMatchObject({ reason: 'fatal', error: fatalError().message });
   });
@@ -408,7 +432,7 @@ describe('consumer machine', () => {
       if (state === 'polling') h.poll.last().resolve({ count: 1, lastId: '99-0', now: 0, ready: true });
       expect(h.value()).toBe('draining');
       expect(h.drain.calls).toHaveLength(1);
-      h.drain.last().resolve();
+      h.drain.last().resolve({ lastId: null });
       await flushPromises();
       expect(h.actor.getSnapshot().value).toBe('stopped');
       expect(h.actor.getSnapshot().output).toMatchObject({ reason: 'stopped' });

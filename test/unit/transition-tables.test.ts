@@ -37,24 +37,26 @@ const CONSUMER: readonly TransitionRow[] = [
   ['recovering', 'error:recover', 'isNoGroup', 'draining', 'failNoGroup'],
   ['recovering', 'error:recover', 'isRetriable', 'backoff', 'recordError'],
   ['recovering', 'error:recover', '', 'draining', 'fail'],
-  // polling: a batch (tell the supervisor once it is healthy, then record the newest id); stay and
-  // read again when the read left enough workers free and no recovery is due, else → dispatching;
-  // NOGROUP on read → draining, never backoff; connection error → backoff; else → draining.
-  ['polling', 'io.read.done', 'readAgain', '', 'enqueueActions, recordRead, read'],
+  // polling: the read loop's first read (tell the supervisor once it is healthy, then record the
+  // newest id) stays while the loop goes on; its last read (not ready: workers busy or a recovery
+  // due) → dispatching; a failure records the newest id the loop read, then NOGROUP → draining, never
+  // backoff; connection error → backoff; else → draining.
+  ['polling', 'io.read.done', 'readAgain', '', 'enqueueActions, recordRead'],
   ['polling', 'io.read.done', '', 'dispatching', 'enqueueActions, recordRead'],
-  ['polling', 'io.read.failed', 'isNoGroup', 'draining', 'failNoGroup'],
-  ['polling', 'io.read.failed', 'isRetriable', 'backoff', 'recordError'],
-  ['polling', 'io.read.failed', '', 'draining', 'fail'],
+  ['polling', 'io.read.failed', 'isNoGroup', 'draining', 'recordLastId, failNoGroup'],
+  ['polling', 'io.read.failed', 'isRetriable', 'backoff', 'recordLastId, recordError'],
+  ['polling', 'io.read.failed', '', 'draining', 'recordLastId, fail'],
   // dispatching: free workers → recovering when claim.intervalMs has passed, else → polling.
   ['dispatching', 'io.capacity', 'recoveryDue', 'recovering', ''],
   ['dispatching', 'io.capacity', '', 'polling', ''],
   // backoff: after backoffDelay → creatingGroup (idempotent).
   ['backoff', 'after:backoffDelay', '', 'creatingGroup', ''],
-  // draining: ignores a second stop or error; when drained → exited after an error, else → stopped.
+  // draining: ignores a second stop or error; when drained (recording the newest id read) → exited
+  // after an error, else → stopped.
   ['draining', 'stop', '', '', ''],
   ['draining', 'io.failed', '', '', ''],
-  ['draining', 'done:drain', 'exiting', 'exited', ''],
-  ['draining', 'done:drain', '', 'stopped', ''],
+  ['draining', 'done:drain', 'exiting', 'exited', 'recordLastId'],
+  ['draining', 'done:drain', '', 'stopped', 'recordLastId'],
   ['draining', 'error:drain', 'exiting', 'exited', ''],
   ['draining', 'error:drain', '', 'stopped', ''],
 ];
