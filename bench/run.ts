@@ -43,11 +43,11 @@ const CASES: CaseEntry[] = [
     load: () => import('./cases/throughput.js'),
   },
   {
-    id: 'latency-baseline',
+    id: 'latency',
     kind: 'latency',
-    tags: ['latency', 'baseline'],
-    requires: [],
-    load: () => import('./cases/latency-baseline.js'),
+    tags: ['latency', 'baseline', 'streamvisor', 'latency-baseline', 'latency-streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/latency.js'),
   },
   {
     id: 'latency-bullmq',
@@ -55,13 +55,6 @@ const CASES: CaseEntry[] = [
     tags: ['latency', 'bullmq'],
     requires: [],
     load: () => import('./cases/latency-bullmq.js'),
-  },
-  {
-    id: 'latency-streamvisor',
-    kind: 'latency',
-    tags: ['latency', 'streamvisor'],
-    requires: RUNTIME,
-    load: () => import('./cases/latency-streamvisor.js'),
   },
   {
     id: 'memory-streamvisor',

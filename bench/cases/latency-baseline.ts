@@ -2,7 +2,8 @@
  * Pickup latency (a), the baseline: a producer XADDs at a steady rate (1,000 msg/s for 10 s) with
  * the publish time in the payload; the bare loop (`XREADGROUP COUNT 100 BLOCK 1000`, one XACK per
  * batch) records now − publish time right after parsing each payload. The producer starts once the
- * reader is blocked in Redis; entries left pending at the end fail the case.
+ * reader is blocked in Redis; entries left pending at the end fail the case. One run; the latency
+ * suite (latency.ts) interleaves the repetitions.
  */
 
 import { blockedClients, waitBlocked } from '../lib/blocked.js';
@@ -12,8 +13,8 @@ import { createGroup, expectNothingPending } from '../lib/redis.js';
 import type { BenchContext, CaseRow } from '../lib/types.js';
 import { bareDrain } from './throughput-baseline.js';
 
-export async function run(ctx: BenchContext): Promise<CaseRow[]> {
-  const stream = `${ctx.keyPrefix}lat-baseline`;
+export async function measureBaseline(ctx: BenchContext, rep: number): Promise<CaseRow> {
+  const stream = `${ctx.keyPrefix}lat-baseline:${rep}`;
   const admin = ctx.connect();
   const reader = ctx.connect();
   const producer = ctx.connect();
@@ -26,7 +27,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
       recorder.record(i, t);
     });
     await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency baseline');
-    ctx.log(`latency baseline: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
+    ctx.log(`latency baseline, rep ${rep + 1}: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
     const gc = new GcWindow();
     await paced(
       recorder.total,
@@ -37,7 +38,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     await draining;
     const collections = gc.stop();
     await expectNothingPending(admin, stream, 'g', 'latency baseline');
-    return [recorder.row('latency-baseline', 'COUNT 100 BLOCK', collections)];
+    return recorder.row('latency-baseline', 'COUNT 100 BLOCK', collections);
   } finally {
     producer.disconnect();
     reader.disconnect();

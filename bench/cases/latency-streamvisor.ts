@@ -1,7 +1,8 @@
 /**
  * Pickup latency (c), streamvisor: the same steady producer as (a); one consumer at concurrency 16
  * records now − publish time at handler start. The producer starts once the consumer is blocked in
- * Redis; entries left pending at the end fail the case.
+ * Redis; entries left pending at the end fail the case. One run; the latency suite (latency.ts)
+ * interleaves the repetitions.
  */
 import { blockedClients, waitBlocked } from '../lib/blocked.js';
 import { GcWindow } from '../lib/gc-window.js';
@@ -13,8 +14,8 @@ import { waitUntil } from '../lib/wait.js';
 
 const CONCURRENCY = 16;
 
-export async function run(ctx: BenchContext): Promise<CaseRow[]> {
-  const stream = `${ctx.keyPrefix}lat-streamvisor`;
+export async function measureStreamvisor(ctx: BenchContext, rep: number): Promise<CaseRow> {
+  const stream = `${ctx.keyPrefix}lat-streamvisor:${rep}`;
   const admin = ctx.connect();
   const producer = ctx.connect();
   const recorder = new LatencyRecorder(ctx.sizes);
@@ -35,7 +36,9 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     );
     try {
       await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency streamvisor');
-      ctx.log(`latency streamvisor: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
+      ctx.log(
+        `latency streamvisor, rep ${rep + 1}: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`,
+      );
       await paced(
         recorder.total,
         ctx.sizes.latencyRate,
@@ -51,7 +54,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
     } finally {
       await handle.stop();
     }
-    return [recorder.row('latency-streamvisor', `concurrency ${CONCURRENCY}`, collections)];
+    return recorder.row('latency-streamvisor', `concurrency ${CONCURRENCY}`, collections);
   } finally {
     producer.disconnect();
     admin.disconnect();

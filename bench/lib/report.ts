@@ -46,7 +46,10 @@ function result(row: CaseRow): string {
   }
   if (row.latencyMs !== undefined) {
     const l = row.latencyMs;
-    parts.push(`p50 ${ms(l.p50)} · p99 ${ms(l.p99)} · max ${ms(l.max)} ms`);
+    const p99s = row.latencyReps?.p99Ms ?? [];
+    const spread = p99s.length < 2 ? '' : ` (${range(p99s)})`;
+    const of = p99s.length < 2 ? '' : `, medians of ${p99s.length}`;
+    parts.push(`p50 ${ms(l.p50)} · p99 ${ms(l.p99)}${spread} · max ${ms(l.max)} ms${of}`);
   }
   if (row.memory !== undefined) {
     const m = row.memory;
@@ -202,22 +205,32 @@ export function checkTargets(rows: readonly CaseRow[]): TargetCheck[] {
 
   const latencyTarget = 'pickup p99 ≤ 2 ms at 1,000 msg/s (streamvisor c16)';
   const svLatRow = find(rows, 'latency-streamvisor');
-  const baseLat = find(rows, 'latency-baseline')?.latencyMs;
+  const baseLatRow = find(rows, 'latency-baseline');
+  const baseLat = baseLatRow?.latencyMs;
   const svLat = svLatRow?.latencyMs;
   if (svLatRow?.status === 'failed')
     checks.push({ target: latencyTarget, measured: 'case failed', status: 'failed' });
   else if (svLat === undefined)
     checks.push({ target: latencyTarget, measured: 'not measured', status: 'n/a' });
-  else
+  else {
+    const p99s = svLatRow?.latencyReps?.p99Ms ?? [svLat.p99];
+    const baseP99s = baseLatRow?.latencyReps?.p99Ms;
+    const samples = `${fmtInt.format(svLat.samples)} samples`;
+    const runs =
+      p99s.length === 1
+        ? `one run of ${samples}`
+        : `median of ${p99s.length} runs of ${samples}, per run ${range(p99s)} ms`;
+    const bare =
+      baseLat === undefined
+        ? ''
+        : `; bare loop p99 ${ms(baseLat.p99)} ms${baseP99s && baseP99s.length > 1 ? ` (${range(baseP99s)})` : ''}`;
     checks.push({
       target: latencyTarget,
-      measured:
-        `${ms(svLat.p99)} ms (one run of ${fmtInt.format(svLat.samples)} samples` +
-        `${baseLat === undefined ? '' : `; bare loop p99 ${ms(baseLat.p99)} ms in this run`}` +
-        `${scavenges(svLatRow, find(rows, 'latency-baseline'))})`,
-      status: svLat.p99 <= 2 ? 'met' : 'NOT MET',
+      measured: `${ms(svLat.p99)} ms (${runs}${bare}${scavenges(svLatRow, baseLatRow)})`,
+      status: svLat.p99 > 2 ? 'NOT MET' : p99s.every((p99) => p99 <= 2) ? 'met' : 'within noise',
       median: svLat.p99,
     });
+  }
 
   const memTarget = 'heap growth over 1M messages ≤ 10 MB';
   const memRow = find(rows, 'memory-streamvisor');

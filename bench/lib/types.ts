@@ -40,7 +40,10 @@ export interface CaseRow {
   spread?: { min: number; max: number };
   /** Repeated cases: every timed repetition, in run order (repetition r of every variant ran in round r). */
   reps?: { msgPerSec: number[]; durationMs: number[] };
+  /** Latency rows: the medians of their runs (max: the largest); `samples` per run. */
   latencyMs?: { p50: number; p90: number; p99: number; max: number; mean: number; samples: number };
+  /** Repeated latency rows: every run's p99, in run order (run r of every variant ran in round r). */
+  latencyReps?: { p99Ms: number[] };
   memory?: {
     heapWarmMB: number;
     heapEndMB: number;
