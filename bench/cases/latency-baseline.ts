@@ -14,7 +14,7 @@ import type { BenchContext, CaseRow } from '../lib/types.js';
 import { bareDrain } from './throughput-baseline.js';
 
 export async function measureBaseline(ctx: BenchContext, rep: number): Promise<CaseRow> {
-  const stream = `${ctx.keyPrefix}lat-baseline:${rep}`;
+  const stream = `${ctx.keyPrefix}lat-baseline:${rep + 1}`;
   const admin = ctx.connect();
   const reader = ctx.connect();
   const producer = ctx.connect();
@@ -27,7 +27,9 @@ export async function measureBaseline(ctx: BenchContext, rep: number): Promise<C
       recorder.record(i, t);
     });
     await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency baseline');
-    ctx.log(`latency baseline, rep ${rep + 1}: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`);
+    ctx.log(
+      `latency baseline, ${rep < 0 ? 'warm-up' : `rep ${rep + 1}`}: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`,
+    );
     const gc = new GcWindow();
     await paced(
       recorder.total,

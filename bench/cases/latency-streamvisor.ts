@@ -15,7 +15,7 @@ import { waitUntil } from '../lib/wait.js';
 const CONCURRENCY = 16;
 
 export async function measureStreamvisor(ctx: BenchContext, rep: number): Promise<CaseRow> {
-  const stream = `${ctx.keyPrefix}lat-streamvisor:${rep}`;
+  const stream = `${ctx.keyPrefix}lat-streamvisor:${rep + 1}`;
   const admin = ctx.connect();
   const producer = ctx.connect();
   const recorder = new LatencyRecorder(ctx.sizes);
@@ -37,7 +37,7 @@ export async function measureStreamvisor(ctx: BenchContext, rep: number): Promis
     try {
       await waitBlocked(admin, 'xreadgroup', blocked + 1, 'latency streamvisor');
       ctx.log(
-        `latency streamvisor, rep ${rep + 1}: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`,
+        `latency streamvisor, ${rep < 0 ? 'warm-up' : `rep ${rep + 1}`}: ${recorder.total} messages at ${ctx.sizes.latencyRate}/s`,
       );
       await paced(
         recorder.total,

@@ -1,9 +1,11 @@
 /**
  * Pickup latency (a, c) in one interleaved suite: the bare loop and streamvisor at concurrency 16 each
- * measured `--reps` times in rounds (baseline, streamvisor, then again), every run its own 10 s at
- * 1,000 msg/s on its own stream. A row's figures are the medians of its runs; `reps.p99Ms` holds
- * every run's p99 in run order, so the target can ask every run, not only the median. `--only` picks
- * streamvisor by case id or tag; the baseline always runs (the target line compares with it).
+ * run once as a warm-up (a fifth of the duration, at least 1 s; untimed, but it must pass the same
+ * checks), then are measured `--reps` times in rounds (baseline, streamvisor, then again), every run
+ * its own 10 s at 1,000 msg/s on its own stream. A row's figures are the medians of its runs;
+ * `latencyReps.p99Ms` holds every run's p99 in run order, so the target can ask every run, not only
+ * the median. `--only` picks streamvisor by case id or tag; the baseline always runs (the target line
+ * compares with it).
  */
 
 import { median } from '../lib/stats.js';
@@ -37,15 +39,22 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
   );
   const runs = new Map<LatencyVariant, CaseRow[]>(variants.map((v) => [v, []]));
   const failed = new Map<LatencyVariant, string>();
-  for (let rep = 0; rep < ctx.reps; rep++) {
+  const warmup: BenchContext = {
+    ...ctx,
+    sizes: { ...ctx.sizes, latencyDurationMs: Math.max(1000, ctx.sizes.latencyDurationMs / 5) },
+  };
+  // Round -1 is the warm-up: its rows are dropped, its failures count.
+  for (let rep = -1; rep < ctx.reps; rep++) {
     for (const variant of variants) {
       if (failed.has(variant)) continue;
       try {
-        runs.get(variant)!.push(await variant.measure(ctx, rep));
+        const row = await variant.measure(rep < 0 ? warmup : ctx, rep);
+        if (rep >= 0) runs.get(variant)!.push(row);
       } catch (error) {
         const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        failed.set(variant, `rep ${rep + 1}: ${message ?? 'unknown error'}`);
-        ctx.log(`${variant.case}: FAILED in rep ${rep + 1}: ${message}`);
+        const run = rep < 0 ? 'the warm-up' : `rep ${rep + 1}`;
+        failed.set(variant, `${run}: ${message ?? 'unknown error'}`);
+        ctx.log(`${variant.case}: FAILED in ${run}: ${message}`);
       }
     }
   }
