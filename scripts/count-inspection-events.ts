@@ -1,9 +1,17 @@
 // Counts what an XState inspection observer sees per message and per worker busy period.
-// npx tsx scripts/count-inspection-events.ts [messages] [concurrency] [handlerMs]
+// npx tsx scripts/count-inspection-events.ts [messages] [concurrency] [handlerMs] [--one-by-one]
+// The messages are queued before start (load), or with --one-by-one published after start, each once
+// the previous one was handled (light traffic: every message is its own read and busy period).
+import { parseArgs } from 'node:util';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createRuntime, MemoryStreamStorage, Router } from '../src/index.js';
 
-const [total = 2000, concurrency = 4, handlerMs = 0] = process.argv.slice(2).map(Number);
+const { values, positionals } = parseArgs({
+  options: { 'one-by-one': { type: 'boolean', default: false } },
+  allowPositionals: true,
+});
+const oneByOne = values['one-by-one'] === true;
+const [total = 2000, concurrency = 4, handlerMs = 0] = positionals.map(Number);
 const storage = new MemoryStreamStorage();
 const byType = new Map<string, number>();
 const workerByType = new Map<string, number>();
@@ -23,7 +31,7 @@ const inspect = (event: InspectionEvent) => {
 const router = new Router().on('work', () =>
   handlerMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, handlerMs)) : undefined,
 );
-for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
+if (!oneByOne) for (let n = 0; n < total; n++) await storage.add('s', { type: 'work', n: String(n) });
 const runtime = createRuntime({
   storage,
   router,
@@ -32,7 +40,13 @@ const runtime = createRuntime({
 // Counted from after start: the observer attaches to the running system.
 await runtime.start();
 runtime.inspect(inspect);
-while (runtime.stats('s/g/c')!.processed < total) await new Promise((resolve) => setTimeout(resolve, 5));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+if (oneByOne)
+  for (let n = 0; n < total; n++) {
+    await storage.add('s', { type: 'work', n: String(n) });
+    while (runtime.stats('s/g/c')!.processed <= n) await sleep(1);
+  }
+while (runtime.stats('s/g/c')!.processed < total) await sleep(5);
 await runtime.stop();
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const all = sum(byType);
@@ -41,6 +55,7 @@ const out = {
   messages: total,
   concurrency,
   handlerMs,
+  oneByOne,
   events: all,
   eventsPerMessage: +(all / total).toFixed(2),
   workerEvents: workers,
