@@ -12,6 +12,7 @@ import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { bareDrain } from './cases/throughput-baseline.js';
+import { runMain } from './lib/main.js';
 import { paced, timedFields } from './lib/pacer.js';
 import { connect, createGroup } from './lib/redis.js';
 import { startStreamvisor } from './lib/streamvisor-drain.js';
@@ -142,10 +143,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { bareDrain } from './cases/throughput-baseline.js';
+import { runMain } from './lib/main.js';
 import { LatencyRecorder, paced, timedFields } from './lib/pacer.js';
 import { connect, createGroup } from './lib/redis.js';
 import { summarize } from './lib/stats.js';
@@ -127,10 +128,4 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(rows));
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { timeDrain } from './lib/drain.js';
 import { DrainStream } from './lib/drain-stream.js';
+import { runMain } from './lib/main.js';
 import { svVariant } from './lib/streamvisor-throughput.js';
 import type { BenchContext } from './lib/types.js';
 
@@ -118,10 +119,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

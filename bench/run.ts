@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMain } from './lib/main.js';
 import { parseOptions, USAGE } from './lib/options.js';
 import { connect, deleteKeys, redisVersion } from './lib/redis.js';
 import { openRedisTarget } from './lib/redis-target.js';
@@ -211,10 +212,4 @@ async function main(): Promise<void> {
 }
 
 // Exit explicitly: a case that failed half-way may leave a connection or timer of the code under test.
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);
