@@ -22,6 +22,7 @@ export default defineConfig({
       'test/unit/consumer-drain.test.ts',
       'test/unit/ordering-keys.test.ts',
       'test/unit/read-ahead.test.ts',
+      'test/unit/read-loop.test.ts',
       'test/unit/ack-failures.test.ts',
       'test/unit/own-pending.test.ts',
       'test/unit/worker-wake.test.ts',

@@ -49,7 +49,7 @@ import type {
   SessionInput,
 } from './consumer-types.js';
 import { dispatchWorkerMachine } from './dispatch-worker-machine.js';
-import { maxId, workerSystemId } from './ids.js';
+import { lastIdOf, maxId, workerSystemId } from './ids.js';
 
 export type {
   ConsumerContext,
@@ -291,14 +291,6 @@ function recoveryDue(context: ConsumerContext, event: { type: string }): boolean
   const now =
     'output' in event ? (event.output as { now: number }).now : 'now' in event ? (event.now as number) : 0;
   return isRecoveryDue(context.lastRecoveryAt, now, context.claimIntervalMs);
-}
-
-/** The newest id an `io.read.failed` or the drain's output carries. */
-function lastIdOf(event: object): string | null {
-  const from = 'output' in event ? event.output : event;
-  return typeof from === 'object' && from !== null && 'lastId' in from
-    ? (from.lastId as string | null)
-    : null;
 }
 
 /** Recovery is due: never ran in this incarnation, or `intervalMs` passed since it last ran. */

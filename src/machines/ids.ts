@@ -14,3 +14,11 @@ export function maxId(a: string | null, b: string | null): string | null {
   if (as.length !== bs.length) return as.length > bs.length ? a : b;
   return as >= bs ? a : b;
 }
+
+/** The newest id an event carries: its `lastId` (`io.read.failed`), or its output's (the drain's). */
+export function lastIdOf(event: object): string | null {
+  const from = 'output' in event ? event.output : event;
+  return typeof from === 'object' && from !== null && 'lastId' in from
+    ? (from.lastId as string | null)
+    : null;
+}
