@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { PollOutput } from '../machines/consumer-machine.js';
+import type { ConsumerEvent } from '../machines/consumer-machine.js';
 import type { WorkerRef } from '../machines/dispatch-worker-machine.js';
 import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Router } from '../routing/router.js';
@@ -26,14 +26,8 @@ export interface SessionDeps {
   tracer: MessageTracer | null;
 }
 
-/** Events the session sends to its consumer machine. */
-export type SessionSendBack = (
-  event:
-    | { type: 'io.capacity'; now: number }
-    | { type: 'io.read.done'; output: PollOutput }
-    | { type: 'io.read.failed'; error: unknown; lastId: string | null }
-    | { type: 'io.failed'; reason: 'nogroup' | 'fatal'; error: string },
-) => void;
+/** Events the session sends to its consumer machine: the machine's `io.*` events. */
+export type SessionSendBack = (event: Extract<ConsumerEvent, { type: `io.${string}` }>) => void;
 
 /** The part of XState's actor system the session uses: finding its workers by system id. */
 export interface WorkerLookup {

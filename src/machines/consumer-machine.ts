@@ -128,7 +128,7 @@ export const consumerMachine = setup({
     ),
     /** A read is done: record the newest id; the consumer is healthy. */
     recordRead: assign(({ context, event }) => ({
-      lastId: maxId(context.lastId, event.type === 'io.read.done' ? event.output.lastId : null),
+      lastId: maxId(context.lastId, lastIdOf(event)),
       backoffAttempt: 0,
       error: null,
       healthy: true,

@@ -15,7 +15,7 @@ export function maxId(a: string | null, b: string | null): string | null {
   return as >= bs ? a : b;
 }
 
-/** The newest id an event carries: its `lastId` (`io.read.failed`), or its output's (the drain's). */
+/** The newest id an event carries: its `lastId` (`io.read.failed`), or its output's (`io.read.done`, the drain's). */
 export function lastIdOf(event: object): string | null {
   const from = 'output' in event ? event.output : event;
   return typeof from === 'object' && from !== null && 'lastId' in from
