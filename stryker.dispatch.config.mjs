@@ -7,7 +7,11 @@ import machines from './stryker.config.mjs';
 export default {
   ...machines,
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
-  mutate: ['src/dispatch/*.ts', 'src/retry/failure-path.ts', 'src/consumer/consumer-session.ts'],
+  mutate: [
+    'src/actors/dispatch/*.ts',
+    'src/actors/retry/failure-path.ts',
+    'src/actors/consumer/consumer-io.ts',
+  ],
   htmlReporter: { fileName: 'reports/mutation/dispatch/index.html' },
   jsonReporter: { fileName: 'reports/mutation/dispatch/mutation.json' },
   tempDirName: '.stryker-tmp-dispatch',

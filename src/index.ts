@@ -1,9 +1,16 @@
 // The public entry of streamvisor: named exports only (the contract: docs/contract.md, "Public API").
 
+export type { ConsumerStats } from './actors/consumer-stats.js';
+export type {
+  DispatchInput,
+  DispatchMessage,
+  DispatchOptions,
+  DispatchResult,
+} from './actors/dispatch/dispatch-once.js';
+export type { RetentionOptions } from './actors/retention-options.js';
+export type { RuntimeEvent, RuntimeListener } from './actors/runtime-events.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
-export type { ConsumerStats } from './consumer/consumer-stats.js';
-export type { RetentionOptions } from './consumer/retention.js';
 export type { DashboardSource } from './dashboard/live-feed.js';
 export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics.js';
 export { createMetrics } from './dashboard/metrics.js';
@@ -21,32 +28,11 @@ export { StreamvisorError } from './errors/streamvisor-error.js';
 export { consumerMachine } from './machines/consumer-machine.js';
 export { dispatchWorkerMachine } from './machines/dispatch-worker-machine.js';
 export { supervisorMachine } from './machines/supervisor-machine.js';
-export {
-  MemoryRetryScheduler,
-  type MemoryRetrySchedulerOptions,
-} from './retry/memory-retry-scheduler.js';
-export {
-  RedisRetryScheduler,
-  type RedisRetrySchedulerOptions,
-  type RedisRetrySchedulerUrlOptions,
-} from './retry/redis-retry-scheduler.js';
-export type { PromoteResult } from './retry/redis-retry-scripts.js';
-export { retryKey } from './retry/retry-key.js';
-export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './retry/retry-scheduler.js';
-export type {
-  DispatchInput,
-  DispatchMessage,
-  DispatchOptions,
-  DispatchResult,
-} from './routing/dispatch-once.js';
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
-export { isStreamvisorHeader, STREAMVISOR_HEADERS } from './routing/headers.js';
-export type { Message } from './routing/message.js';
 export { Router } from './routing/router.js';
 export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';
 export { createRuntime, Runtime } from './runtime/runtime.js';
 export type { RuntimeDispatch } from './runtime/runtime-dispatch.js';
-export type { RuntimeEvent, RuntimeListener } from './runtime/runtime-events.js';
 export type {
   ConsumerOptions,
   InspectOption,
@@ -59,12 +45,25 @@ export type {
   RuntimeStatus,
   WorkerSnapshot,
 } from './runtime/runtime-snapshot.js';
-export { MemoryStreamStorage, type MemoryStreamStorageOptions } from './storage/memory-stream-storage.js';
-export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './storage/partitions.js';
-export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './storage/publish.js';
-export type { RedisClient } from './storage/redis-client.js';
-export { RedisStreamStorage } from './storage/redis-stream-storage.js';
-export { redactUrl } from './storage/redis-url.js';
+export {
+  MemoryRetryScheduler,
+  type MemoryRetrySchedulerOptions,
+} from './storage/memory/memory-retry-scheduler.js';
+export {
+  MemoryStreamStorage,
+  type MemoryStreamStorageOptions,
+} from './storage/memory/memory-stream-storage.js';
+export type { RedisClient } from './storage/redis/redis-client.js';
+export {
+  RedisRetryScheduler,
+  type RedisRetrySchedulerOptions,
+  type RedisRetrySchedulerUrlOptions,
+} from './storage/redis/redis-retry-scheduler.js';
+export type { PromoteResult } from './storage/redis/redis-retry-scripts.js';
+export { RedisStreamStorage } from './storage/redis/redis-stream-storage.js';
+export { redactUrl } from './storage/redis/redis-url.js';
+export { retryKey } from './storage/redis/retry-key.js';
+export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './storage/retry-scheduler.js';
 export type {
   AddOptions,
   AutoClaimOptions,
@@ -83,3 +82,7 @@ export type {
   StreamStorage,
 } from './storage/stream-storage.js';
 export type { TrimAckedOptions } from './storage/trim-acked.js';
+export { isStreamvisorHeader, STREAMVISOR_HEADERS } from './wire/headers.js';
+export type { Message } from './wire/message.js';
+export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './wire/partitions.js';
+export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './wire/publish.js';

@@ -6,8 +6,8 @@ import {
   type Replayed,
   replayDeadLetters,
   resolveDeadLetters,
-} from '../storage/dead-letter-actions.js';
-import { type DeadLetter, type Selection, selectDeadLetters } from '../storage/dead-letters.js';
+} from '../wire/dead-letter-actions.js';
+import { type DeadLetter, type Selection, selectDeadLetters } from '../wire/dead-letters.js';
 import { integerArg, streamIdsArg } from './arguments.js';
 import { formatDuration, line, printJson, table, truncate } from './output.js';
 import { startProgress } from './progress.js';

@@ -5,7 +5,7 @@
  * - `GET  /api/dead-letters/<stream>/<id>` → one dead letter;
  * - `POST /api/dead-letters/<stream>/replay|purge` with `{ ids } | { reason } | { all: true }`
  *   (purge also `confirm: true`) → what was touched.
- * The actions are the CLI's (`streamvisor dlq replay|purge`, src/storage/dead-letter-actions.ts).
+ * The actions are the CLI's (`streamvisor dlq replay|purge`, src/wire/dead-letter-actions.ts).
  * The token check is the server's; this module refuses other origins, read-only dashboards and bad input.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,8 +18,8 @@ import {
   ReplayError,
   replayDeadLetters,
   resolveDeadLetters,
-} from '../storage/dead-letter-actions.js';
-import { readDeadLetterPage, selectDeadLetters } from '../storage/dead-letters.js';
+} from '../wire/dead-letter-actions.js';
+import { readDeadLetterPage, selectDeadLetters } from '../wire/dead-letters.js';
 import { ApiError, readTarget, sendJson } from './dead-letter-http.js';
 import type { DashboardSource } from './live-feed.js';
 

@@ -1,6 +1,6 @@
 // JSON in and out for the dead-letter endpoints (./dead-letter-api.ts): errors that say what to change.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DeadLetterAction, DeadLetterTarget } from '../storage/dead-letter-actions.js';
+import type { DeadLetterAction, DeadLetterTarget } from '../wire/dead-letter-actions.js';
 
 /** Bodies are small (`{ ids: [...] }`): anything larger is refused before it is parsed. */
 const MAX_BODY_BYTES = 256 * 1024;

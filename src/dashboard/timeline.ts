@@ -4,7 +4,7 @@
  * new pages. Per-message failure events are capped per flush, so a poison storm costs a line, not a
  * line per message.
  */
-import type { RuntimeEvent } from '../runtime/runtime-events.js';
+import type { RuntimeEvent } from '../actors/runtime-events.js';
 
 export interface TimelineEntry {
   /** ms since epoch. */

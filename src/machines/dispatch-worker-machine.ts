@@ -31,7 +31,7 @@
  *
  * After the failure path (idle again), the consumer sends `run` with its next queued message, if any.
  *
- * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/runtime/wire-machines.ts`).
+ * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/actors/provide-machines.ts`).
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';

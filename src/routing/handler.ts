@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Logger } from 'pino';
-import type { Message } from './message.js';
+import type { Message } from '../wire/message.js';
 
 /**
  * What a handler gets besides the message.

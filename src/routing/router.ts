@@ -1,5 +1,5 @@
+import type { Message } from '../wire/message.js';
 import type { Handler, HandlerOptions, Route } from './handler.js';
-import type { Message } from './message.js';
 
 const NO_ROUTES: readonly never[] = Object.freeze([]);
 

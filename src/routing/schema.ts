@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
+import type { Message } from '../wire/message.js';
 import type { Route } from './handler.js';
-import type { Message } from './message.js';
 
 /** Issues listed in the error at most; the rest are counted. Dead-letter headers stay small. */
 const MAX_LISTED_ISSUES = 10;

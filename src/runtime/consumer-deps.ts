@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
+import type { ConsumerDeps } from '../actors/consumer-deps.js';
+import { ConsumerStats } from '../actors/consumer-stats.js';
+import type { EventBus } from '../actors/runtime-events.js';
 import type { Clock } from '../clock.js';
-import { ConsumerStats } from '../consumer/consumer-stats.js';
-import type { SessionDeps } from '../consumer/session-deps.js';
 import type { Router } from '../routing/router.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
-import type { EventBus } from './runtime-events.js';
 import type { ResolvedConsumer, RuntimeOptions } from './runtime-options.js';
 
 /** What every consumer of a runtime shares. */
@@ -27,8 +27,8 @@ export function consumerDeps<C>(
   consumers: readonly ResolvedConsumer[],
   options: RuntimeOptions<C>,
   shared: SharedDeps,
-): Map<string, SessionDeps> {
-  const deps = new Map<string, SessionDeps>();
+): Map<string, ConsumerDeps> {
+  const deps = new Map<string, ConsumerDeps>();
   for (const spec of consumers) {
     const { id, stream, group, consumer } = spec;
     deps.set(id, {

@@ -1,5 +1,5 @@
 import { type Logger, pino } from 'pino';
-import { redactUrl } from '../storage/redis-url.js';
+import { redactUrl } from '../storage/redis/redis-url.js';
 
 /**
  * Where credentials can sit in what the runtime (or a handler through `ctx.log`) logs: ioredis errors

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
+import type { EventBus } from '../actors/runtime-events.js';
 import type { Clock } from '../clock.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { ConsumerContext } from '../machines/consumer-machine.js';
 import type { ReportKind, SupervisorContext } from '../machines/supervisor-machine.js';
-import type { EventBus } from './runtime-events.js';
 
 /**
  * Turns the machines' `report` actions into log lines (one per lifecycle change, never per message)

@@ -1,4 +1,4 @@
-import type { ConsumerOptions } from '../consumer/consumer-options.js';
+import type { ConsumerOptions } from '../actors/consumer-options.js';
 import type { RuntimeOptions, SupervisorOptions } from './runtime-options.js';
 
 // JavaScript callers get no type check: a typo such as `concurency: 16` would silently do nothing.

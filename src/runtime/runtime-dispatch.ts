@@ -4,8 +4,8 @@ import {
   type DispatchOptions,
   type DispatchResult,
   dispatchOnce,
-} from '../routing/dispatch-once.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES } from '../routing/message.js';
+} from '../actors/dispatch/dispatch-once.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/message.js';
 import type { RuntimeOptions } from './runtime-options.js';
 
 /**

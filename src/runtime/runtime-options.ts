@@ -1,22 +1,22 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent, Observer } from 'xstate';
-import type { Clock } from '../clock.js';
 import {
   type ConsumerOptions,
   positive,
   type ResolvedConsumer,
   resolveConsumers,
-} from '../consumer/consumer-options.js';
+} from '../actors/consumer-options.js';
+import type { Clock } from '../clock.js';
 import type { SupervisorInput } from '../machines/supervisor-machine.js';
-import type { RetryScheduler } from '../retry/retry-scheduler.js';
 import type { Router } from '../routing/router.js';
+import type { RetryScheduler } from '../storage/retry-scheduler.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { describe } from '../storage/validate.js';
 import { assertTelemetryOption } from '../telemetry/message-tracer.js';
 import { assertKnownOptions } from './option-keys.js';
 
-export type { ConsumerOptions, ResolvedConsumer } from '../consumer/consumer-options.js';
-export { resolveConsumer, resolveConsumers } from '../consumer/consumer-options.js';
+export type { ConsumerOptions, ResolvedConsumer } from '../actors/consumer-options.js';
+export { resolveConsumer, resolveConsumers } from '../actors/consumer-options.js';
 
 export interface SupervisorOptions {
   /** Restarts allowed within `periodMs` before the runtime fails. @default 5 */

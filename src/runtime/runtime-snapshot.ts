@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import type { ConsumerStats } from '../consumer/consumer-stats.js';
+import type { ConsumerStats } from '../actors/consumer-stats.js';
 import type { SupervisorContext } from '../machines/supervisor-machine.js';
 import type { ResolvedConsumer } from './runtime-options.js';
 

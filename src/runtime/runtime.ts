@@ -7,13 +7,15 @@ import {
   type Observer,
   type Subscription,
 } from 'xstate';
+import type { ConsumerDeps } from '../actors/consumer-deps.js';
+import type { ConsumerStats } from '../actors/consumer-stats.js';
+import { provideMachines } from '../actors/provide-machines.js';
+import { assertRetentionSupported } from '../actors/retention-options.js';
+import { EventBus, type RuntimeListener } from '../actors/runtime-events.js';
 import { type Clock, systemClock } from '../clock.js';
-import type { ConsumerStats } from '../consumer/consumer-stats.js';
-import { assertRetentionSupported } from '../consumer/retention.js';
-import type { SessionDeps } from '../consumer/session-deps.js';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
-import { MemoryStreamStorage } from '../storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../storage/memory/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { startTracing } from '../telemetry/message-tracer.js';
 import { consumerDeps } from './consumer-deps.js';
@@ -22,7 +24,6 @@ import { createDefaultLogger } from './default-logger.js';
 import { buildHealth, type RuntimeHealth } from './health.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
 import { dispatchFor, type RuntimeDispatch } from './runtime-dispatch.js';
-import { EventBus, type RuntimeListener } from './runtime-events.js';
 import {
   type ResolvedConsumer,
   type RuntimeOptions,
@@ -30,7 +31,6 @@ import {
   supervisorInput,
 } from './runtime-options.js';
 import { buildSnapshot, type RuntimeSnapshot, type RuntimeStatus } from './runtime-snapshot.js';
-import { wireMachines } from './wire-machines.js';
 
 /**
  * A running set of supervised consumers. Create it with `createRuntime`.
@@ -50,8 +50,8 @@ export class Runtime<C = unknown> {
   #stats = new Map<string, ConsumerStats>();
   #loggers = new Map<string, Logger>();
   /** Per consumer, what its sessions work with (shared by its incarnations). */
-  #deps: Map<string, SessionDeps>;
-  #actor: Actor<ReturnType<typeof wireMachines>['supervisor']> | null = null;
+  #deps: Map<string, ConsumerDeps>;
+  #actor: Actor<ReturnType<typeof provideMachines>['supervisor']> | null = null;
   #status: RuntimeStatus = 'idle';
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -118,7 +118,7 @@ export class Runtime<C = unknown> {
     const tracing = startTracing(this.#options.telemetry, this.#logger);
     for (const deps of this.#deps.values())
       deps.tracer = tracing?.forConsumer(deps.spec, deps.logger) ?? null;
-    const { supervisor } = wireMachines({
+    const { supervisor } = provideMachines({
       storage: this.storage,
       clock: this.#clock,
       sessionDeps: (consumerId) => this.#deps.get(consumerId)!,

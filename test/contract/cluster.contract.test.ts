@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import type {
   AddOptions,
   AutoClaimOptions,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, vi } from 'vitest';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 

@@ -1,5 +1,5 @@
 import { SimulatedClock } from 'xstate';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
 import { describeStreamStorageContract } from '../../src/testing/index.js';
 
 // The contract suite on the in-memory storage, with time moved by hand: `sleep(ms)` advances a

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../src/errors/connection-error.js';
 import { RedisCommandError } from '../../src/errors/redis-command-error.js';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 
 // Redis-only behaviour on private servers: credentials, the read watchdog, a dead server.

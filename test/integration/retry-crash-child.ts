@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Router } from '../../src/routing/router.js';
 // Direct imports rather than src/index.ts: fewer modules for tsx to load at each restart.
 import { createRuntime } from '../../src/runtime/runtime.js';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const stream = process.env.STREAM ?? '';

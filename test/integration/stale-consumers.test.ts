@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NoGroupError } from '../../src/errors/no-group-error.js';
-import { RedisStreamStorage } from '../../src/storage/redis-stream-storage.js';
+import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import { checkLeaksAtFileEnd } from '../helpers/leak-guard.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 

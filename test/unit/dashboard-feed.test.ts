@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RuntimeEvent } from '../../src/actors/runtime-events.js';
 import { type DashboardSource, LiveFeed } from '../../src/dashboard/live-feed.js';
 import { buildStatecharts } from '../../src/dashboard/statechart.js';
 import type { TimelineEntry } from '../../src/dashboard/timeline.js';
 import type { ViewDiff } from '../../src/dashboard/view.js';
-import type { RuntimeEvent } from '../../src/runtime/runtime-events.js';
 import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/runtime/runtime-snapshot.js';
 
 function consumer(id: string): ConsumerSnapshot {

@@ -1,14 +1,14 @@
 // The dead-letter code shared by `streamvisor dlq` and the dashboard, on the in-memory storage.
 import { describe, expect, it } from 'vitest';
 import { MemoryStreamStorage, type StreamFields } from '../../src/index.js';
+import { compareIds } from '../../src/storage/validate.js';
 import {
   DeadLetterTargetError,
   ReplayError,
   replayDeadLetters,
   resolveDeadLetters,
-} from '../../src/storage/dead-letter-actions.js';
-import { readDeadLetterPage } from '../../src/storage/dead-letters.js';
-import { compareIds } from '../../src/storage/validate.js';
+} from '../../src/wire/dead-letter-actions.js';
+import { readDeadLetterPage } from '../../src/wire/dead-letters.js';
 
 const letter = (n: number, reason = 'handler-error', source = 'orders'): StreamFields => ({
   type: 't',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import type { DispatchJob } from '../../src/dispatch/dispatch-job.js';
+import type { DispatchJob } from '../../src/actors/dispatch/dispatch-job.js';
 import {
   createRuntime,
   type HandlerContext,

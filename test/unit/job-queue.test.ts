@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DispatchJob } from '../../src/dispatch/dispatch-job.js';
-import { JobQueue } from '../../src/dispatch/job-queue.js';
+import type { DispatchJob } from '../../src/actors/dispatch/dispatch-job.js';
+import { JobQueue } from '../../src/actors/dispatch/job-queue.js';
 
 // The worker pool's FIFO (mutation testing: only ever used a few items deep by the runtime tests, so
 // its length, its empty case and its compaction past 1,024 consumed items were unasserted).

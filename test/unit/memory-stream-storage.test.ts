@@ -4,7 +4,7 @@ import type { Clock } from '../../src/clock.js';
 import { NoGroupError } from '../../src/errors/no-group-error.js';
 import { RedisCommandError } from '../../src/errors/redis-command-error.js';
 import { StorageClosedError } from '../../src/errors/storage-closed-error.js';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
 
 const T0 = 1_700_000_000_000;
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

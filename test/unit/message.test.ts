@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterFields } from '../../src/retry/dead-letter-fields.js';
-import { RETRY_ATTEMPT_FIELD } from '../../src/retry/retry-scheduler.js';
-import { isStreamvisorHeader, STREAMVISOR_HEADERS } from '../../src/routing/headers.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, type DecodeResult, decodeMessage } from '../../src/routing/message.js';
-import { replayFields } from '../../src/storage/dead-letter-actions.js';
-import { toDeadLetter } from '../../src/storage/dead-letters.js';
-import { PARTITION_KEY_FIELD } from '../../src/storage/publish.js';
+import { RETRY_ATTEMPT_FIELD } from '../../src/storage/retry-scheduler.js';
 import type { StreamFields } from '../../src/storage/stream-storage.js';
+import { replayFields } from '../../src/wire/dead-letter-actions.js';
+import { deadLetterFields } from '../../src/wire/dead-letter-fields.js';
+import { toDeadLetter } from '../../src/wire/dead-letters.js';
+import { isStreamvisorHeader, STREAMVISOR_HEADERS } from '../../src/wire/headers.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, type DecodeResult, decodeMessage } from '../../src/wire/message.js';
+import { PARTITION_KEY_FIELD } from '../../src/wire/publish.js';
 
 const limit = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES };
 

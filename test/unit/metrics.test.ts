@@ -1,6 +1,6 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { ConsumerStats } from '../../src/consumer/consumer-stats.js';
+import { ConsumerStats } from '../../src/actors/consumer-stats.js';
 import {
   createMetrics,
   type GroupInfo,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedClock } from 'xstate';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
 import {
   FlakyDeadLetters,

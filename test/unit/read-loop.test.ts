@@ -5,7 +5,7 @@ import { createRuntime, MemoryStreamStorage, Router, type RuntimeEvent } from '.
 import type { ReadGroupOptions, StreamEntry } from '../../src/storage/stream-storage.js';
 import { waitUntil } from './retry-support.js';
 
-// The consumer's read loop (consumer-session.ts): while workers are free and no recovery is due, the
+// The consumer's read loop (consumer-io.ts): while workers are free and no recovery is due, the
 // `io` actor reads again by itself. The consumer machine hears of the loop's first read and of the
 // read after which it stops, not of the reads in between (see the consumer machine's spec).
 

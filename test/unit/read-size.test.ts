@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_READ_AHEAD, ReadSize } from '../../src/consumer/read-size.js';
+import { MAX_READ_AHEAD, ReadSize } from '../../src/actors/consumer/read-size.js';
 
 describe('adaptive read size', () => {
   it('has no read-ahead until a handler time and a read time are known', () => {

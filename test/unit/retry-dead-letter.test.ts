@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
 import {
   FlakyDeadLetters,

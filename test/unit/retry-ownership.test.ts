@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
 import { type Harness, startHarness, T0 } from './retry-support.js';
 

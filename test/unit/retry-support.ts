@@ -1,11 +1,11 @@
 // Shared set-up of the retry unit tests: a runtime on MemoryStreamStorage driven by a SimulatedClock.
 import { type Logger, pino } from 'pino';
 import { SimulatedClock } from 'xstate';
+import type { RuntimeEvent } from '../../src/actors/runtime-events.js';
 import type { DeadLetterWrite } from '../../src/index.js';
 import { type ConsumerOptions, createRuntime, Router, type Runtime } from '../../src/index.js';
-import type { RetryScheduler } from '../../src/retry/retry-scheduler.js';
-import type { RuntimeEvent } from '../../src/runtime/runtime-events.js';
-import { MemoryStreamStorage } from '../../src/storage/memory-stream-storage.js';
+import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
+import type { RetryScheduler } from '../../src/storage/retry-scheduler.js';
 import type { RangeEntry } from '../../src/storage/stream-storage.js';
 import { trackRuntime } from '../helpers/leak-guard.js';
 

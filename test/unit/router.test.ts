@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import type { Handler, Route } from '../../src/routing/handler.js';
-import type { Message } from '../../src/routing/message.js';
 import { Router } from '../../src/routing/router.js';
+import type { Message } from '../../src/wire/message.js';
 
 function message(type: string, payload: unknown = {}, fields: Record<string, string> = { type }): Message {
   return { id: '1-0', type, payload, fields, stream: 's', deliveries: 1 };

@@ -2,9 +2,9 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NonRetryableError } from '../../src/errors/non-retryable-error.js';
-import type { Message } from '../../src/routing/message.js';
 import { Router } from '../../src/routing/router.js';
 import { validatePayload } from '../../src/routing/schema.js';
+import type { Message } from '../../src/wire/message.js';
 
 function message(payload: unknown): Message {
   return {

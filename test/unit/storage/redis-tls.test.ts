@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisStreamStorage } from '../../../src/index.js';
-import { connectFromUrl, ownConnectionOptions } from '../../../src/storage/redis-connections.js';
-import { parseRedisUrl } from '../../../src/storage/redis-url.js';
+import { connectFromUrl, ownConnectionOptions } from '../../../src/storage/redis/redis-connections.js';
+import { parseRedisUrl } from '../../../src/storage/redis/redis-url.js';
 
 // rediss:// (TLS) from URL to ioredis options, without a TLS server: every client is lazy and
 // never connects.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl, redactUrl } from '../../../src/storage/redis-url.js';
+import { parseRedisUrl, redactUrl } from '../../../src/storage/redis/redis-url.js';
 
 describe('redactUrl', () => {
   it.each([

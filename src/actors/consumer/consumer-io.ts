@@ -1,0 +1,260 @@
+import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
+import { errorText, exitReasonOf } from '../../machines/classify-error.js';
+import { isRecoveryDue, type PollOutput, workerSystemId } from '../../machines/consumer-machine.js';
+import type { WorkerRef } from '../../machines/dispatch-worker-machine.js';
+import { maxId } from '../../machines/ids.js';
+import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js';
+import { WorkerPool } from '../dispatch/worker-pool.js';
+import { AckBatcher } from './ack-batcher.js';
+import { OwnershipTimer } from './ownership-timer.js';
+import { ReadSize } from './read-size.js';
+import { recoverPending } from './recover-pending.js';
+import { RetentionTimer } from './retention-timer.js';
+
+/** After aborting handlers at the stop deadline, how long to wait for them to settle, ms. */
+const ABORT_GRACE_MS = 1000;
+
+/**
+ * The I/O of one consumer incarnation: reads and claims on behalf of the consumer machine, hands
+ * entries to its dispatch workers (`pool`), batches acks, keeps in-flight ids owned (XCLAIM JUSTID),
+ * and drains on stop. Created when the incarnation starts, disposed when it ends: it holds every
+ * timer the incarnation uses, so nothing outlives it.
+ */
+export class ConsumerIo {
+  readonly deps: ConsumerDeps;
+  readonly pool: WorkerPool;
+  readonly readSize: ReadSize;
+  #sendBack: IoSendBack;
+  #waitingCapacity = false;
+  #freeWaiters: Array<() => void> = [];
+  #settleWaiters: Array<() => void> = [];
+  #acks: AckBatcher;
+  #ownership: OwnershipTimer;
+  #retention: RetentionTimer | null;
+  #closing = false;
+  #disposed = false;
+  #ownPelDone = false;
+  /** The newest id this incarnation read (reported with the loop's answers and the drain's). */
+  #lastId: string | null = null;
+  /** When recovery last finished (`clock.now()`), as the consumer machine records it. */
+  #lastRecoveryAt: number | null = null;
+
+  constructor(deps: ConsumerDeps, session: string, system: WorkerLookup, sendBack: IoSendBack) {
+    this.deps = deps;
+    this.#sendBack = sendBack;
+    const { spec } = deps;
+    this.readSize = new ReadSize(spec.concurrency, spec.prefetch);
+    const workers = (): WorkerRef[] =>
+      Array.from({ length: spec.concurrency }, (_, i) => system.get(workerSystemId(session, `w${i}`)));
+    this.pool = new WorkerPool(deps, this, workers);
+    this.#acks = new AckBatcher({
+      storage: deps.storage,
+      stream: spec.stream,
+      group: spec.group,
+      retryMs: 200,
+      setTimer: (fn, ms) => deps.clock.setTimeout(fn, ms),
+      clearTimer: (handle) => deps.clock.clearTimeout(handle),
+      onError: (error) => {
+        if (this.#closing) return;
+        this.#sendBack({ type: 'io.failed', reason: exitReasonOf(error), error: errorText(error) });
+      },
+    });
+    this.#ownership = new OwnershipTimer(deps, () => [...this.pool.inFlight.keys()]);
+    this.#retention = RetentionTimer.start(deps);
+  }
+
+  /** Messages held here: running, retrying, waiting for their ordering key or for a worker. */
+  get inFlight(): ReadonlyMap<string, unknown> {
+    return this.pool.inFlight;
+  }
+
+  /** Workers plus read-ahead: how many messages this consumer holds at most. */
+  get #capacity(): number {
+    return this.deps.spec.concurrency + this.readSize.readAhead;
+  }
+
+  /** Free capacity: workers plus read-ahead, minus messages in flight. */
+  get free(): number {
+    return this.#capacity - this.pool.inFlight.size;
+  }
+
+  // ── Reading ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Consumer machine entered `polling`: read in a loop, handing each batch to the workers, while enough
+   * capacity is free and no recovery is due. Answers `io.read.done` for the first read (the consumer
+   * is healthy) and for the one after which the loop stops (`ready` false), or `io.read.failed`; the
+   * reads in between are no events (see the consumer machine's spec).
+   */
+  read(): void {
+    this.#loop().catch((error: unknown) =>
+      this.#sendBack({ type: 'io.read.failed', error, lastId: this.#lastId }),
+    );
+  }
+
+  async #loop(): Promise<void> {
+    for (let first = true; ; first = false) {
+      const output = await this.#poll();
+      if (first || !output.ready) this.#sendBack({ type: 'io.read.done', output });
+      if (!output.ready) return;
+    }
+  }
+
+  async #poll(): Promise<PollOutput> {
+    const { spec, storage, clock } = this.deps;
+    const max = Math.min(spec.count ?? Infinity, this.#capacity);
+    // Without read-ahead, handlers that finish within this turn of the event loop free their workers
+    // first, so the read asks for a full batch instead of just the threshold that woke the consumer.
+    // With read-ahead, the read goes out at once: the workers run what is queued while it is in flight.
+    if (this.readSize.readAhead === 0 && this.free < max) await yieldToEventLoop();
+    const count = Math.max(1, Math.min(max, this.free));
+    const started = performance.now();
+    const entries = await storage.readGroup(spec.stream, spec.group, spec.consumer, {
+      count,
+      blockMs: spec.blockMs,
+    });
+    // A full batch means entries were waiting: the read did not block, its time is a round trip.
+    if (entries.length === count) this.readSize.read(performance.now() - started);
+    // A stop that came while the read was in flight: leave what it returned pending.
+    if (this.#closing) return { count: 0, lastId: this.#lastId, now: clock.now(), ready: false };
+    this.pool.dispatch(entries);
+    if (entries.length > 0) this.#lastId = maxId(this.#lastId, entries[entries.length - 1]!.id);
+    const now = clock.now();
+    const ready = this.#readReady() && !isRecoveryDue(this.#lastRecoveryAt, now, spec.claim.intervalMs);
+    return { count: entries.length, lastId: this.#lastId, now, ready };
+  }
+
+  /**
+   * Once per incarnation, re-process this consumer's own pending entries (a crash left them); then
+   * walk XAUTOCLAIM over the whole PEL for entries idle past `claim.minIdleMs` (see recover-pending.ts).
+   */
+  async recover(signal: AbortSignal): Promise<{ lastId: string | null; now: number }> {
+    const ownPel = !this.#ownPelDone;
+    const stopped = () => signal.aborted || this.#closing;
+    const { complete, lastId } = await recoverPending(this, { ownPel, stopped });
+    if (ownPel && complete) this.#ownPelDone = true;
+    this.#lastRecoveryAt = this.deps.clock.now();
+    return { lastId, now: this.#lastRecoveryAt };
+  }
+
+  /** Ids handled here whose batched XACK has not landed yet (see recover-pending.ts). */
+  unconfirmedAcks(): ReadonlySet<string> {
+    return this.#acks.unconfirmed();
+  }
+
+  /** Resolves when there is free capacity (at once when stopping). */
+  whenFree(): Promise<void> {
+    if (this.free > 0 || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#freeWaiters.push(resolve));
+  }
+
+  /** Consumer machine entered `dispatching`: send `io.capacity` once enough capacity is free. */
+  awaitCapacity(): void {
+    this.#waitingCapacity = true;
+    this.#checkCapacity();
+  }
+
+  #checkCapacity(): void {
+    if (!this.#waitingCapacity || this.#closing) return;
+    if (this.#readReady()) {
+      this.#waitingCapacity = false;
+      this.#sendBack({ type: 'io.capacity', now: this.deps.clock.now() });
+    }
+  }
+
+  /**
+   * Enough capacity is free for the next read. Without read-ahead, when half the workers are free;
+   * with it, when half the read-ahead was taken, so the workers still have queued work while the read
+   * is in flight.
+   */
+  #readReady(): boolean {
+    const readAhead = this.readSize.readAhead;
+    const half = Math.ceil((readAhead > 0 ? readAhead : this.deps.spec.concurrency) / 2);
+    return this.free >= Math.max(1, Math.min(this.deps.spec.count ?? Infinity, half));
+  }
+
+  // ── What the worker pool reports ──────────────────────────────────────────────────────────
+
+  ack(id: string): void {
+    this.#acks.add(id);
+  }
+
+  handled(ms: number): void {
+    this.readSize.handled(ms);
+  }
+
+  freed(): void {
+    if (this.#freeWaiters.length > 0) for (const resolve of this.#freeWaiters.splice(0)) resolve();
+    if (this.#settleWaiters.length > 0 && this.pool.inFlight.size === 0)
+      for (const resolve of this.#settleWaiters.splice(0)) resolve();
+    if (this.#waitingCapacity) this.#checkCapacity();
+  }
+
+  // ── Stopping ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stop taking work, let in-flight handlers finish until `timeoutMs`, then abort them through their
+   * signal (what did not finish stays pending), and flush acks.
+   */
+  async drain(timeoutMs: number | null): Promise<{ lastId: string | null }> {
+    this.#closing = true;
+    this.#waitingCapacity = false;
+    for (const resolve of this.#freeWaiters.splice(0)) resolve();
+    // Messages still waiting for a worker or their ordering key never started: leave them pending.
+    this.pool.close();
+    const deadline = timeoutMs ?? 10_000;
+    if (this.pool.inFlight.size > 0) await this.#settledWithin(deadline);
+    if (this.pool.inFlight.size > 0) {
+      this.deps.logger.warn(
+        { inFlight: this.pool.inFlight.size },
+        'stop deadline reached; aborting handlers, their messages stay pending',
+      );
+      this.pool.abortAll(new ConsumerStoppingError(), true);
+      // A message waiting for its next attempt is released by the abort itself, at once.
+      if (this.pool.inFlight.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
+    }
+    await this.#acks.flush();
+    return { lastId: this.#lastId };
+  }
+
+  #settledWithin(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimeout(() => done(), ms);
+      const done = () => {
+        this.deps.clock.clearTimeout(timer);
+        resolve();
+      };
+      this.#settleWaiters.push(done);
+    });
+  }
+
+  /** End of the incarnation: stop every timer; anything still running is aborted and stays pending. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#closing = true;
+    this.#ownership.stop();
+    this.#retention?.stop();
+    this.#acks.close();
+    this.pool.close();
+    this.pool.abortAll(
+      new ConsumerStoppingError(
+        'The consumer was stopped; this message stays pending and is handled again later',
+      ),
+      false,
+    );
+    for (const job of this.pool.inFlight.values()) job.trace?.end();
+    this.pool.inFlight.clear();
+    for (const resolve of this.#freeWaiters.splice(0)) resolve();
+    for (const resolve of this.#settleWaiters.splice(0)) resolve();
+  }
+
+  /** What inspection tools see of the `io` actor's snapshot (they serialize it). */
+  toJSON(): { inFlight: number; readAhead: number } {
+    return { inFlight: this.pool.inFlight.size, readAhead: this.readSize.readAhead };
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

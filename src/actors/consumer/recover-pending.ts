@@ -1,0 +1,108 @@
+import { maxId } from '../../machines/ids.js';
+import type { StreamEntry } from '../../storage/stream-storage.js';
+import type { ConsumerDeps } from '../consumer-deps.js';
+
+/** Page size of the own-PEL walk. */
+const PEL_PAGE = 100;
+
+/** What recovery needs from the consumer's I/O session. */
+export interface RecoveryHost {
+  readonly deps: ConsumerDeps;
+  readonly inFlight: ReadonlyMap<string, unknown>;
+  readonly free: number;
+  readonly pool: { dispatch(entries: readonly StreamEntry[]): void };
+  /** Ids handled here whose XACK is queued or in flight: still pending, but done. */
+  unconfirmedAcks(): ReadonlySet<string>;
+  whenFree(): Promise<void>;
+}
+
+/**
+ * Recovery, as the consumer machine's `recovering` state runs it:
+ * 1. with `ownPel`, re-process this consumer's own pending entries (a crash or a stop left them),
+ *    claiming them (XCLAIM, min idle 0: the delivery count goes up, which is what poison detection
+ *    reads) and dispatching them as workers free up;
+ * 2. walk XAUTOCLAIM over the whole PEL (every page, not just the first) for entries idle past
+ *    `claim.minIdleMs` in other consumers (their owners died);
+ * 3. remove consumer names idle past `staleConsumerMs` that have nothing pending.
+ * Resolves whether it went through (`stopped()` cuts it short) and the newest id it recovered.
+ */
+export async function recoverPending(
+  host: RecoveryHost,
+  options: { ownPel: boolean; stopped: () => boolean },
+): Promise<{ complete: boolean; lastId: string | null }> {
+  const { spec, storage, logger } = host.deps;
+  const { stopped } = options;
+  let recovered = 0;
+  let lastId: string | null = null;
+  const take = (entries: readonly StreamEntry[]) => {
+    if (entries.length === 0) return;
+    // A message this consumer handled is pending until its batched XACK lands; a claim in that window
+    // returns it (it is idle), and running it again would be a duplicate.
+    const acking = host.unconfirmedAcks();
+    const fresh = acking.size === 0 ? entries : entries.filter((entry) => !acking.has(entry.id));
+    recovered += fresh.length;
+    for (const entry of fresh) lastId = maxId(lastId, entry.id);
+    host.pool.dispatch(fresh);
+  };
+  if (options.ownPel) {
+    let start = '-';
+    for (;;) {
+      const page = await storage.pending(spec.stream, spec.group, {
+        consumer: spec.consumer,
+        count: PEL_PAGE,
+        start,
+      });
+      if (page.length === 0) break;
+      start = `(${page[page.length - 1]!.id}`;
+      const ids = page.filter((p) => !host.inFlight.has(p.id)).map((p) => p.id);
+      while (ids.length > 0) {
+        await host.whenFree();
+        if (stopped()) return { complete: false, lastId };
+        const chunk = ids.splice(0, host.free);
+        const claimed = await storage.claim(spec.stream, spec.group, spec.consumer, chunk, { minIdleMs: 0 });
+        // A stop that came while the claim was in flight: what it returned stays pending.
+        if (stopped()) return { complete: false, lastId };
+        take(claimed.entries);
+      }
+    }
+  }
+  let cursor = '0-0';
+  do {
+    await host.whenFree();
+    if (stopped()) return { complete: false, lastId };
+    const page = await storage.autoClaim(spec.stream, spec.group, spec.consumer, {
+      minIdleMs: spec.claim.minIdleMs,
+      count: Math.max(1, host.free),
+      cursor,
+    });
+    if (stopped()) return { complete: false, lastId };
+    take(page.entries);
+    if (page.deletedIds.length > 0) {
+      logger.warn(
+        { ids: page.deletedIds.slice(0, 20), count: page.deletedIds.length },
+        'pending entries no longer in the stream were dropped from the PEL',
+      );
+    }
+    cursor = page.cursor;
+  } while (cursor !== '0-0');
+  if (recovered > 0) logger.info({ recovered }, 'recovered pending entries');
+  await removeStaleConsumers(host.deps);
+  return { complete: true, lastId };
+}
+
+// Names of consumers that went away (default names carry a pid) would pile up in the group. Only
+// names with nothing pending go, in one atomic step, so no pending entry is ever dropped; a failure
+// here is housekeeping, never a reason to stop consuming.
+async function removeStaleConsumers(deps: ConsumerDeps): Promise<void> {
+  const { spec, storage, logger } = deps;
+  if (spec.staleConsumerMs === null || storage.deleteIdleConsumers === undefined) return;
+  try {
+    const removed = await storage.deleteIdleConsumers(spec.stream, spec.group, {
+      minIdleMs: spec.staleConsumerMs,
+      keep: spec.consumer,
+    });
+    if (removed.length > 0) logger.info({ removed }, 'removed stale consumers with nothing pending');
+  } catch (error) {
+    logger.debug({ err: error }, 'could not remove stale consumers');
+  }
+}

@@ -1,0 +1,73 @@
+import type { WorkerJob, WorkerRef } from '../../machines/dispatch-worker-machine.js';
+import type { Route } from '../../routing/handler.js';
+import type { StreamEntry } from '../../storage/stream-storage.js';
+import type { MessageTrace } from '../../telemetry/message-tracer.js';
+import type { Message } from '../../wire/message.js';
+import type { ConsumerDeps } from '../consumer-deps.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/**
+ * One message in flight in a consumer, from dispatch to ack / dead letter / release: the `job` in
+ * its worker's context. The runtime's actions narrow a context's job with `jobOf`, which also finds
+ * the pool (and so the session) it belongs to.
+ */
+export class DispatchJob implements WorkerJob {
+  readonly id: string;
+  #entry: StreamEntry | null;
+  /** The consumer incarnation's worker pool that holds it. */
+  readonly pool: WorkerPool;
+  /** Decoded on first use (early when an ordering key is configured). */
+  message: Message | null = null;
+  /** Set when decoding failed: the job goes straight to the dead-letter path. */
+  decodeError: { reason: 'missing-type' | 'malformed-payload'; error: string } | null = null;
+  routes: readonly Route<unknown>[] | null = null;
+  /** Names of routes that already succeeded for this message (only when there are several). */
+  succeeded: Set<string> | null = null;
+  /** Ordering key, if one is configured and the message has one. */
+  key: string | undefined = undefined;
+  controller: AbortController | null = null;
+  /** Set when a stop aborted the job: whatever its handlers do, it is left pending. */
+  released = false;
+  /** The worker running it (its context's `job` is this one), while it runs. */
+  worker: WorkerRef | null = null;
+  /** When its current attempt started (`performance.now()`), for the adaptive read size. */
+  startedAt = 0;
+  /** The message's span, from its first attempt to its settlement, when tracing is on (src/telemetry). */
+  trace: MessageTrace | null = null;
+
+  constructor(entry: StreamEntry, pool: WorkerPool) {
+    this.id = entry.id;
+    this.#entry = entry;
+    this.pool = pool;
+  }
+
+  /** The entry as read. Only while the job is in its pool (see `forget`). */
+  get entry(): StreamEntry {
+    if (this.#entry === null) throw new Error(`Message ${this.id} already left its consumer`);
+    return this.#entry;
+  }
+
+  /**
+   * The message left the pool (acked, dead-lettered, scheduled or released): drop its data. The job
+   * itself stays reachable for a while from XState's transition objects (the action arguments that
+   * hold a worker's context and event), which V8 may allocate straight into the old generation; every
+   * scavenge until the next full GC then copies whatever they reach. Without its entry and message,
+   * a finished job is a few fields instead of the whole message (docs/performance.md, "What the
+   * pickup tail is made of").
+   */
+  forget(): void {
+    this.#entry = null;
+    this.message = null;
+    this.routes = null;
+  }
+
+  /** The consumer's dependencies (spec, storage, stats, …). */
+  get deps(): ConsumerDeps {
+    return this.pool.deps;
+  }
+}
+
+/** A worker context's job as the runtime's job, while it is still in flight in its pool. */
+export function jobOf(job: WorkerJob | null): DispatchJob | undefined {
+  return job instanceof DispatchJob && job.pool.inFlight.get(job.id) === job ? job : undefined;
+}

@@ -1,0 +1,275 @@
+import { type SettledEvent, takeNextJob, type WorkerRef } from '../../machines/dispatch-worker-machine.js';
+import type { StreamEntry } from '../../storage/stream-storage.js';
+import type { ConsumerDeps } from '../consumer-deps.js';
+import { DispatchJob } from './dispatch-job.js';
+import { JobQueue } from './job-queue.js';
+import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
+
+/** Messages run per turn of the event loop before a busy period yields to I/O (see `#spend`). */
+export const TURN_BUDGET = 64;
+
+/** What the pool tells its consumer session. */
+export interface PoolHost {
+  /** A message succeeded: ack it. */
+  ack(id: string): void;
+  /** A message left the pool (acked, dead-lettered, scheduled, released). */
+  freed(): void;
+  /** One message's handlers took `ms` (feeds the adaptive read size). */
+  handled(ms: number): void;
+}
+
+/**
+ * A consumer incarnation's dispatch workers and the messages waiting for them. Every message runs on
+ * a worker actor in `running`: a free worker gets `run { job }`; while messages are queued, a worker
+ * that finished one takes the next in place (a busy period, see the worker machine's spec), and it
+ * returns to `idle` (`handler.settled`) only when nothing is left for it or a message did not succeed.
+ * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker.
+ */
+export class WorkerPool implements AttemptListener {
+  readonly inFlight = new Map<string, DispatchJob>();
+  /** Stop taking queued work (the consumer drains). */
+  closing = false;
+  readonly deps: ConsumerDeps;
+  readonly #host: PoolHost;
+  readonly #workers: () => WorkerRef[];
+  #idle: WorkerRef[] | null = null;
+  /** Messages run in this turn of the event loop (see `#spend`). */
+  #ran = 0;
+  readonly #ready = new JobQueue();
+  readonly #keyQueues = new Map<string, DispatchJob[]>();
+
+  /** `workers`: the worker actors, looked up on first use (they are spawned before the session). */
+  constructor(deps: ConsumerDeps, host: PoolHost, workers: () => WorkerRef[]) {
+    this.deps = deps;
+    this.#host = host;
+    this.#workers = workers;
+  }
+
+  #idleWorkers(): WorkerRef[] {
+    // Popped from the end: w0 first.
+    this.#idle ??= this.#workers().reverse();
+    return this.#idle;
+  }
+
+  /** Hand entries to workers; entries already in flight here are skipped. */
+  dispatch(entries: readonly StreamEntry[]): void {
+    const orderingKey = this.deps.spec.orderingKey;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (this.inFlight.has(entry.id)) continue;
+      const job = new DispatchJob(entry, this);
+      this.inFlight.set(job.id, job);
+      if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
+      this.#ready.push(job);
+    }
+    this.#wake();
+  }
+
+  /**
+   * Start one idle worker on the next ready message. Workers are woken one at a time: a woken worker
+   * wakes the next only when its handler is pending (or its busy period ended) with work still
+   * queued. Synchronous handlers are so run by one worker in one busy period (two transitions per
+   * batch instead of two per worker), asynchronous ones still fan out to every free worker at once.
+   */
+  #wake(): void {
+    // Over the turn's budget, a deferred busy period wakes the next worker in the next turn.
+    if (this.closing || this.#ready.length === 0 || this.#ran > TURN_BUDGET) return;
+    const worker = this.#idleWorkers().pop();
+    if (worker === undefined) return;
+    worker.send({ type: 'run', job: this.#ready.shift()! });
+  }
+
+  #waitsForKey(job: DispatchJob, orderingKey: NonNullable<ConsumerDeps['spec']['orderingKey']>): boolean {
+    decode(this.deps, job);
+    if (job.message !== null) {
+      try {
+        job.key = orderingKey(job.message);
+      } catch (error) {
+        this.deps.logger.warn(
+          { messageId: job.id, err: error },
+          'orderingKey threw; the message runs unordered',
+        );
+      }
+    }
+    if (job.key === undefined) return false;
+    const queue = this.#keyQueues.get(job.key);
+    if (queue !== undefined) {
+      queue.push(job);
+      return true;
+    }
+    this.#keyQueues.set(job.key, []);
+    return false;
+  }
+
+  /**
+   * The worker is entering `running` (entry `startAttempt`): run attempt `attempt` of `job` once the
+   * transition is done (a microtask later, so the actor is in `running` before its handler starts),
+   * then, while messages succeed and work is queued, the next ones on the same worker.
+   */
+  start(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+    job.worker = worker;
+    queueMicrotask(() => this.#resume(worker, job, attempt, false));
+  }
+
+  /**
+   * Run `job` on `worker` (in `running`, its context's job) unless it left the pool meanwhile; a stop
+   * releases it first. `queued`: a busy period's next message deferred by the budget (not started
+   * yet): once the pool is closing it is released, like the queued messages, and stays pending.
+   */
+  #resume(worker: WorkerRef, job: DispatchJob, attempt: number, queued: boolean): void {
+    if (this.inFlight.get(job.id) === job) {
+      if (job.released || (queued && this.closing))
+        worker.send({ type: 'handler.settled', outcome: 'released' });
+      else this.#run(worker, job, attempt);
+    }
+    this.#wake();
+  }
+
+  /** A busy period: run `job`, and as long as attempts settle at once with work queued, the next ones. */
+  #run(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+    for (;;) {
+      job.worker = worker;
+      job.startedAt = performance.now();
+      const event = this.#attempt(job, attempt);
+      if (event === null) return;
+      const next = this.#after(worker, job, event);
+      if (next === undefined) return;
+      if (!this.#spend()) {
+        this.#defer(worker, next);
+        return;
+      }
+      job = next;
+      attempt = 1;
+    }
+  }
+
+  /**
+   * Count one message run in this turn of the event loop; false once `TURN_BUDGET` ran. Without a
+   * budget, handlers that settle at once (or within microtasks) would run every queued message in
+   * one turn, and the next read, its reply and the acks would wait until the queue is empty: the
+   * read-ahead would never overlap with the work.
+   */
+  #spend(): boolean {
+    if (this.#ran === 0) setImmediate(this.#newTurn);
+    return ++this.#ran <= TURN_BUDGET;
+  }
+
+  readonly #newTurn = (): void => {
+    this.#ran = 0;
+  };
+
+  /** Go on with the busy period in the next turn (the worker stays `running` on `next`). */
+  #defer(worker: WorkerRef, next: DispatchJob): void {
+    setImmediate(() => this.#resume(worker, next, 1, true));
+  }
+
+  /**
+   * Run an attempt; when tracing, inside the message's span (started on its first attempt). With no
+   * tracer (telemetry off, or no OpenTelemetry SDK registered) this is one branch: no span, no
+   * context, no closure.
+   */
+  #attempt(job: DispatchJob, attempt: number): SettledEvent | null {
+    const tracer = this.deps.tracer;
+    if (tracer === null) return runAttempt(this.deps, job, attempt, this);
+    job.trace ??= tracer.start(job.entry);
+    return job.trace.run(runAttempt, this.deps, job, attempt, this);
+  }
+
+  /** An attempt settled later (its handler returned a promise). */
+  attemptSettled(job: DispatchJob, event: SettledEvent): void {
+    const worker = job.worker;
+    if (worker === null) return;
+    const next = this.#after(worker, job, event);
+    if (next !== undefined) {
+      if (this.#spend()) this.#run(worker, next, 1);
+      else this.#defer(worker, next);
+    }
+    this.#wake();
+  }
+
+  /**
+   * After an attempt: on success with work queued, ack the message and move the worker to the next
+   * one in place (the busy period goes on, no transition) and return it; otherwise report the
+   * outcome to the worker machine (→ idle, or the failure path).
+   */
+  #after(worker: WorkerRef, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
+    if (this.inFlight.get(job.id) !== job) return undefined;
+    this.#host.handled(performance.now() - job.startedAt);
+    if (event.outcome === 'ok') {
+      const next = this.#next(job);
+      if (next !== undefined) {
+        this.#leave(job);
+        this.deps.stats.processed++;
+        this.#host.ack(job.id);
+        takeNextJob(worker.getSnapshot().context, next);
+        this.#host.freed();
+        return next;
+      }
+    }
+    worker.send(event);
+    return undefined;
+  }
+
+  /** The message succeeded and its worker goes idle: ack it. */
+  complete(job: DispatchJob): void {
+    this.deps.stats.processed++;
+    this.#host.ack(job.id);
+    this.finish(job);
+  }
+
+  /**
+   * The message is done here (acked, dead-lettered, scheduled or released) and its worker is idle:
+   * give the worker its next message, if any.
+   */
+  finish(job: DispatchJob): void {
+    if (this.inFlight.get(job.id) !== job) return;
+    const worker = job.worker;
+    const next = this.#next(job);
+    this.#leave(job);
+    if (worker !== null) {
+      // Sent from within the worker's transition: it is processed once the worker is idle.
+      if (next !== undefined) worker.send({ type: 'run', job: next });
+      else this.#idleWorkers().push(worker);
+    }
+    this.#host.freed();
+  }
+
+  #leave(job: DispatchJob): void {
+    this.inFlight.delete(job.id);
+    job.trace?.end();
+    job.worker = null;
+    job.forget();
+  }
+
+  /** What the worker that ran `job` takes next: the next message of its key, else the next ready one. */
+  #next(job: DispatchJob): DispatchJob | undefined {
+    if (this.closing) return undefined;
+    if (job.key !== undefined) {
+      const queue = this.#keyQueues.get(job.key);
+      if (queue !== undefined) {
+        const next = queue.shift();
+        if (next !== undefined) return next;
+        this.#keyQueues.delete(job.key);
+      }
+    }
+    return this.#ready.shift();
+  }
+
+  /** Stop taking queued work; messages that never started are forgotten (they stay pending). */
+  close(): void {
+    this.closing = true;
+    for (const queue of this.#keyQueues.values())
+      for (const job of queue.splice(0)) this.inFlight.delete(job.id);
+    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift())
+      this.inFlight.delete(job.id);
+  }
+
+  /** Abort every running message (it stays pending); `toWorkers` also sends each worker `abort`. */
+  abortAll(reason: Error, toWorkers: boolean): void {
+    for (const job of this.inFlight.values()) {
+      job.released = true;
+      job.controller?.abort(reason);
+      if (toWorkers) job.worker?.send({ type: 'abort' });
+    }
+  }
+}

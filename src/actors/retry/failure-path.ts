@@ -1,0 +1,132 @@
+import { exponentialDelay } from '../../machines/backoff.js';
+import type { DeadLetterInput, ScheduleRetryInput } from '../../machines/dispatch-worker-machine.js';
+import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../storage/retry-scheduler.js';
+import { deadLetterFields } from '../../wire/dead-letter-fields.js';
+import type { ConsumerDeps } from '../consumer-deps.js';
+import type { DispatchJob } from '../dispatch/dispatch-job.js';
+import { logDeadLetter, logRetry } from './failure-log.js';
+
+// The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
+// (retrying, deadLettering, scheduling) call for them: src/actors/provide-machines.ts calls these directly.
+
+/** Attempt `attempt` failed and another follows after `delayMs` (the worker picked it): count it, tell subscribers. */
+export function reportRetry(
+  deps: ConsumerDeps,
+  job: DispatchJob,
+  attempt: number,
+  delayMs: number,
+  error: string,
+): void {
+  const { spec, stats, bus, clock } = deps;
+  stats.retried++;
+  job.trace?.retrying(attempt, delayMs, error);
+  logRetry(deps.logger, job, { attempt, error, delayMs });
+  if (bus.active) {
+    bus.emit({
+      type: 'message.retrying',
+      at: clock.now(),
+      consumerId: spec.id,
+      messageId: job.id,
+      attempt,
+      delayMs,
+      error,
+    });
+  }
+}
+
+/** XADD the dead letter (wire format) to the dead-letter stream, then XACK the source. Resolves its id. */
+export function writeDeadLetter(
+  deps: ConsumerDeps,
+  job: DispatchJob,
+  input: DeadLetterInput,
+): Promise<string> {
+  const { spec, storage, clock } = deps;
+  const fields = deadLetterFields(job.entry, {
+    reason: input.reason,
+    error: input.error,
+    sourceStream: spec.stream,
+    group: spec.group,
+    deliveries: job.entry.deliveries,
+    at: clock.now(),
+  });
+  return storage.deadLetter({
+    deadStream: spec.deadLetter.stream,
+    sourceStream: spec.stream,
+    group: spec.group,
+    id: job.id,
+    fields,
+    ...(spec.deadLetter.maxLen === undefined ? {} : { maxLen: spec.deadLetter.maxLen }),
+  });
+}
+
+export function reportDeadLetter(
+  deps: ConsumerDeps,
+  job: DispatchJob,
+  input: DeadLetterInput,
+  deadLetterId: string,
+): void {
+  deps.stats.recordDeadLetter(input.reason);
+  job.trace?.deadLettered(input.reason, input.error, deps.spec.deadLetter.stream, deadLetterId);
+  const { attempt, reason, error } = input;
+  logDeadLetter(deps.logger, job, { attempt, reason, error, deadLetterId });
+  if (deps.bus.active) {
+    deps.bus.emit({
+      type: 'message.dead-lettered',
+      at: deps.clock.now(),
+      consumerId: deps.spec.id,
+      messageId: job.id,
+      reason: input.reason,
+      error: input.error,
+      deadLetterId,
+    });
+  }
+}
+
+/**
+ * Whether a message that used up its in-process attempts goes to the retry scheduler: one is
+ * configured and the message's `x-retry-attempt` is below `retry.scheduled.attempts`.
+ */
+export function canSchedule(deps: ConsumerDeps, job: DispatchJob): boolean {
+  return (
+    deps.retryScheduler !== undefined && scheduledAttempts(job.entry) < deps.spec.retry.scheduled.attempts
+  );
+}
+
+/**
+ * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's delay,
+ * then ack the source. Resolves the delay, ms.
+ */
+export async function scheduleRetry(deps: ConsumerDeps, job: DispatchJob): Promise<number> {
+  const { spec, storage, retryScheduler, random } = deps;
+  if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
+  const next = scheduledAttempts(job.entry) + 1;
+  const delayMs = exponentialDelay(next, spec.retry.scheduled.backoff, random);
+  const entry = { ...job.entry, fields: { ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(next) } };
+  await retryScheduler.schedule(spec.stream, entry, delayMs);
+  await storage.ack(spec.stream, spec.group, [job.id]);
+  return delayMs;
+}
+
+export function reportScheduled(
+  deps: ConsumerDeps,
+  job: DispatchJob,
+  input: ScheduleRetryInput,
+  delayMs: number,
+): void {
+  deps.stats.scheduled++;
+  const retryAttempt = scheduledAttempts(job.entry) + 1;
+  job.trace?.scheduled(retryAttempt, delayMs, input.error);
+  logRetry(deps.logger, job, { attempt: input.attempt, error: input.error, delayMs, retryAttempt });
+  if (deps.bus.active) {
+    deps.bus.emit({
+      type: 'message.scheduled',
+      at: deps.clock.now(),
+      consumerId: deps.spec.id,
+      messageId: job.id,
+      attempt: input.attempt,
+      retryAttempt,
+      delayMs,
+      error: input.error,
+    });
+  }
+}

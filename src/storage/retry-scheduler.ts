@@ -1,0 +1,54 @@
+import type { StreamEntry } from './stream-storage.js';
+
+/**
+ * The header that counts how often a message went through the retry scheduler: absent on a
+ * message as first published, `1` on its first durable re-delivery, and so on. The runtime sets it
+ * on the entry it hands to `schedule`; schedulers re-add the fields as given.
+ */
+export const RETRY_ATTEMPT_FIELD = 'x-retry-attempt';
+
+/**
+ * Durable delayed re-delivery of a message that used up its in-process attempts. When one is
+ * configured (`createRuntime({ retryScheduler })`), such a message is handed to it and then acked,
+ * instead of being dead-lettered, while its `x-retry-attempt` header is below
+ * `retry.scheduled.attempts`. Built in: `RedisRetryScheduler` (a sorted set beside the stream) and
+ * `MemoryRetryScheduler` (timers on a clock, for `MemoryStreamStorage`).
+ *
+ * A re-delivered message is a new stream entry (a new id, at the end of the stream): ordering keys
+ * order it after what was published meanwhile.
+ *
+ * @example
+ * const retryScheduler: RetryScheduler = {
+ *   async schedule(stream, entry, delayMs) {
+ *     await db.insert({ stream, fields: entry.fields, dueAt: Date.now() + delayMs })
+ *   },
+ * }
+ */
+export interface RetryScheduler {
+  /**
+   * Re-add `entry.fields` to `stream` (XADD, a new id) after `delayMs` (ms). The fields already carry
+   * the next `x-retry-attempt`. It must be durable before it resolves: the source entry is acked
+   * right after. Scheduling the same entry (same id and fields) twice should re-deliver it once.
+   */
+  schedule(stream: string, entry: StreamEntry, delayMs: number): Promise<void>;
+  /**
+   * Called by `runtime.start()` with the streams of its consumers: begin re-adding their due
+   * messages (including those scheduled by an earlier process). May be called again with more.
+   */
+  start?(streams: readonly string[]): void;
+  /** Stop any timer or connection the scheduler opened. Called by `runtime.stop()`. */
+  close?(): Promise<void>;
+}
+
+/**
+ * How often `entry` went through the retry scheduler already (its `x-retry-attempt` header; 0 when
+ * absent or not a whole number).
+ *
+ * @example
+ * scheduledAttempts({ id: '1-0', fields: { type: 't', 'x-retry-attempt': '2' }, deliveries: 1 }) // 2
+ */
+export function scheduledAttempts(entry: StreamEntry): number {
+  const raw = entry.fields[RETRY_ATTEMPT_FIELD];
+  if (raw === undefined || !/^\d{1,9}$/.test(raw)) return 0;
+  return Number(raw);
+}
