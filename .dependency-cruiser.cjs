@@ -31,9 +31,8 @@ const upward = layers.slice(0, -1).map(([name, path], i) => ({
   },
 }));
 
-// Inside src/actors: the shared types at its root sit below the roles; dispatch below retry below
+// Inside src/actors: the shared types at its root sit below the roles; retry below dispatch below
 // consumer; the wiring that provides the machines (provide-machines.ts) on top.
-const shared = '^src/actors/[^/]+\\.ts$';
 const wiring = '^src/actors/provide-machines\\.ts$';
 const actorRules = [
   ['testing', '^src/testing/', '^src/cli/'],
@@ -42,17 +41,16 @@ const actorRules = [
     `^src/actors/(?!provide-machines)[^/]+\\.ts$`,
     '^src/actors/(consumer|dispatch|retry)/|' + wiring,
   ],
-  ['actors-dispatch', '^src/actors/dispatch/', '^src/actors/(consumer|retry)/|' + wiring],
-  ['actors-retry', '^src/actors/retry/', '^src/actors/consumer/|' + wiring],
+  ['actors-retry', '^src/actors/retry/', '^src/actors/(consumer|dispatch)/|' + wiring],
+  ['actors-dispatch', '^src/actors/dispatch/', '^src/actors/consumer/|' + wiring],
   ['actors-consumer', '^src/actors/consumer/', wiring],
 ].map(([name, from, to]) => ({
   name: `no-upward-from-${name}`,
-  comment: 'actors: shared types < dispatch < retry < consumer < wiring',
+  comment: 'actors: shared types < retry < dispatch < consumer < wiring',
   severity: 'error',
   from: { path: from },
   to: { path: to },
 }));
-void shared;
 
 module.exports = {
   forbidden: [

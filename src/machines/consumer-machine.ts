@@ -46,7 +46,7 @@ import type {
   ConsumerEvent,
   ConsumerInput,
   ConsumerOutput,
-  SessionInput,
+  IoInput,
 } from './consumer-types.js';
 import { dispatchWorkerMachine } from './dispatch-worker-machine.js';
 import { lastIdOf, maxId, workerSystemId } from './ids.js';
@@ -57,8 +57,8 @@ export type {
   ConsumerInput,
   ConsumerOutput,
   ExitReason,
-  PollOutput,
-  SessionInput,
+  IoInput,
+  ReadOutput,
 } from './consumer-types.js';
 export { maxId, workerSystemId } from './ids.js';
 
@@ -98,15 +98,15 @@ export const consumerMachine = setup({
   },
   actors: {
     worker: dispatchWorkerMachine,
-    // Any logic taking a SessionInput: the runtime's keeps the incarnation's I/O session in its snapshot.
-    session: fromCallback<{ type: string }, SessionInput>(() => () => {}) as AnyActorLogic,
+    // Any logic taking an IoInput: the runtime's keeps the incarnation's ConsumerIo in its snapshot.
+    io: fromCallback<{ type: string }, IoInput>(() => () => {}) as AnyActorLogic,
     createGroup: unprovided<
       { created: boolean; now: number },
       { stream: string; group: string; startId: string }
     >('createGroup'),
-    recover: unprovided<{ lastId: string | null; now: number }, SessionInput>('recover'),
+    recover: unprovided<{ lastId: string | null; now: number }, IoInput>('recover'),
     /** Resolves the newest id the incarnation read. */
-    drain: unprovided<{ lastId: string | null }, SessionInput & { timeoutMs: number | null }>('drain'),
+    drain: unprovided<{ lastId: string | null }, IoInput & { timeoutMs: number | null }>('drain'),
   },
   actions: {
     report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
@@ -174,8 +174,8 @@ export const consumerMachine = setup({
     }),
     invoke: {
       id: 'io',
-      src: 'session',
-      input: ({ context }: { context: ConsumerContext }): SessionInput => ({
+      src: 'io',
+      input: ({ context }: { context: ConsumerContext }): IoInput => ({
         session: context.session,
         id: context.id,
       }),

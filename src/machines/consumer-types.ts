@@ -46,7 +46,7 @@ export interface ConsumerOutput {
  * What `io.read.done` carries: how many entries the read handed over, and the newest id the
  * incarnation has read so far.
  */
-export interface PollOutput {
+export interface ReadOutput {
   count: number;
   lastId: string | null;
   now: number;
@@ -60,11 +60,11 @@ export interface PollOutput {
 export type ConsumerEvent =
   | { type: 'stop'; timeoutMs: number }
   | { type: 'io.capacity'; now: number }
-  | { type: 'io.read.done'; output: PollOutput }
+  | { type: 'io.read.done'; output: ReadOutput }
   | { type: 'io.read.failed'; error: unknown; lastId: string | null }
   | { type: 'io.failed'; reason: ExitReason; error: string };
 
-export interface SessionInput {
+export interface IoInput {
   session: string;
   id: string;
 }

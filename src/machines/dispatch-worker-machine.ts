@@ -8,10 +8,14 @@
  * - **idle**: free, nothing queued for it. `run { job }` → running, attempt 1.
  * - **running**: entry `startAttempt` runs the handlers that have not yet succeeded for `job` (the
  *   runner reports back with `handler.settled`). A **busy period**: while the consumer has more work
- *   queued for this worker, a successful message is acked and the worker takes the next one in place
- *   (`takeNextJob`: `job` is the next message, attempt 1), without an event or a transition; `job` is
- *   always the message its handlers are on. So a busy period costs two transitions however many
- *   messages it runs: `run` in, `handler.settled` out. Outcomes reported to the machine:
+ *   queued for this worker, a successful message is acked and the worker takes the next one in place,
+ *   without an event or a transition. The context's `job` is the worker's **job slot**, an object the
+ *   pool owns and that this machine only reads: the pool moves the slot to the next message (attempt
+ *   1) between two messages, so `job.id` is always the message the handlers are on, and no one writes
+ *   into this context but this machine. A message that needed a retry ends its busy period (it reports
+ *   `ok`), so `attempt` is always the attempt of the message in `job`. A busy period so costs two
+ *   transitions however many messages it runs: `run` in, `handler.settled` out. Outcomes reported to
+ *   the machine:
  *   - `ok` and nothing queued: every matching handler succeeded → idle, action `complete` (hands the
  *     id to the ack batcher: acking is batched across workers, so it is an action on this transition,
  *     not a state that would hold the worker for a round trip);
@@ -31,12 +35,16 @@
  *
  * After the failure path (idle again), the consumer sends `run` with its next queued message, if any.
  *
- * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/actors/provide-machines.ts`).
+ * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/actors/dispatch/worker-actor.ts`).
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
 
-/** The part of a job the machine needs; the runtime's job object carries more. */
+/**
+ * The worker's job slot: what the machine needs of the message it works on. The runtime's slot is an
+ * object its pool owns (one per worker); during a busy period the pool moves it to the next message,
+ * so `id` is always the message the handlers are on (see the spec above). The machine never writes it.
+ */
 export interface WorkerJob {
   readonly id: string;
 }
@@ -234,18 +242,6 @@ export interface WorkerRef {
   readonly id: string;
   send(event: WorkerEvent): void;
   getSnapshot(): { readonly value: unknown; readonly context: WorkerContext };
-}
-
-/**
- * Busy period: a `running` worker whose runner has more queued work moves to its next message in
- * place, without an event (see the spec above). The only change of a worker's context made outside a
- * transition; the runtime calls it between two messages, when no handler of this worker runs.
- */
-export function takeNextJob(context: WorkerContext, job: WorkerJob): void {
-  context.job = job;
-  context.attempt = 1;
-  context.deadReason = null;
-  context.lastError = null;
 }
 
 function errorOf(event: WorkerEvent): string {

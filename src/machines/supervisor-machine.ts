@@ -98,7 +98,7 @@ const scheduledReport = { type: 'report', params: { kind: 'restart.scheduled' } 
 
 const noJitter: Random = () => 0;
 
-function sessionOf(id: string, incarnation: number): string {
+function incarnationId(id: string, incarnation: number): string {
   return `${id}#${incarnation}`;
 }
 
@@ -170,7 +170,7 @@ export const supervisorMachine = setup({
           for (const spec of context.children) {
             enqueue.spawnChild('consumer', {
               id: spec.id,
-              input: { ...spec, session: sessionOf(spec.id, 1), lastId: null },
+              input: { ...spec, session: incarnationId(spec.id, 1), lastId: null },
             });
           }
           enqueue.assign({
@@ -207,7 +207,7 @@ export const supervisorMachine = setup({
                   id: spec.id,
                   input: {
                     ...spec,
-                    session: sessionOf(spec.id, incarnation),
+                    session: incarnationId(spec.id, incarnation),
                     lastId: context.lastIds[spec.id] ?? null,
                   },
                 });

@@ -121,7 +121,7 @@ export class Runtime<C = unknown> {
     const { supervisor } = provideMachines({
       storage: this.storage,
       clock: this.#clock,
-      sessionDeps: (consumerId) => this.#deps.get(consumerId)!,
+      consumerDeps: this.#deps,
       onConsumerReport: (context, kind) => this.#reporter.consumerReport(context, kind),
       onSupervisorReport: (context, event, kind) => this.#reporter.supervisorReport(context, event, kind),
     });

@@ -4,8 +4,8 @@ import {
   type ConsumerEvent,
   type ConsumerInput,
   consumerMachine,
-  type PollOutput,
-  type SessionInput,
+  type IoInput,
+  type ReadOutput,
 } from '../../src/machines/consumer-machine.js';
 import {
   connectionLost,
@@ -23,7 +23,7 @@ import {
 afterEach(stopStartedActors);
 
 type GroupInput = { stream: string; group: string; startId: string };
-type DrainInput = SessionInput & { timeoutMs: number | null };
+type DrainInput = IoInput & { timeoutMs: number | null };
 
 /**
  * Read loops started by `polling`'s `read` action, answered as the session would: `resolve` is one
@@ -32,7 +32,7 @@ type DrainInput = SessionInput & { timeoutMs: number | null };
  */
 function reads() {
   const calls: Array<{
-    resolve(output: PollOutput): void;
+    resolve(output: ReadOutput): void;
     reject(error: unknown, lastId?: string | null): void;
   }> = [];
   return {
@@ -53,20 +53,20 @@ function reads() {
 
 function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
   const createGroup = controllable<{ created: boolean; now: number }, GroupInput>();
-  const recover = controllable<{ lastId: string | null; now: number }, SessionInput>();
+  const recover = controllable<{ lastId: string | null; now: number }, IoInput>();
   // polling's `read` action: each call starts a read loop, answered by resolve / reject (the
   // session's io.read.done / io.read.failed).
   const poll = reads();
   const drain = controllable<{ lastId: string | null }, DrainInput>();
   const report = vi.fn();
   const awaitCapacity = vi.fn();
-  const sessions: SessionInput[] = [];
+  const sessions: IoInput[] = [];
   const machine = consumerMachine.provide({
     actors: {
       createGroup: createGroup.logic,
       recover: recover.logic,
       drain: drain.logic,
-      session: fromCallback<{ type: string }, SessionInput>(({ input }) => {
+      io: fromCallback<{ type: string }, IoInput>(({ input }) => {
         sessions.push(input);
       }),
     },

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import type { DispatchJob } from '../../src/actors/dispatch/dispatch-job.js';
+import type { WorkerSlot } from '../../src/actors/dispatch/worker-slot.js';
 import {
   createRuntime,
   type HandlerContext,
@@ -31,7 +32,7 @@ async function run(router: Router, types: string[], logger = memoryLogger().logg
   const jobs: DispatchJob[] = [];
   const inspect = (event: InspectionEvent) => {
     if (event.type === '@xstate.event' && event.event.type === 'run')
-      jobs.push(event.event.job as DispatchJob);
+      jobs.push((event.event.job as WorkerSlot).job as DispatchJob);
   };
   runtime = trackRuntime(
     createRuntime({

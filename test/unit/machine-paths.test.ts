@@ -161,7 +161,7 @@ function consumerReplayer(coverage: Coverage): Replayer {
       createGroup: stubs.createGroup.logic as never,
       recover: stubs.recover.logic as never,
       drain: stubs.drain.logic as never,
-      session: fromCallback(() => {}),
+      io: fromCallback(() => {}),
     },
   });
   const clock = new SimulatedClock();

@@ -1,6 +1,6 @@
 import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
 import { errorText, exitReasonOf } from '../../machines/classify-error.js';
-import { isRecoveryDue, type PollOutput, workerSystemId } from '../../machines/consumer-machine.js';
+import { isRecoveryDue, type ReadOutput, workerSystemId } from '../../machines/consumer-machine.js';
 import type { WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import { maxId } from '../../machines/ids.js';
 import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js';
@@ -100,7 +100,7 @@ export class ConsumerIo {
     }
   }
 
-  async #poll(): Promise<PollOutput> {
+  async #poll(): Promise<ReadOutput> {
     const { spec, storage, clock } = this.deps;
     const max = Math.min(spec.count ?? Infinity, this.#capacity);
     // Without read-ahead, handlers that finish within this turn of the event loop free their workers

@@ -1,17 +1,17 @@
-import type { WorkerJob, WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import type { Route } from '../../routing/handler.js';
 import type { StreamEntry } from '../../storage/stream-storage.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import type { Message } from '../../wire/message.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import type { WorkerPool } from './worker-pool.js';
+import type { WorkerSlot } from './worker-slot.js';
 
 /**
- * One message in flight in a consumer, from dispatch to ack / dead letter / release: the `job` in
- * its worker's context. The runtime's actions narrow a context's job with `jobOf`, which also finds
- * the pool (and so the session) it belongs to.
+ * One message in flight in a consumer, from dispatch to ack / dead letter / release. While it runs it
+ * sits in its worker's slot (`WorkerSlot`, the `job` in the worker's context); `jobOf` finds it from
+ * there, and its pool from it.
  */
-export class DispatchJob implements WorkerJob {
+export class DispatchJob {
   readonly id: string;
   #entry: StreamEntry | null;
   /** The consumer incarnation's worker pool that holds it. */
@@ -28,8 +28,10 @@ export class DispatchJob implements WorkerJob {
   controller: AbortController | null = null;
   /** Set when a stop aborted the job: whatever its handlers do, it is left pending. */
   released = false;
-  /** The worker running it (its context's `job` is this one), while it runs. */
-  worker: WorkerRef | null = null;
+  /** The slot of the worker running it (the slot's job is this one), while it runs. */
+  slot: WorkerSlot | null = null;
+  /** The attempt running now (1 for the first). */
+  attempt = 0;
   /** When its current attempt started (`performance.now()`), for the adaptive read size. */
   startedAt = 0;
   /** The message's span, from its first attempt to its settlement, when tracing is on (src/telemetry). */
@@ -65,9 +67,4 @@ export class DispatchJob implements WorkerJob {
   get deps(): ConsumerDeps {
     return this.pool.deps;
   }
-}
-
-/** A worker context's job as the runtime's job, while it is still in flight in its pool. */
-export function jobOf(job: WorkerJob | null): DispatchJob | undefined {
-  return job instanceof DispatchJob && job.pool.inFlight.get(job.id) === job ? job : undefined;
 }

@@ -1,9 +1,10 @@
-import { type SettledEvent, takeNextJob, type WorkerRef } from '../../machines/dispatch-worker-machine.js';
+import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import type { StreamEntry } from '../../storage/stream-storage.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
+import { WorkerSlot } from './worker-slot.js';
 
 /** Messages run per turn of the event loop before a busy period yields to I/O (see `#spend`). */
 export const TURN_BUDGET = 64;
@@ -20,9 +21,11 @@ export interface PoolHost {
 
 /**
  * A consumer incarnation's dispatch workers and the messages waiting for them. Every message runs on
- * a worker actor in `running`: a free worker gets `run { job }`; while messages are queued, a worker
- * that finished one takes the next in place (a busy period, see the worker machine's spec), and it
- * returns to `idle` (`handler.settled`) only when nothing is left for it or a message did not succeed.
+ * a worker actor in `running`: a free worker's slot (`WorkerSlot`, owned here) is pointed at the
+ * message and the worker gets `run { job: slot }`; while messages are queued, a worker that finished
+ * one at its first attempt takes the next in place (the pool moves the slot: a busy period, see the
+ * worker machine's spec), and it returns to `idle` (`handler.settled`) only when nothing is left for
+ * it, or a message did not succeed at once.
  * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker.
  */
 export class WorkerPool implements AttemptListener {
@@ -32,7 +35,7 @@ export class WorkerPool implements AttemptListener {
   readonly deps: ConsumerDeps;
   readonly #host: PoolHost;
   readonly #workers: () => WorkerRef[];
-  #idle: WorkerRef[] | null = null;
+  #idle: WorkerSlot[] | null = null;
   /** Messages run in this turn of the event loop (see `#spend`). */
   #ran = 0;
   readonly #ready = new JobQueue();
@@ -45,9 +48,11 @@ export class WorkerPool implements AttemptListener {
     this.#workers = workers;
   }
 
-  #idleWorkers(): WorkerRef[] {
+  #idleSlots(): WorkerSlot[] {
     // Popped from the end: w0 first.
-    this.#idle ??= this.#workers().reverse();
+    this.#idle ??= this.#workers()
+      .map((worker) => new WorkerSlot(worker))
+      .reverse();
     return this.#idle;
   }
 
@@ -74,9 +79,11 @@ export class WorkerPool implements AttemptListener {
   #wake(): void {
     // Over the turn's budget, a deferred busy period wakes the next worker in the next turn.
     if (this.closing || this.#ready.length === 0 || this.#ran > TURN_BUDGET) return;
-    const worker = this.#idleWorkers().pop();
-    if (worker === undefined) return;
-    worker.send({ type: 'run', job: this.#ready.shift()! });
+    const slot = this.#idleSlots().pop();
+    if (slot === undefined) return;
+    // Not empty: checked above.
+    slot.job = this.#ready.shift() ?? null;
+    slot.worker.send({ type: 'run', job: slot });
   }
 
   #waitsForKey(job: DispatchJob, orderingKey: NonNullable<ConsumerDeps['spec']['orderingKey']>): boolean {
@@ -102,13 +109,14 @@ export class WorkerPool implements AttemptListener {
   }
 
   /**
-   * The worker is entering `running` (entry `startAttempt`): run attempt `attempt` of `job` once the
-   * transition is done (a microtask later, so the actor is in `running` before its handler starts),
-   * then, while messages succeed and work is queued, the next ones on the same worker.
+   * The worker is entering `running` (entry `startAttempt`) on the message in its slot: run attempt
+   * `attempt` of it once the transition is done (a microtask later, so the actor is in `running`
+   * before its handler starts), then, while messages succeed and work is queued, the next ones on the
+   * same worker.
    */
-  start(worker: WorkerRef, job: DispatchJob, attempt: number): void {
-    job.worker = worker;
-    queueMicrotask(() => this.#resume(worker, job, attempt, false));
+  start(slot: WorkerSlot, job: DispatchJob, attempt: number): void {
+    job.slot = slot;
+    queueMicrotask(() => this.#resume(slot, job, attempt, false));
   }
 
   /**
@@ -116,26 +124,27 @@ export class WorkerPool implements AttemptListener {
    * releases it first. `queued`: a busy period's next message deferred by the budget (not started
    * yet): once the pool is closing it is released, like the queued messages, and stays pending.
    */
-  #resume(worker: WorkerRef, job: DispatchJob, attempt: number, queued: boolean): void {
+  #resume(slot: WorkerSlot, job: DispatchJob, attempt: number, queued: boolean): void {
     if (this.inFlight.get(job.id) === job) {
       if (job.released || (queued && this.closing))
-        worker.send({ type: 'handler.settled', outcome: 'released' });
-      else this.#run(worker, job, attempt);
+        slot.worker.send({ type: 'handler.settled', outcome: 'released' });
+      else this.#run(slot, job, attempt);
     }
     this.#wake();
   }
 
   /** A busy period: run `job`, and as long as attempts settle at once with work queued, the next ones. */
-  #run(worker: WorkerRef, job: DispatchJob, attempt: number): void {
+  #run(slot: WorkerSlot, job: DispatchJob, attempt: number): void {
     for (;;) {
-      job.worker = worker;
+      job.slot = slot;
+      job.attempt = attempt;
       job.startedAt = performance.now();
       const event = this.#attempt(job, attempt);
       if (event === null) return;
-      const next = this.#after(worker, job, event);
+      const next = this.#after(slot, job, event);
       if (next === undefined) return;
       if (!this.#spend()) {
-        this.#defer(worker, next);
+        this.#defer(slot, next);
         return;
       }
       job = next;
@@ -159,8 +168,8 @@ export class WorkerPool implements AttemptListener {
   };
 
   /** Go on with the busy period in the next turn (the worker stays `running` on `next`). */
-  #defer(worker: WorkerRef, next: DispatchJob): void {
-    setImmediate(() => this.#resume(worker, next, 1, true));
+  #defer(slot: WorkerSlot, next: DispatchJob): void {
+    setImmediate(() => this.#resume(slot, next, 1, true));
   }
 
   /**
@@ -177,36 +186,37 @@ export class WorkerPool implements AttemptListener {
 
   /** An attempt settled later (its handler returned a promise). */
   attemptSettled(job: DispatchJob, event: SettledEvent): void {
-    const worker = job.worker;
-    if (worker === null) return;
-    const next = this.#after(worker, job, event);
+    const slot = job.slot;
+    if (slot === null) return;
+    const next = this.#after(slot, job, event);
     if (next !== undefined) {
-      if (this.#spend()) this.#run(worker, next, 1);
-      else this.#defer(worker, next);
+      if (this.#spend()) this.#run(slot, next, 1);
+      else this.#defer(slot, next);
     }
     this.#wake();
   }
 
   /**
-   * After an attempt: on success with work queued, ack the message and move the worker to the next
-   * one in place (the busy period goes on, no transition) and return it; otherwise report the
-   * outcome to the worker machine (→ idle, or the failure path).
+   * After an attempt: on success at the first attempt with work queued, ack the message and move the
+   * worker's slot to the next one in place (the busy period goes on, no transition) and return it;
+   * otherwise report the outcome to the worker machine (→ idle, or the failure path). A message that
+   * needed a retry reports its success, so the machine's `attempt` is always the slot's message's.
    */
-  #after(worker: WorkerRef, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
+  #after(slot: WorkerSlot, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
     if (this.inFlight.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
-    if (event.outcome === 'ok') {
+    if (event.outcome === 'ok' && job.attempt === 1) {
       const next = this.#next(job);
       if (next !== undefined) {
         this.#leave(job);
         this.deps.stats.processed++;
         this.#host.ack(job.id);
-        takeNextJob(worker.getSnapshot().context, next);
+        slot.job = next;
         this.#host.freed();
         return next;
       }
     }
-    worker.send(event);
+    slot.worker.send(event);
     return undefined;
   }
 
@@ -223,13 +233,14 @@ export class WorkerPool implements AttemptListener {
    */
   finish(job: DispatchJob): void {
     if (this.inFlight.get(job.id) !== job) return;
-    const worker = job.worker;
+    const slot = job.slot;
     const next = this.#next(job);
     this.#leave(job);
-    if (worker !== null) {
+    if (slot !== null) {
+      slot.job = next ?? null;
       // Sent from within the worker's transition: it is processed once the worker is idle.
-      if (next !== undefined) worker.send({ type: 'run', job: next });
-      else this.#idleWorkers().push(worker);
+      if (next !== undefined) slot.worker.send({ type: 'run', job: slot });
+      else this.#idleSlots().push(slot);
     }
     this.#host.freed();
   }
@@ -237,7 +248,7 @@ export class WorkerPool implements AttemptListener {
   #leave(job: DispatchJob): void {
     this.inFlight.delete(job.id);
     job.trace?.end();
-    job.worker = null;
+    job.slot = null;
     job.forget();
   }
 
@@ -269,7 +280,7 @@ export class WorkerPool implements AttemptListener {
     for (const job of this.inFlight.values()) {
       job.released = true;
       job.controller?.abort(reason);
-      if (toWorkers) job.worker?.send({ type: 'abort' });
+      if (toWorkers) job.slot?.worker.send({ type: 'abort' });
     }
   }
 }

@@ -1,18 +1,25 @@
 import { exponentialDelay } from '../../machines/backoff.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../../machines/dispatch-worker-machine.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../storage/retry-scheduler.js';
+import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import { deadLetterFields } from '../../wire/dead-letter-fields.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
-import type { DispatchJob } from '../dispatch/dispatch-job.js';
-import { logDeadLetter, logRetry } from './failure-log.js';
+import { type FailedMessage, logDeadLetter, logRetry } from './failure-log.js';
 
 // The I/O and bookkeeping of a message's failure path, as the dispatch worker machine's states
-// (retrying, deadLettering, scheduling) call for them: src/actors/provide-machines.ts calls these directly.
+// (retrying, deadLettering, scheduling) call for them: src/actors/dispatch/worker-actor.ts calls
+// these directly.
+
+/** The message on its failure path: a dispatch job, as far as this path needs it. */
+export interface FailingMessage extends FailedMessage {
+  /** Its span, when tracing is on. */
+  readonly trace: MessageTrace | null;
+}
 
 /** Attempt `attempt` failed and another follows after `delayMs` (the worker picked it): count it, tell subscribers. */
 export function reportRetry(
   deps: ConsumerDeps,
-  job: DispatchJob,
+  job: FailingMessage,
   attempt: number,
   delayMs: number,
   error: string,
@@ -37,7 +44,7 @@ export function reportRetry(
 /** XADD the dead letter (wire format) to the dead-letter stream, then XACK the source. Resolves its id. */
 export function writeDeadLetter(
   deps: ConsumerDeps,
-  job: DispatchJob,
+  job: FailingMessage,
   input: DeadLetterInput,
 ): Promise<string> {
   const { spec, storage, clock } = deps;
@@ -61,7 +68,7 @@ export function writeDeadLetter(
 
 export function reportDeadLetter(
   deps: ConsumerDeps,
-  job: DispatchJob,
+  job: FailingMessage,
   input: DeadLetterInput,
   deadLetterId: string,
 ): void {
@@ -86,7 +93,7 @@ export function reportDeadLetter(
  * Whether a message that used up its in-process attempts goes to the retry scheduler: one is
  * configured and the message's `x-retry-attempt` is below `retry.scheduled.attempts`.
  */
-export function canSchedule(deps: ConsumerDeps, job: DispatchJob): boolean {
+export function canSchedule(deps: ConsumerDeps, job: FailingMessage): boolean {
   return (
     deps.retryScheduler !== undefined && scheduledAttempts(job.entry) < deps.spec.retry.scheduled.attempts
   );
@@ -96,7 +103,7 @@ export function canSchedule(deps: ConsumerDeps, job: DispatchJob): boolean {
  * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's delay,
  * then ack the source. Resolves the delay, ms.
  */
-export async function scheduleRetry(deps: ConsumerDeps, job: DispatchJob): Promise<number> {
+export async function scheduleRetry(deps: ConsumerDeps, job: FailingMessage): Promise<number> {
   const { spec, storage, retryScheduler, random } = deps;
   if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
   const next = scheduledAttempts(job.entry) + 1;
@@ -109,7 +116,7 @@ export async function scheduleRetry(deps: ConsumerDeps, job: DispatchJob): Promi
 
 export function reportScheduled(
   deps: ConsumerDeps,
-  job: DispatchJob,
+  job: FailingMessage,
   input: ScheduleRetryInput,
   delayMs: number,
 ): void {

@@ -1,0 +1,98 @@
+import { fromPromise } from 'xstate';
+import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
+import {
+  type DeadLetterInput,
+  dispatchWorkerMachine,
+  type ScheduleRetryInput,
+  type WorkerContext,
+  type WorkerJob,
+} from '../../machines/dispatch-worker-machine.js';
+import {
+  canSchedule,
+  reportDeadLetter,
+  reportRetry,
+  reportScheduled,
+  scheduleRetry,
+  writeDeadLetter,
+} from '../retry/failure-path.js';
+import type { DispatchJob } from './dispatch-job.js';
+import { jobOf, WorkerSlot } from './worker-slot.js';
+
+/** The job in a failure actor's input, while still in flight; else the actor fails (→ release). */
+function requireJob(slot: WorkerJob): DispatchJob {
+  const found = jobOf(slot);
+  if (!found) throw new Error(`Message ${slot.id} is no longer in flight; the consumer was stopped`);
+  return found;
+}
+
+function failureInput(context: WorkerContext, job: WorkerJob) {
+  return { session: context.session, job, error: context.lastError ?? '', attempt: context.attempt };
+}
+
+/**
+ * The dispatch worker machine with its I/O: each named action goes straight to the pool that owns the
+ * worker's slot (`jobOf(context.job)`: the message in the slot, which knows its pool), or to the
+ * failure path (src/actors/retry/failure-path.ts). See docs/architecture.md, "One message, from read
+ * to ack".
+ */
+export const workerLogic = dispatchWorkerMachine.provide({
+  actions: {
+    startAttempt: ({ context }) => {
+      const job = jobOf(context.job);
+      if (job !== undefined && context.job instanceof WorkerSlot)
+        job.pool.start(context.job, job, context.attempt);
+    },
+    abortAttempt: ({ context }) => jobOf(context.job)?.controller?.abort(new ConsumerStoppingError()),
+    complete: ({ context }) => {
+      const job = jobOf(context.job);
+      job?.pool.complete(job);
+    },
+    release: ({ context }) => {
+      const job = jobOf(context.job);
+      job?.trace?.released();
+      job?.pool.finish(job);
+    },
+    recordRetry: ({ context }) => {
+      const job = jobOf(context.job);
+      if (job) reportRetry(job.deps, job, context.attempt, context.retryDelayMs, context.lastError ?? '');
+    },
+    recordDeadLetter: ({ context, event }) => {
+      const job = jobOf(context.job);
+      if (!job) return;
+      const input: DeadLetterInput = {
+        ...failureInput(context, job),
+        reason: context.deadReason ?? 'handler-error',
+      };
+      reportDeadLetter(job.deps, job, input, 'output' in event ? String(event.output) : '');
+      job.pool.finish(job);
+    },
+    recordScheduled: ({ context, event }) => {
+      const job = jobOf(context.job);
+      if (!job) return;
+      reportScheduled(
+        job.deps,
+        job,
+        failureInput(context, job),
+        'output' in event ? Number(event.output) : 0,
+      );
+      job.pool.finish(job);
+    },
+  },
+  guards: {
+    // A configured scheduler takes the message only while its x-retry-attempt is under the limit.
+    hasScheduler: ({ context }) => {
+      const job = jobOf(context.job);
+      return context.hasScheduler && job !== undefined && canSchedule(job.deps, job);
+    },
+  },
+  actors: {
+    deadLetter: fromPromise<string, DeadLetterInput>(async ({ input }) => {
+      const job = requireJob(input.job);
+      return writeDeadLetter(job.deps, job, input);
+    }),
+    scheduleRetry: fromPromise<number, ScheduleRetryInput>(async ({ input }) => {
+      const job = requireJob(input.job);
+      return scheduleRetry(job.deps, job);
+    }),
+  },
+});
