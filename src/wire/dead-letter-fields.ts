@@ -10,8 +10,11 @@ export interface DeadLetterInfo {
   at: number;
 }
 
-/** Longest `x-dead-error` kept, characters; error texts can be huge (stack traces, payload dumps). */
-const MAX_ERROR_LENGTH = 4096;
+/**
+ * Longest `x-dead-error`, characters (a longer error text is cut to this length, its last character
+ * an ellipsis): error texts can be huge (stack traces, payload dumps).
+ */
+export const MAX_ERROR_LENGTH = 4096;
 
 /**
  * The fields of a dead-letter entry (docs/contract.md, "Wire format"): the original fields plus `x-dead-reason`,
@@ -25,7 +28,7 @@ export function deadLetterFields(entry: StreamEntry, info: DeadLetterInfo): Stre
     ...entry.fields,
     'x-dead-reason': info.reason,
     'x-dead-error':
-      info.error.length > MAX_ERROR_LENGTH ? `${info.error.slice(0, MAX_ERROR_LENGTH)}…` : info.error,
+      info.error.length > MAX_ERROR_LENGTH ? `${info.error.slice(0, MAX_ERROR_LENGTH - 1)}…` : info.error,
     'x-source-stream': info.sourceStream,
     'x-source-id': entry.id,
     'x-group': info.group,
