@@ -63,7 +63,7 @@ export type { PromoteResult } from './storage/redis/redis-retry-scripts.js';
 export { RedisStreamStorage } from './storage/redis/redis-stream-storage.js';
 export { redactUrl } from './storage/redis/redis-url.js';
 export { retryKey } from './storage/redis/retry-key.js';
-export { RETRY_ATTEMPT_FIELD, type RetryScheduler, scheduledAttempts } from './storage/retry-scheduler.js';
+export type { RetryScheduler } from './storage/retry-scheduler.js';
 export type {
   AddOptions,
   AutoClaimOptions,
@@ -82,7 +82,13 @@ export type {
   StreamStorage,
 } from './storage/stream-storage.js';
 export type { TrimAckedOptions } from './storage/trim-acked.js';
-export { isStreamvisorHeader, STREAMVISOR_HEADERS } from './wire/headers.js';
+export {
+  isStreamvisorHeader,
+  PARTITION_KEY_FIELD,
+  RETRY_ATTEMPT_FIELD,
+  STREAMVISOR_HEADERS,
+  scheduledAttempts,
+} from './wire/headers.js';
 export type { Message } from './wire/message.js';
 export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './wire/partitions.js';
-export { PARTITION_KEY_FIELD, type Published, type PublishOptions, publish } from './wire/publish.js';
+export { type Published, type PublishOptions, publish } from './wire/publish.js';

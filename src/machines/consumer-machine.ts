@@ -49,7 +49,8 @@ import type {
   IoInput,
 } from './consumer-types.js';
 import { dispatchWorkerMachine } from './dispatch-worker-machine.js';
-import { lastIdOf, maxId, workerSystemId } from './ids.js';
+import { lastIdOf, maxId, workerId, workerSystemId } from './ids.js';
+import { unprovided } from './unprovided.js';
 
 export type {
   ConsumerContext,
@@ -60,14 +61,7 @@ export type {
   IoInput,
   ReadOutput,
 } from './consumer-types.js';
-export { maxId, workerSystemId } from './ids.js';
-
-/** A placeholder promise actor: replaced by the runtime; fails loudly if a machine runs without I/O. */
-function unprovided<O, I>(name: string) {
-  return fromPromise<O, I>(async () => {
-    throw new Error(`The consumer's actor "${name}" was not provided; run consumers through createRuntime`);
-  });
-}
+export { maxId, workerId, workerSystemId } from './ids.js';
 
 /**
  * After a read: tell the supervisor the first time the consumer is healthy. Only with a parent: a
@@ -103,10 +97,13 @@ export const consumerMachine = setup({
     createGroup: unprovided<
       { created: boolean; now: number },
       { stream: string; group: string; startId: string }
-    >('createGroup'),
-    recover: unprovided<{ lastId: string | null; now: number }, IoInput>('recover'),
+    >("The consumer's", 'createGroup'),
+    recover: unprovided<{ lastId: string | null; now: number }, IoInput>("The consumer's", 'recover'),
     /** Resolves the newest id the incarnation read. */
-    drain: unprovided<{ lastId: string | null }, IoInput & { timeoutMs: number | null }>('drain'),
+    drain: unprovided<{ lastId: string | null }, IoInput & { timeoutMs: number | null }>(
+      "The consumer's",
+      'drain',
+    ),
   },
   actions: {
     report: (_, _params: { kind: 'group.created' | 'backoff' | 'draining' }) => {},
@@ -164,11 +161,11 @@ export const consumerMachine = setup({
     }),
     entry: enqueueActions(({ context, enqueue }) => {
       for (let i = 0; i < context.concurrency; i++) {
-        const workerId = `w${i}`;
+        const id = workerId(i);
         enqueue.spawnChild('worker', {
-          id: workerId,
-          systemId: workerSystemId(context.session, workerId),
-          input: { ...context.worker, session: context.session, workerId },
+          id,
+          systemId: workerSystemId(context.session, id),
+          input: { ...context.worker, session: context.session, workerId: id },
         });
       }
     }),

@@ -39,6 +39,7 @@
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
+import { unprovided } from './unprovided.js';
 
 /**
  * The worker's job slot: what the machine needs of the message it works on. The runtime's slot is an
@@ -123,9 +124,9 @@ export const dispatchWorkerMachine = setup({
   },
   actors: {
     // Replaced by the runtime; these defaults fail loudly if a machine is run without I/O.
-    deadLetter: fromUnprovided<string, DeadLetterInput>('deadLetter'),
+    deadLetter: unprovided<string, DeadLetterInput>("The dispatch worker's", 'deadLetter'),
     /** Resolves the delay (ms) after which the scheduler re-delivers the message. */
-    scheduleRetry: fromUnprovided<number, ScheduleRetryInput>('scheduleRetry'),
+    scheduleRetry: unprovided<number, ScheduleRetryInput>("The dispatch worker's", 'scheduleRetry'),
   },
   guards: {
     attemptsLeft: ({ context }) => context.attempt < context.attempts,
@@ -248,12 +249,4 @@ function errorOf(event: WorkerEvent): string {
   return event.type === 'handler.settled' && (event.outcome === 'failed' || event.outcome === 'dead')
     ? event.error
     : '';
-}
-
-function fromUnprovided<O, I>(name: string) {
-  return fromPromise<O, I>(async () => {
-    throw new Error(
-      `The dispatch worker's actor "${name}" was not provided; run workers through createRuntime`,
-    );
-  });
 }

@@ -22,3 +22,8 @@ export function lastIdOf(event: object): string | null {
     ? (from.lastId as string | null)
     : null;
 }
+
+/** The id of a consumer's `index`th dispatch worker: `w0 … wN-1`, stable across incarnations. */
+export function workerId(index: number): string {
+  return `w${index}`;
+}

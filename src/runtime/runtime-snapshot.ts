@@ -1,5 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { ConsumerStats } from '../actors/consumer-stats.js';
+import { workerId } from '../machines/ids.js';
 import type { SupervisorContext } from '../machines/supervisor-machine.js';
 import type { ResolvedConsumer } from './runtime-options.js';
 
@@ -71,7 +72,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
       let inFlight = 0;
       if (child) {
         for (let i = 0; i < spec.concurrency; i++) {
-          const id = `w${i}`;
+          const id = workerId(i);
           // The worker actor's own state and context: `job` is the message its handlers are on.
           const worker = child.children[id]?.getSnapshot() as
             | { value: unknown; context: { job: { id: string } | null; attempt: number } }

@@ -1,13 +1,6 @@
 import type { StreamEntry } from './stream-storage.js';
 
 /**
- * The header that counts how often a message went through the retry scheduler: absent on a
- * message as first published, `1` on its first durable re-delivery, and so on. The runtime sets it
- * on the entry it hands to `schedule`; schedulers re-add the fields as given.
- */
-export const RETRY_ATTEMPT_FIELD = 'x-retry-attempt';
-
-/**
  * Durable delayed re-delivery of a message that used up its in-process attempts. When one is
  * configured (`createRuntime({ retryScheduler })`), such a message is handed to it and then acked,
  * instead of being dead-lettered, while its `x-retry-attempt` header is below
@@ -38,17 +31,4 @@ export interface RetryScheduler {
   start?(streams: readonly string[]): void;
   /** Stop any timer or connection the scheduler opened. Called by `runtime.stop()`. */
   close?(): Promise<void>;
-}
-
-/**
- * How often `entry` went through the retry scheduler already (its `x-retry-attempt` header; 0 when
- * absent or not a whole number).
- *
- * @example
- * scheduledAttempts({ id: '1-0', fields: { type: 't', 'x-retry-attempt': '2' }, deliveries: 1 }) // 2
- */
-export function scheduledAttempts(entry: StreamEntry): number {
-  const raw = entry.fields[RETRY_ATTEMPT_FIELD];
-  if (raw === undefined || !/^\d{1,9}$/.test(raw)) return 0;
-  return Number(raw);
 }

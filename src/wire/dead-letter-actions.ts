@@ -10,6 +10,7 @@ import {
   SCAN_PAGE,
   selectDeadLetters,
 } from './dead-letters.js';
+import { REPLAYED_FROM_FIELD } from './headers.js';
 
 /** Which dead letters an action touches: some ids, every one of a reason, or all. */
 export type DeadLetterTarget = { ids: readonly string[] } | { reason: string } | { all: true };
@@ -141,7 +142,7 @@ export async function resolveDeadLetters(
  * replayFields(letter) // { type: 'order.paid', payload: '{…}', 'x-replayed-from': '1700000000000-0' }
  */
 export function replayFields(letter: DeadLetter): StreamFields {
-  return { ...letter.fields, 'x-replayed-from': letter.id };
+  return { ...letter.fields, [REPLAYED_FROM_FIELD]: letter.id };
 }
 
 /**

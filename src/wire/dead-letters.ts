@@ -2,17 +2,7 @@
 // commands and the dashboard's dead-letter panel; the actions on them are in ./dead-letter-actions.ts.
 import type { RangeEntry, StreamFields, StreamStorage } from '../storage/stream-storage.js';
 import { compareIds } from '../storage/validate.js';
-
-/** The headers a dead letter carries on top of the original fields (docs/contract.md, "Wire format"). */
-export const DEAD_LETTER_HEADERS = [
-  'x-dead-reason',
-  'x-dead-error',
-  'x-source-stream',
-  'x-source-id',
-  'x-group',
-  'x-deliveries',
-  'x-dead-at',
-] as const;
+import { DEAD_LETTER_HEADERS } from './headers.js';
 
 const HEADERS = new Set<string>(DEAD_LETTER_HEADERS);
 /** Entries per XRANGE while scanning a dead-letter stream. */

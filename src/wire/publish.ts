@@ -1,10 +1,8 @@
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { assertCount, assertName, describe } from '../storage/validate.js';
 import { injectTraceContext } from '../telemetry/inject-trace-context.js';
+import { PARTITION_KEY_FIELD } from './headers.js';
 import { assertPartitions, partitionOf, partitionStream } from './partitions.js';
-
-/** The header `publish` writes the partition key to, for consumers' `orderingKey`. */
-export const PARTITION_KEY_FIELD = 'x-partition-key';
 
 /** Options of `publish`. */
 export interface PublishOptions {

@@ -42,7 +42,7 @@ describe('the consumer machine without the runtime', () => {
     const output = await toPromise(actor);
     expect(output).toEqual({
       reason: 'fatal',
-      error: 'The consumer\'s actor "createGroup" was not provided; run consumers through createRuntime',
+      error: 'The consumer\'s actor "createGroup" was not provided; run it through createRuntime',
       lastId: null,
     });
   });

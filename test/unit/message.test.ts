@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { RETRY_ATTEMPT_FIELD } from '../../src/storage/retry-scheduler.js';
 import type { StreamFields } from '../../src/storage/stream-storage.js';
 import { replayFields } from '../../src/wire/dead-letter-actions.js';
 import { deadLetterFields } from '../../src/wire/dead-letter-fields.js';
 import { toDeadLetter } from '../../src/wire/dead-letters.js';
-import { isStreamvisorHeader, STREAMVISOR_HEADERS } from '../../src/wire/headers.js';
+import {
+  isStreamvisorHeader,
+  PARTITION_KEY_FIELD,
+  RETRY_ATTEMPT_FIELD,
+  STREAMVISOR_HEADERS,
+} from '../../src/wire/headers.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, type DecodeResult, decodeMessage } from '../../src/wire/message.js';
-import { PARTITION_KEY_FIELD } from '../../src/wire/publish.js';
 
 const limit = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES };
 

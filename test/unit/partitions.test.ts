@@ -3,8 +3,9 @@ import { Router } from '../../src/index.js';
 import { resolveConsumers } from '../../src/runtime/runtime-options.js';
 import { MemoryStreamStorage } from '../../src/storage/memory/memory-stream-storage.js';
 import { createTestRuntime } from '../../src/testing/index.js';
+import { PARTITION_KEY_FIELD } from '../../src/wire/headers.js';
 import { fnv1a32, partitionOf, partitionStream, partitionStreams } from '../../src/wire/partitions.js';
-import { PARTITION_KEY_FIELD, publish } from '../../src/wire/publish.js';
+import { publish } from '../../src/wire/publish.js';
 
 describe('partition hashing (a wire contract: these values must never change)', () => {
   it('is 32-bit FNV-1a over UTF-8 bytes', () => {

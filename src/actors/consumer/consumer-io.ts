@@ -1,6 +1,6 @@
 import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
 import { errorText, exitReasonOf } from '../../machines/classify-error.js';
-import { isRecoveryDue, type ReadOutput, workerSystemId } from '../../machines/consumer-machine.js';
+import { isRecoveryDue, type ReadOutput, workerId, workerSystemId } from '../../machines/consumer-machine.js';
 import type { WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import { maxId } from '../../machines/ids.js';
 import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js';
@@ -45,7 +45,7 @@ export class ConsumerIo {
     const { spec } = deps;
     this.readSize = new ReadSize(spec.concurrency, spec.prefetch);
     const workers = (): WorkerRef[] =>
-      Array.from({ length: spec.concurrency }, (_, i) => system.get(workerSystemId(session, `w${i}`)));
+      Array.from({ length: spec.concurrency }, (_, i) => system.get(workerSystemId(session, workerId(i))));
     this.pool = new WorkerPool(deps, this, workers);
     this.#acks = new AckBatcher({
       storage: deps.storage,
@@ -59,13 +59,13 @@ export class ConsumerIo {
         this.#sendBack({ type: 'io.failed', reason: exitReasonOf(error), error: errorText(error) });
       },
     });
-    this.#ownership = new OwnershipTimer(deps, () => [...this.pool.inFlight.keys()]);
+    this.#ownership = new OwnershipTimer(deps, () => [...this.pool.held.keys()]);
     this.#retention = RetentionTimer.start(deps);
   }
 
   /** Messages held here: running, retrying, waiting for their ordering key or for a worker. */
-  get inFlight(): ReadonlyMap<string, unknown> {
-    return this.pool.inFlight;
+  get held(): ReadonlyMap<string, unknown> {
+    return this.pool.held;
   }
 
   /** Workers plus read-ahead: how many messages this consumer holds at most. */
@@ -75,7 +75,7 @@ export class ConsumerIo {
 
   /** Free capacity: workers plus read-ahead, minus messages in flight. */
   get free(): number {
-    return this.#capacity - this.pool.inFlight.size;
+    return this.#capacity - this.pool.held.size;
   }
 
   // ── Reading ──────────────────────────────────────────────────────────────────────────────
@@ -185,7 +185,7 @@ export class ConsumerIo {
 
   freed(): void {
     if (this.#freeWaiters.length > 0) for (const resolve of this.#freeWaiters.splice(0)) resolve();
-    if (this.#settleWaiters.length > 0 && this.pool.inFlight.size === 0)
+    if (this.#settleWaiters.length > 0 && this.pool.held.size === 0)
       for (const resolve of this.#settleWaiters.splice(0)) resolve();
     if (this.#waitingCapacity) this.#checkCapacity();
   }
@@ -203,15 +203,15 @@ export class ConsumerIo {
     // Messages still waiting for a worker or their ordering key never started: leave them pending.
     this.pool.close();
     const deadline = timeoutMs ?? 10_000;
-    if (this.pool.inFlight.size > 0) await this.#settledWithin(deadline);
-    if (this.pool.inFlight.size > 0) {
+    if (this.pool.held.size > 0) await this.#settledWithin(deadline);
+    if (this.pool.held.size > 0) {
       this.deps.logger.warn(
-        { inFlight: this.pool.inFlight.size },
+        { inFlight: this.pool.held.size },
         'stop deadline reached; aborting handlers, their messages stay pending',
       );
       this.pool.abortAll(new ConsumerStoppingError(), true);
       // A message waiting for its next attempt is released by the abort itself, at once.
-      if (this.pool.inFlight.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
+      if (this.pool.held.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
     }
     await this.#acks.flush();
     return { lastId: this.#lastId };
@@ -243,15 +243,15 @@ export class ConsumerIo {
       ),
       false,
     );
-    for (const job of this.pool.inFlight.values()) job.trace?.end();
-    this.pool.inFlight.clear();
+    for (const job of this.pool.held.values()) job.trace?.end();
+    this.pool.held.clear();
     for (const resolve of this.#freeWaiters.splice(0)) resolve();
     for (const resolve of this.#settleWaiters.splice(0)) resolve();
   }
 
   /** What inspection tools see of the `io` actor's snapshot (they serialize it). */
-  toJSON(): { inFlight: number; readAhead: number } {
-    return { inFlight: this.pool.inFlight.size, readAhead: this.readSize.readAhead };
+  toJSON(): { held: number; readAhead: number } {
+    return { held: this.pool.held.size, readAhead: this.readSize.readAhead };
   }
 }
 

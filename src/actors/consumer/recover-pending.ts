@@ -8,7 +8,7 @@ const PEL_PAGE = 100;
 /** What recovery needs from the consumer's I/O session. */
 export interface RecoveryHost {
   readonly deps: ConsumerDeps;
-  readonly inFlight: ReadonlyMap<string, unknown>;
+  readonly held: ReadonlyMap<string, unknown>;
   readonly free: number;
   readonly pool: { dispatch(entries: readonly StreamEntry[]): void };
   /** Ids handled here whose XACK is queued or in flight: still pending, but done. */
@@ -54,7 +54,7 @@ export async function recoverPending(
       });
       if (page.length === 0) break;
       start = `(${page[page.length - 1]!.id}`;
-      const ids = page.filter((p) => !host.inFlight.has(p.id)).map((p) => p.id);
+      const ids = page.filter((p) => !host.held.has(p.id)).map((p) => p.id);
       while (ids.length > 0) {
         await host.whenFree();
         if (stopped()) return { complete: false, lastId };

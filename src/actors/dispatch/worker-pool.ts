@@ -29,7 +29,11 @@ export interface PoolHost {
  * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker.
  */
 export class WorkerPool implements AttemptListener {
-  readonly inFlight = new Map<string, DispatchJob>();
+  /**
+   * Every message this incarnation holds, by id: running, retrying, on its failure path, or waiting
+   * for a worker or its ordering key. (The snapshot's `inFlight` counts busy workers instead.)
+   */
+  readonly held = new Map<string, DispatchJob>();
   /** Stop taking queued work (the consumer drains). */
   closing = false;
   readonly deps: ConsumerDeps;
@@ -61,9 +65,9 @@ export class WorkerPool implements AttemptListener {
     const orderingKey = this.deps.spec.orderingKey;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
-      if (this.inFlight.has(entry.id)) continue;
+      if (this.held.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
-      this.inFlight.set(job.id, job);
+      this.held.set(job.id, job);
       if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
       this.#ready.push(job);
     }
@@ -125,7 +129,7 @@ export class WorkerPool implements AttemptListener {
    * yet): once the pool is closing it is released, like the queued messages, and stays pending.
    */
   #resume(slot: WorkerSlot, job: DispatchJob, attempt: number, queued: boolean): void {
-    if (this.inFlight.get(job.id) === job) {
+    if (this.held.get(job.id) === job) {
       if (job.released || (queued && this.closing))
         slot.worker.send({ type: 'handler.settled', outcome: 'released' });
       else this.#run(slot, job, attempt);
@@ -203,7 +207,7 @@ export class WorkerPool implements AttemptListener {
    * needed a retry reports its success, so the machine's `attempt` is always the slot's message's.
    */
   #after(slot: WorkerSlot, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
-    if (this.inFlight.get(job.id) !== job) return undefined;
+    if (this.held.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
     if (event.outcome === 'ok' && job.attempt === 1) {
       const next = this.#next(job);
@@ -232,7 +236,7 @@ export class WorkerPool implements AttemptListener {
    * give the worker its next message, if any.
    */
   finish(job: DispatchJob): void {
-    if (this.inFlight.get(job.id) !== job) return;
+    if (this.held.get(job.id) !== job) return;
     const slot = job.slot;
     const next = this.#next(job);
     this.#leave(job);
@@ -246,7 +250,7 @@ export class WorkerPool implements AttemptListener {
   }
 
   #leave(job: DispatchJob): void {
-    this.inFlight.delete(job.id);
+    this.held.delete(job.id);
     job.trace?.end();
     job.slot = null;
     job.forget();
@@ -269,15 +273,14 @@ export class WorkerPool implements AttemptListener {
   /** Stop taking queued work; messages that never started are forgotten (they stay pending). */
   close(): void {
     this.closing = true;
-    for (const queue of this.#keyQueues.values())
-      for (const job of queue.splice(0)) this.inFlight.delete(job.id);
+    for (const queue of this.#keyQueues.values()) for (const job of queue.splice(0)) this.held.delete(job.id);
     for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift())
-      this.inFlight.delete(job.id);
+      this.held.delete(job.id);
   }
 
   /** Abort every running message (it stays pending); `toWorkers` also sends each worker `abort`. */
   abortAll(reason: Error, toWorkers: boolean): void {
-    for (const job of this.inFlight.values()) {
+    for (const job of this.held.values()) {
       job.released = true;
       job.controller?.abort(reason);
       if (toWorkers) job.slot?.worker.send({ type: 'abort' });

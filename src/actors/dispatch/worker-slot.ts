@@ -26,5 +26,5 @@ export class WorkerSlot implements WorkerJob {
 /** The message in a worker context's slot, while it is still in flight in its pool. */
 export function jobOf(slot: WorkerJob | null): DispatchJob | undefined {
   const job = slot instanceof WorkerSlot ? slot.job : null;
-  return job !== null && job.pool.inFlight.get(job.id) === job ? job : undefined;
+  return job !== null && job.pool.held.get(job.id) === job ? job : undefined;
 }

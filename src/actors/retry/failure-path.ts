@@ -1,8 +1,8 @@
 import { exponentialDelay } from '../../machines/backoff.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../../machines/dispatch-worker-machine.js';
-import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../storage/retry-scheduler.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import { deadLetterFields } from '../../wire/dead-letter-fields.js';
+import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../wire/headers.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { type FailedMessage, logDeadLetter, logRetry } from './failure-log.js';
 
