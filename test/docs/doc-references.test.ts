@@ -24,6 +24,8 @@ const SKIP_DIRS = new Set([
   'reports',
   '.stryker-tmp',
   '.stryker-tmp-dispatch',
+  // api-extractor's scratch copies of the API reports (gitignored).
+  'temp',
 ]);
 const TEXT = /\.(md|ts|mts|cts|js|mjs|cjs|json|ya?ml|sh|html|css|svg)$/;
 // This file is skipped: its self-check below breaks every rule on purpose.
