@@ -1,10 +1,10 @@
 /**
  * Statecharts for the dashboard: a machine's own definition → a graph of its top-level states and
  * transitions → an elkjs layered layout → plain JSON with coordinates, which the page draws as SVG.
- * Computed once per process (the machines do not change at run time).
+ * Computed once per process (the machines do not change at run time). elkjs (20–50 MB of RSS) is
+ * loaded by the first layout, so importing the library without starting a dashboard does not load it.
  */
 import type { ElkNode } from 'elkjs/lib/elk.bundled.js';
-import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { AnyStateMachine } from 'xstate';
 import { consumerMachine } from '../machines/consumer-machine.js';
 import { dispatchWorkerMachine } from '../machines/dispatch-worker-machine.js';
@@ -122,6 +122,7 @@ export async function layoutStatechart(
   direction: 'RIGHT' | 'DOWN' = 'RIGHT',
 ): Promise<Statechart> {
   const graph = chartGraph(machine);
+  const { default: elkModule } = await import('elkjs/lib/elk.bundled.js');
   const elk = new elkModule.default();
   const input: ElkNode = {
     id: machine.id,
