@@ -82,7 +82,7 @@ export function eventLabel(eventType: string): string {
  * (actions only: the supervisor's `restart`, polling's read loop) is a loop on its state; root-level
  * transitions start from the `__any` pseudo node.
  */
-export function chartGraph(machine: AnyStateMachine): { nodes: ChartNode[]; edges: GraphEdge[] } {
+function chartGraph(machine: AnyStateMachine): { nodes: ChartNode[]; edges: GraphEdge[] } {
   const graph = machineGraph(machine);
   const box = (id: string, label: string, kind: ChartNode['kind']): ChartNode => {
     const pseudo = kind === 'initial' || kind === 'any';
