@@ -17,6 +17,7 @@ export default defineConfig({
       'test/unit/machine-helpers.test.ts',
       'test/unit/classify-error.test.ts',
       'test/docs/architecture-diagrams.test.ts',
+      'test/unit/machine-graph.test.ts',
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -1,13 +1,14 @@
 /**
  * Statecharts for the dashboard: a machine's own definition → a graph of its top-level states and
  * transitions → an elkjs layered layout → plain JSON with coordinates, which the page draws as SVG.
- * Computed once per process (the machines do not change at run time).
+ * Computed once per process (the machines do not change at run time). elkjs (20–50 MB of RSS) is
+ * loaded by the first layout, so importing the library without starting a dashboard does not load it.
  */
 import type { ElkNode } from 'elkjs/lib/elk.bundled.js';
-import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { AnyStateMachine } from 'xstate';
 import { consumerMachine } from '../machines/consumer-machine.js';
 import { dispatchWorkerMachine } from '../machines/dispatch-worker-machine.js';
+import { machineGraph } from '../machines/machine-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
 
 /** A state (or a pseudo node: `__initial`, the start dot; `__any`, transitions taken from any state). */
@@ -28,8 +29,12 @@ export interface ChartEdge {
   target: string;
   /** Event names, shortened (`read ✗` for `io.read.failed`, `drain ✓` for `xstate.done.actor.drain`). */
   label: string;
+  /** `label` wrapped for drawing: the events packed into lines of at most 32 characters. */
+  labelLines: string[];
   /** Named guards of the merged transitions, for a tooltip. */
   guards: string[];
+  /** Every merged transition is targetless (a loop on `source`: actions run, the state stays). */
+  targetless: boolean;
   /** The polyline, start to end, in chart coordinates. */
   points: { x: number; y: number }[];
   labelBox: { x: number; y: number; width: number; height: number } | null;
@@ -49,6 +54,7 @@ interface GraphEdge {
   target: string;
   events: string[];
   guards: string[];
+  targetless: boolean;
 }
 
 const FONT_WIDTH = 6.6;
@@ -70,55 +76,43 @@ export function eventLabel(eventType: string): string {
   return eventType === '' ? 'always' : eventType;
 }
 
-interface TransitionLike {
-  eventType: string;
-  target?: readonly { key: string; parent?: unknown }[] | undefined;
-  guard?: unknown;
-}
-
 /**
- * The graph of a machine's top-level states. Targetless transitions (actions only) are left out:
- * they do not change the state. Root-level transitions start from the `__any` pseudo node.
+ * The chart graph of a machine's top-level states, built on `machineGraph` (the one reader of a
+ * definition). Transitions between the same two nodes merge into one edge; a targetless transition
+ * (actions only: the supervisor's `restart`, polling's read loop) is a loop on its state; root-level
+ * transitions start from the `__any` pseudo node.
  */
-export function machineGraph(machine: AnyStateMachine): { nodes: ChartNode[]; edges: GraphEdge[] } {
-  const def = machine.root.definition;
+function chartGraph(machine: AnyStateMachine): { nodes: ChartNode[]; edges: GraphEdge[] } {
+  const graph = machineGraph(machine);
   const box = (id: string, label: string, kind: ChartNode['kind']): ChartNode => {
     const pseudo = kind === 'initial' || kind === 'any';
     const width = kind === 'initial' ? 14 : Math.max(64, Math.ceil(label.length * 7.2) + 24);
     return { id, label, kind, x: 0, y: 0, width, height: kind === 'initial' ? 14 : pseudo ? 26 : 32 };
   };
   const nodes: ChartNode[] = [box('__initial', '', 'initial')];
-  for (const [key, state] of Object.entries(def.states)) {
-    nodes.push(box(key, key, state.type === 'final' ? 'final' : 'state'));
-  }
+  for (const state of graph.states) nodes.push(box(state.key, state.key, state.final ? 'final' : 'state'));
   const merged = new Map<string, GraphEdge>();
-  const add = (source: string, t: TransitionLike) => {
-    for (const target of t.target ?? []) {
-      const id = `${source}->${target.key}`;
-      const edge = merged.get(id) ?? { source, target: target.key, events: [], guards: [] };
-      const label = eventLabel(t.eventType);
-      if (!edge.events.includes(label)) edge.events.push(label);
-      if (typeof t.guard === 'string' && !edge.guards.includes(t.guard)) edge.guards.push(t.guard);
-      merged.set(id, edge);
-    }
-  };
-  for (const target of def.initial?.target ?? []) {
-    merged.set(`__initial->${target.key}`, {
+  if (graph.initial) {
+    merged.set(`__initial->${graph.initial}`, {
       source: '__initial',
-      target: target.key,
+      target: graph.initial,
       events: [],
       guards: [],
+      targetless: false,
     });
   }
-  for (const [key, state] of Object.entries(machine.root.states)) {
-    for (const t of def.states[key]?.transitions ?? []) add(key, t);
-    for (const t of state.always ?? []) add(key, { ...t, eventType: '' });
+  for (const t of graph.transitions) {
+    const source = t.source ?? '__any';
+    const target = t.target ?? source;
+    const id = `${source}->${target}`;
+    const edge = merged.get(id) ?? { source, target, events: [], guards: [], targetless: true };
+    const label = eventLabel(t.eventType);
+    if (!edge.events.includes(label)) edge.events.push(label);
+    if (t.guard !== null && !edge.guards.includes(t.guard)) edge.guards.push(t.guard);
+    edge.targetless &&= t.target === null;
+    merged.set(id, edge);
   }
-  const rootTransitions = (def.transitions as TransitionLike[]).filter((t) => (t.target ?? []).length > 0);
-  if (rootTransitions.length > 0) {
-    nodes.push(box('__any', 'any state', 'any'));
-    for (const t of rootTransitions) add('__any', t);
-  }
+  if (graph.transitions.some((t) => t.source === null)) nodes.push(box('__any', 'any state', 'any'));
   return { nodes, edges: [...merged.values()] };
 }
 
@@ -127,7 +121,8 @@ export async function layoutStatechart(
   machine: AnyStateMachine,
   direction: 'RIGHT' | 'DOWN' = 'RIGHT',
 ): Promise<Statechart> {
-  const graph = machineGraph(machine);
+  const graph = chartGraph(machine);
+  const { default: elkModule } = await import('elkjs/lib/elk.bundled.js');
   const elk = new elkModule.default();
   const input: ElkNode = {
     id: machine.id,
@@ -145,21 +140,23 @@ export async function layoutStatechart(
     },
     children: graph.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
     edges: graph.edges.map((e) => {
-      const text = e.events.join(' / ');
+      const lines = wrapEvents(e.events);
+      const longest = Math.max(0, ...lines.map((line) => line.length));
       return {
         id: `${e.source}->${e.target}`,
         sources: [e.source],
         targets: [e.target],
-        labels: text
-          ? [
-              {
-                id: `${e.source}->${e.target}:label`,
-                text,
-                width: text.length * FONT_WIDTH + 6,
-                height: LABEL_HEIGHT,
-              },
-            ]
-          : [],
+        labels:
+          lines.length > 0
+            ? [
+                {
+                  id: `${e.source}->${e.target}:label`,
+                  text: lines.join('\n'),
+                  width: longest * FONT_WIDTH + 6,
+                  height: lines.length * LABEL_HEIGHT,
+                },
+              ]
+            : [],
       };
     }),
   };
@@ -179,7 +176,9 @@ export async function layoutStatechart(
       source: g.source,
       target: g.target,
       label: g.events.join(' / '),
+      labelLines: wrapEvents(g.events),
       guards: g.guards,
+      targetless: g.targetless,
       points: points.map((p) => ({ x: round(p.x), y: round(p.y) })),
       labelBox: label
         ? {
@@ -192,6 +191,18 @@ export async function layoutStatechart(
     };
   });
   return { machine: machine.id, width: result.width ?? 0, height: result.height ?? 0, nodes, edges };
+}
+
+/** Pack event names into lines of at most `max` characters (a longer name gets a line of its own). */
+function wrapEvents(events: string[], max = 32): string[] {
+  const lines: string[] = [];
+  for (const event of events) {
+    const last = lines.length - 1;
+    const joined = last >= 0 ? `${lines[last]} / ${event}` : event;
+    if (last >= 0 && joined.length <= max) lines[last] = joined;
+    else lines.push(event);
+  }
+  return lines;
 }
 
 function round(n: number): number {

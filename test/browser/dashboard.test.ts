@@ -124,6 +124,21 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       );
       expect(RUNNING).toContain(highlighted);
       expect(await page.$$('[data-consumer-id="orders-a"] .worker-list li')).toHaveLength(4);
+      // Transitions without a target are drawn too, as dashed loops: the read loop, the restart.
+      const loops = await page.$$eval(
+        [
+          '[data-consumer-id="orders-a"] .consumer-chart [data-edge="polling->polling"] .edge-line',
+          'svg[aria-label="supervisor statechart"] [data-edge="running->running"] .edge-line',
+        ].join(', '),
+        (paths) => paths.map((p) => p.getAttribute('stroke-dasharray')),
+      );
+      expect(loops).toEqual(['4 3', '4 3']);
+      const restart = await page.$eval(
+        'svg[aria-label="supervisor statechart"] [data-edge="running->running"] .edge-label',
+        (text) => Array.from(text.querySelectorAll('tspan'), (span) => span.textContent),
+      );
+      expect(restart.join(' / ')).toContain('restart');
+      expect(restart.length).toBeGreaterThan(1);
     });
 
     it('counts processed, retried and dead-lettered messages as they happen', async () => {

@@ -8,4 +8,11 @@ describe('docs/architecture.md', () => {
     expect(text.match(/```mermaid/g)).toHaveLength(3);
     expect(renderMachineDocs(text)).toBe(text);
   });
+
+  it('shows the transitions without a target: the supervisor restart and the read loop', () => {
+    const text = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    const lines = text.split('\n');
+    expect(lines).toContain('  running --> running: restart (targetless)');
+    expect(lines).toContain('  polling --> polling: io.read.done (targetless)');
+  });
 });

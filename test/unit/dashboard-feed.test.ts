@@ -171,4 +171,37 @@ describe('buildStatecharts', () => {
       for (const e of c.edges) expect(e.points.length).toBeGreaterThanOrEqual(2);
     }
   });
+
+  it('draws the transitions without a target as loops: the supervisor restart, the read loop', async () => {
+    const { consumer, supervisor } = await buildStatecharts();
+    const loop = (c: typeof consumer, id: string) => c.edges.find((e) => e.id === id);
+    expect(loop(consumer, 'polling->polling')).toMatchObject({
+      source: 'polling',
+      target: 'polling',
+      label: 'read ✓',
+      guards: ['readAgain'],
+      targetless: true,
+    });
+    expect(loop(consumer, 'polling->dispatching')?.targetless).toBe(false);
+    const restart = loop(supervisor, 'running->running');
+    expect(restart?.targetless).toBe(true);
+    expect(restart?.label.split(' / ')).toEqual(
+      expect.arrayContaining(['restart', 'window.expire', 'child done', 'child error']),
+    );
+    // A long label is wrapped, and ELK sizes its box for every line.
+    expect(restart?.labelLines.join(' / ')).toBe(restart?.label);
+    expect(restart?.labelLines.length).toBeGreaterThan(1);
+    for (const line of restart?.labelLines ?? []) expect(line.length).toBeLessThanOrEqual(32);
+    expect(restart?.labelBox?.height).toBe(14 * (restart?.labelLines.length ?? 0));
+    // The loop leaves and re-enters its own state's box.
+    const box = supervisor.nodes.find((n) => n.id === 'running')!;
+    const points = restart?.points ?? [];
+    expect(points.length).toBeGreaterThanOrEqual(3);
+    for (const p of [points[0]!, points.at(-1)!]) {
+      expect(p.x).toBeGreaterThanOrEqual(box.x - 1);
+      expect(p.x).toBeLessThanOrEqual(box.x + box.width + 1);
+      expect(p.y).toBeGreaterThanOrEqual(box.y - 1);
+      expect(p.y).toBeLessThanOrEqual(box.y + box.height + 1);
+    }
+  });
 });

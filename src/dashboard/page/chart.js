@@ -41,21 +41,22 @@ export function renderChart(container, chart) {
   for (const edge of chart.edges) {
     const g = el('g', { class: 'edge', 'data-edge': edge.id }, edgeLayer);
     const d = edge.points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
-    el('path', { d, class: 'edge-line', 'marker-end': `url(#${marker})` }, g);
+    // A targetless transition (actions only, the state stays) is a dashed loop.
+    const line = { d, class: 'edge-line', 'marker-end': `url(#${marker})` };
+    el('path', edge.targetless ? { ...line, 'stroke-dasharray': '4 3' } : line, g);
     if (edge.label && edge.labelBox) {
-      const text = el(
-        'text',
-        {
-          x: edge.labelBox.x + edge.labelBox.width / 2,
-          y: edge.labelBox.y + edge.labelBox.height - 3,
-          class: 'edge-label',
-        },
-        g,
-      );
-      text.textContent = edge.label;
+      const lines = edge.labelLines?.length ? edge.labelLines : [edge.label];
+      const x = edge.labelBox.x + edge.labelBox.width / 2;
+      const lineHeight = edge.labelBox.height / lines.length;
+      const text = el('text', { x, y: edge.labelBox.y + lineHeight - 3, class: 'edge-label' }, g);
+      lines.forEach((content, i) => {
+        const span = el('tspan', { x, dy: i === 0 ? 0 : lineHeight }, text);
+        span.textContent = content;
+      });
     }
     const title = el('title', {}, g);
-    title.textContent = `${edge.source} → ${edge.target}: ${edge.label || 'start'}${edge.guards.length ? ` [${edge.guards.join(', ')}]` : ''}`;
+    const stays = edge.targetless ? ' (targetless: stays)' : '';
+    title.textContent = `${edge.source} → ${edge.target}: ${edge.label || 'start'}${stays}${edge.guards.length ? ` [${edge.guards.join(', ')}]` : ''}`;
     edges.set(edge.id, g);
   }
 
