@@ -144,8 +144,7 @@ export class Router<C = unknown> {
     const routes = this.routes(message.type);
     // Per message: without filters the cached (frozen) routes are the answer; no array is allocated.
     let matched: Route<C>[] | null = null;
-    for (let i = 0; i < routes.length; i++) {
-      const route = routes[i]!;
+    for (const [i, route] of routes.entries()) {
       if (route.filter === undefined || route.filter(message)) {
         matched?.push(route);
       } else {

@@ -35,10 +35,6 @@ export class AckBatcher {
     this.#options = options;
   }
 
-  get queued(): number {
-    return this.#queue.length;
-  }
-
   /**
    * The ids handled but not yet confirmed acked (queued, or in the XACK in flight). They are still in
    * the PEL and idle, so a claim may return them: recovery must not run them again. Built on demand

@@ -118,7 +118,8 @@ export class ConsumerIo {
     // A stop that came while the read was in flight: leave what it returned pending.
     if (this.#closing) return { count: 0, lastId: this.#lastId, now: clock.now(), ready: false };
     this.pool.dispatch(entries);
-    if (entries.length > 0) this.#lastId = maxId(this.#lastId, entries[entries.length - 1]!.id);
+    const last = entries.at(-1);
+    if (last !== undefined) this.#lastId = maxId(this.#lastId, last.id);
     const now = clock.now();
     const ready = this.#readReady() && !isRecoveryDue(this.#lastRecoveryAt, now, spec.claim.intervalMs);
     return { count: entries.length, lastId: this.#lastId, now, ready };

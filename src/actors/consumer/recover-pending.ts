@@ -52,8 +52,9 @@ export async function recoverPending(
         count: PEL_PAGE,
         start,
       });
-      if (page.length === 0) break;
-      start = `(${page[page.length - 1]!.id}`;
+      const last = page.at(-1);
+      if (last === undefined) break;
+      start = `(${last.id}`;
       const ids = page.filter((p) => !host.held.has(p.id)).map((p) => p.id);
       while (ids.length > 0) {
         await host.whenFree();

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { NonRetryableError } from '../../errors/non-retryable-error.js';
 import type { HandlerContext, Route } from '../../routing/handler.js';
 import type { Router } from '../../routing/router.js';
-import { validatePayload } from '../../routing/schema.js';
 import { decodeMessage, type Message } from '../../wire/message.js';
+import { callRoutes } from './call-routes.js';
 
 /**
  * A message given to `runtime.dispatch` in decoded form. `payload` is handed to handlers as it is;
@@ -100,18 +100,13 @@ export async function dispatchOnce<C>(
     log: deps.logger.child({ messageId: message.id, messageType: message.type, dispatch: true }),
   };
   const handlers: string[] = [];
-  let failure: Error | undefined;
-  for (const route of routes) {
-    handlers.push(route.name);
-    try {
-      await route.handler(route.schema ? await validatePayload(route, message) : message, ctx);
-    } catch (error) {
-      failure ??= asError(error);
-    }
-  }
-  return failure === undefined
+  const { failed, failure } = await callRoutes(routes, message, ctx, {
+    started: (route) => handlers.push(route.name),
+    endOnNonRetryable: false,
+  });
+  return !failed
     ? { outcome: 'handled', handlers }
-    : { outcome: 'failed', handlers, error: failure };
+    : { outcome: 'failed', handlers, error: asError(failure) };
 }
 
 type Decoded = { ok: true; message: Message } | { ok: false; error: string };

@@ -5,13 +5,19 @@ import { HandlerTimeoutError } from '../../errors/handler-timeout-error.js';
 import { NonRetryableError } from '../../errors/non-retryable-error.js';
 import { errorText } from '../../machines/classify-error.js';
 import type { SettledEvent } from '../../machines/dispatch-worker-machine.js';
-import type { HandlerContext } from '../../routing/handler.js';
+import type { HandlerContext, Route } from '../../routing/handler.js';
 import type { Router } from '../../routing/router.js';
-import { validatePayload } from '../../routing/schema.js';
-import { decodeMessage } from '../../wire/message.js';
+import { decodeMessage, type Message } from '../../wire/message.js';
 import type { ResolvedConsumer } from '../consumer-options.js';
 import type { ConsumerStats } from '../consumer-stats.js';
+import { callRoutes, type PassResult } from './call-routes.js';
 import type { DispatchJob } from './dispatch-job.js';
+
+/** A message past its checks, and the routes it runs. */
+interface Admitted {
+  routes: readonly Route<unknown>[];
+  message: Message;
+}
 
 export interface AttemptDeps {
   spec: ResolvedConsumer;
@@ -45,7 +51,8 @@ function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
       error: job.decodeError.error,
     };
   }
-  const message = job.message!;
+  const message = job.message;
+  if (message === null) throw new Error(`Message ${job.id} was neither decoded nor refused; this is a bug`);
   try {
     job.routes = deps.router.match(message);
   } catch (error) {
@@ -105,15 +112,18 @@ export function runAttempt(
     const verdict = admit(deps, job);
     if (verdict !== null) return verdict;
   }
-  const routes = job.routes!;
-  const route = routes[0]!;
+  const { routes, message } = job;
+  const route = routes?.[0];
+  if (routes === null || message === null || route === undefined) {
+    throw new Error(`Message ${job.id} reached its handlers without routes; this is a bug in streamvisor`);
+  }
   if (routes.length === 1 && route.schema === undefined && deps.spec.handlerTimeoutMs === undefined) {
     // A duration hook (the dashboard's histogram) is timed here too: it must not cost the slow path.
     const timed = deps.stats.onHandlerDuration;
     const started = timed === undefined ? 0 : performance.now();
     let result: unknown;
     try {
-      result = route.handler(job.message!, new AttemptContext(deps, job, attempt));
+      result = route.handler(message, new AttemptContext(deps, job, attempt));
     } catch (error) {
       timed?.(performance.now() - started);
       return failed(deps, job, attempt, error);
@@ -134,7 +144,7 @@ export function runAttempt(
     );
     return null;
   }
-  runRoutes(deps, job, attempt).then((event) => listener.attemptSettled(job, event));
+  runRoutes(deps, job, attempt, { routes, message }).then((event) => listener.attemptSettled(job, event));
   return null;
 }
 
@@ -164,9 +174,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Every other case: several routes, a schema or a timeout. */
-async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): Promise<SettledEvent> {
-  const routes = job.routes!;
-  const message = job.message!;
+async function runRoutes(
+  deps: AttemptDeps,
+  job: DispatchJob,
+  attempt: number,
+  admitted: Admitted,
+): Promise<SettledEvent> {
+  const { routes, message } = admitted;
   const controller = new AbortController();
   job.controller = controller;
   const timeoutMs = deps.spec.handlerTimeoutMs;
@@ -174,35 +188,29 @@ async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): 
     timeoutMs === undefined
       ? undefined
       : deps.clock.setTimeout(() => controller.abort(new HandlerTimeoutError(timeoutMs)), timeoutMs);
-  const ctx = new AttemptContext(deps, job, attempt);
-  let failure: unknown = null;
+  const duration = deps.stats.onHandlerDuration;
+  let result: PassResult;
   try {
-    for (const route of routes) {
+    result = await callRoutes(routes, message, new AttemptContext(deps, job, attempt), {
       // A stop released the message: start none of its other handlers (it stays pending).
-      if (job.released) return { type: 'handler.settled', outcome: 'released' };
-      if (job.succeeded?.has(route.name)) continue;
-      const started = deps.stats.onHandlerDuration ? performance.now() : 0;
-      try {
-        const input = route.schema ? await validatePayload(route, message) : message;
-        if (timer === undefined) await route.handler(input, ctx);
-        else await raceAbort(route.handler(input, ctx), controller.signal);
-        if (routes.length > 1) {
-          job.succeeded ??= new Set();
-          job.succeeded.add(route.name);
-        }
-      } catch (error) {
-        if (error instanceof NonRetryableError) return failed(deps, job, attempt, error);
-        failure ??= error;
-      } finally {
-        if (started) deps.stats.onHandlerDuration?.(performance.now() - started);
-      }
-    }
+      stopped: () => job.released,
+      skip: (route) => job.succeeded?.has(route.name) === true,
+      succeeded: (route) => {
+        if (routes.length === 1) return;
+        job.succeeded ??= new Set();
+        job.succeeded.add(route.name);
+      },
+      ...(timer === undefined ? {} : { race: controller.signal }),
+      ...(duration === undefined ? {} : { duration }),
+      endOnNonRetryable: true,
+    });
   } finally {
     if (timer !== undefined) deps.clock.clearTimeout(timer);
     job.controller = null;
   }
-  if (failure === null) return OK;
-  return failed(deps, job, attempt, failure);
+  if (result.ended === 'stopped') return { type: 'handler.settled', outcome: 'released' };
+  if (!result.failed) return OK;
+  return failed(deps, job, attempt, result.failure);
 }
 
 /**
@@ -240,26 +248,6 @@ class AttemptContext implements HandlerContext<unknown> {
     this.#log ??= this.#deps.logger.child({ messageId: this.#job.id, messageType: this.#type });
     return this.#log;
   }
-}
-
-/** Settle with the handler, or reject as soon as the signal aborts (a timeout), whichever is first. */
-function raceAbort(value: unknown, signal: AbortSignal): Promise<unknown> {
-  if (!(value instanceof Promise)) return Promise.resolve(value);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    value.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** Why no handler took a message: none registered for its type, or every one filtered it out. */

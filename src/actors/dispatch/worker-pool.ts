@@ -63,8 +63,7 @@ export class WorkerPool implements AttemptListener {
   /** Hand entries to workers; entries already in flight here are skipped. */
   dispatch(entries: readonly StreamEntry[]): void {
     const orderingKey = this.deps.spec.orderingKey;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
+    for (const entry of entries) {
       if (this.held.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
       this.held.set(job.id, job);
