@@ -1,4 +1,5 @@
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisClient } from './redis-blocking-reads.js';
 import type { ParsedRedisUrl } from './redis-url.js';
 
@@ -29,6 +30,16 @@ export function ownConnectionOptions(commandTimeoutMs: number): RedisOptions {
   };
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * ioredis, loaded the first time the storage creates a connection itself (`fromUrl`): a user who
+ * passes their own client, or runs on the memory storage, does not pay its ~20 MB at import.
+ */
+function ioredis(): typeof import('ioredis') {
+  return require('ioredis') as typeof import('ioredis');
+}
+
 /** Create the main connection (a `Redis` or a `Cluster`) described by a parsed URL. */
 export function connectFromUrl(parsed: ParsedRedisUrl, base: RedisOptions, extra: RedisOptions): RedisClient {
   const auth: RedisOptions = {};
@@ -39,7 +50,11 @@ export function connectFromUrl(parsed: ParsedRedisUrl, base: RedisOptions, extra
     const redisOptions = nodeOptions({ ...base, ...auth, ...extra, protocol: 2 });
     if (parsed.tls) redisOptions.tls = {};
     const nodes = parsed.addresses.map((address) => ({ host: address.host, port: address.port }));
-    return new Cluster(nodes, { redisOptions, enableOfflineQueue: true, clusterRetryStrategy: retryDelay });
+    return new (ioredis().Cluster)(nodes, {
+      redisOptions,
+      enableOfflineQueue: true,
+      clusterRetryStrategy: retryDelay,
+    });
   }
   const options: RedisOptions & { replyMapping: 'legacy' } = {
     ...base,
@@ -52,7 +67,7 @@ export function connectFromUrl(parsed: ParsedRedisUrl, base: RedisOptions, extra
     replyMapping: 'legacy',
   };
   if (parsed.tls) options.tls = { servername: first.host, ...(extra.tls ?? {}) };
-  return new Redis(options);
+  return new (ioredis().Redis)(options);
 }
 
 /** A dedicated connection for blocking reads: same server and credentials, never re-sends a lost read. */
