@@ -136,7 +136,9 @@ export const consumerMachine = setup({
     }),
   },
   guards: {
-    recoveryDue: ({ context, event }) => recoveryDue(context, event),
+    /** Recovery is due at `now` (the time the event carries: a group created, capacity freed). */
+    recoveryDue: ({ context }, params: { now: number }) =>
+      isRecoveryDue(context.lastRecoveryAt, params.now, context.claimIntervalMs),
     /** The read loop goes on (enough workers free, no recovery due): stay polling. */
     readAgain: ({ event }) => event.type === 'io.read.done' && event.output.ready,
     isNoGroup: ({ event }) => 'error' in event && isNoGroup(event.error),
@@ -147,148 +149,146 @@ export const consumerMachine = setup({
     backoffDelay: ({ context }) =>
       exponentialDelay(context.backoffAttempt, context.backoff, context.random ?? fullStep),
   },
-})
-  .createMachine({
-    id: 'consumer',
-    context: ({ input }) => ({
-      ...input,
-      backoffAttempt: 0,
-      lastRecoveryAt: null,
-      exitReason: null,
-      error: null,
-      healthy: false,
-      stopTimeoutMs: null,
+}).createMachine({
+  id: 'consumer',
+  context: ({ input }) => ({
+    ...input,
+    backoffAttempt: 0,
+    lastRecoveryAt: null,
+    exitReason: null,
+    error: null,
+    healthy: false,
+    stopTimeoutMs: null,
+  }),
+  entry: enqueueActions(({ context, enqueue }) => {
+    for (let i = 0; i < context.concurrency; i++) {
+      const id = workerId(i);
+      enqueue.spawnChild('worker', {
+        id,
+        systemId: workerSystemId(context.session, id),
+        input: { ...context.worker, session: context.session, workerId: id },
+      });
+    }
+  }),
+  invoke: {
+    id: 'io',
+    src: 'io',
+    input: ({ context }: { context: ConsumerContext }): IoInput => ({
+      session: context.session,
+      id: context.id,
     }),
-    entry: enqueueActions(({ context, enqueue }) => {
-      for (let i = 0; i < context.concurrency; i++) {
-        const id = workerId(i);
-        enqueue.spawnChild('worker', {
-          id,
-          systemId: workerSystemId(context.session, id),
-          input: { ...context.worker, session: context.session, workerId: id },
-        });
-      }
-    }),
-    invoke: {
-      id: 'io',
-      src: 'io',
-      input: ({ context }: { context: ConsumerContext }): IoInput => ({
-        session: context.session,
-        id: context.id,
-      }),
-    },
-    output: ({ context }) => ({
-      reason: context.exitReason ?? 'stopped',
-      error: context.error,
-      lastId: context.lastId,
-    }),
-    initial: 'creatingGroup',
-    on: {
-      stop: { target: '.draining', actions: assign({ stopTimeoutMs: ({ event }) => event.timeoutMs }) },
-      'io.failed': { target: '.draining', actions: 'failFromIo' },
-    },
-    states: {
-      creatingGroup: {
-        invoke: {
-          id: 'createGroup',
-          src: 'createGroup',
-          input: ({ context }) => ({
-            stream: context.stream,
-            group: context.group,
-            startId: context.lastId ?? context.startId,
-          }),
-          onDone: [
-            {
-              guard: 'recoveryDue',
-              target: 'recovering',
-              actions: { type: 'report', params: { kind: 'group.created' } },
-            },
-            { target: 'polling', actions: { type: 'report', params: { kind: 'group.created' } } },
-          ],
-          onError: [
-            { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
-            { target: 'draining', actions: 'fail' },
-          ],
-        },
-      },
-      recovering: {
-        invoke: {
-          id: 'recover',
-          src: 'recover',
-          input: ({ context }) => ({ session: context.session, id: context.id }),
-          onDone: {
-            target: 'polling',
-            actions: assign(({ context, event }) => ({
-              lastRecoveryAt: event.output.now,
-              lastId: maxId(context.lastId, event.output.lastId),
-            })),
+  },
+  output: ({ context }) => ({
+    reason: context.exitReason ?? 'stopped',
+    error: context.error,
+    lastId: context.lastId,
+  }),
+  initial: 'creatingGroup',
+  on: {
+    stop: { target: '.draining', actions: assign({ stopTimeoutMs: ({ event }) => event.timeoutMs }) },
+    'io.failed': { target: '.draining', actions: 'failFromIo' },
+  },
+  states: {
+    creatingGroup: {
+      invoke: {
+        id: 'createGroup',
+        src: 'createGroup',
+        input: ({ context }) => ({
+          stream: context.stream,
+          group: context.group,
+          startId: context.lastId ?? context.startId,
+        }),
+        onDone: [
+          {
+            guard: { type: 'recoveryDue', params: ({ event }) => ({ now: event.output.now }) },
+            target: 'recovering',
+            actions: { type: 'report', params: { kind: 'group.created' } },
           },
-          onError: [
-            { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
-            { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
-            { target: 'draining', actions: 'fail' },
-          ],
-        },
-      },
-      polling: {
-        entry: 'read',
-        on: {
-          // The loop's first read (it goes on: stay polling), or its last (→ dispatching, to wait for
-          // workers or to recover). Before `recordRead` sets `healthy`, tell the supervisor the first
-          // time (sendParent, so it is delivered after this transition).
-          'io.read.done': [
-            { guard: 'readAgain', actions: [tellHealthy(), 'recordRead'] },
-            { target: 'dispatching', actions: [tellHealthy(), 'recordRead'] },
-          ],
-          'io.read.failed': [
-            { guard: 'isNoGroup', target: 'draining', actions: ['recordLastId', 'failNoGroup'] },
-            { guard: 'isRetriable', target: 'backoff', actions: ['recordLastId', 'recordError'] },
-            { target: 'draining', actions: ['recordLastId', 'fail'] },
-          ],
-        },
-      },
-      dispatching: {
-        entry: 'awaitCapacity',
-        on: {
-          'io.capacity': [{ guard: 'recoveryDue', target: 'recovering' }, { target: 'polling' }],
-        },
-      },
-      backoff: {
-        entry: [
-          assign({ backoffAttempt: ({ context }) => context.backoffAttempt + 1 }),
-          { type: 'report', params: { kind: 'backoff' } },
+          { target: 'polling', actions: { type: 'report', params: { kind: 'group.created' } } },
         ],
-        after: { backoffDelay: 'creatingGroup' },
+        onError: [
+          { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
+          { target: 'draining', actions: 'fail' },
+        ],
       },
-      draining: {
-        entry: { type: 'report', params: { kind: 'draining' } },
-        on: { stop: {}, 'io.failed': {} },
-        invoke: {
-          id: 'drain',
-          src: 'drain',
-          input: ({ context }) => ({
-            session: context.session,
-            id: context.id,
-            timeoutMs: context.stopTimeoutMs,
-          }),
-          onDone: [
-            { guard: 'exiting', target: 'exited', actions: 'recordLastId' },
-            { target: 'stopped', actions: 'recordLastId' },
-          ],
-          onError: [{ guard: 'exiting', target: 'exited' }, { target: 'stopped' }],
-        },
-      },
-      stopped: { type: 'final' },
-      exited: { type: 'final' },
     },
-  })
-  .provide({});
-
-function recoveryDue(context: ConsumerContext, event: { type: string }): boolean {
-  const now =
-    'output' in event ? (event.output as { now: number }).now : 'now' in event ? (event.now as number) : 0;
-  return isRecoveryDue(context.lastRecoveryAt, now, context.claimIntervalMs);
-}
+    recovering: {
+      invoke: {
+        id: 'recover',
+        src: 'recover',
+        input: ({ context }) => ({ session: context.session, id: context.id }),
+        onDone: {
+          target: 'polling',
+          actions: assign(({ context, event }) => ({
+            lastRecoveryAt: event.output.now,
+            lastId: maxId(context.lastId, event.output.lastId),
+          })),
+        },
+        onError: [
+          { guard: 'isNoGroup', target: 'draining', actions: 'failNoGroup' },
+          { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },
+          { target: 'draining', actions: 'fail' },
+        ],
+      },
+    },
+    polling: {
+      entry: 'read',
+      on: {
+        // The loop's first read (it goes on: stay polling), or its last (→ dispatching, to wait for
+        // workers or to recover). Before `recordRead` sets `healthy`, tell the supervisor the first
+        // time (sendParent, so it is delivered after this transition).
+        'io.read.done': [
+          { guard: 'readAgain', actions: [tellHealthy(), 'recordRead'] },
+          { target: 'dispatching', actions: [tellHealthy(), 'recordRead'] },
+        ],
+        'io.read.failed': [
+          { guard: 'isNoGroup', target: 'draining', actions: ['recordLastId', 'failNoGroup'] },
+          { guard: 'isRetriable', target: 'backoff', actions: ['recordLastId', 'recordError'] },
+          { target: 'draining', actions: ['recordLastId', 'fail'] },
+        ],
+      },
+    },
+    dispatching: {
+      entry: 'awaitCapacity',
+      on: {
+        'io.capacity': [
+          {
+            guard: { type: 'recoveryDue', params: ({ event }) => ({ now: event.now }) },
+            target: 'recovering',
+          },
+          { target: 'polling' },
+        ],
+      },
+    },
+    backoff: {
+      entry: [
+        assign({ backoffAttempt: ({ context }) => context.backoffAttempt + 1 }),
+        { type: 'report', params: { kind: 'backoff' } },
+      ],
+      after: { backoffDelay: 'creatingGroup' },
+    },
+    draining: {
+      entry: { type: 'report', params: { kind: 'draining' } },
+      on: { stop: {}, 'io.failed': {} },
+      invoke: {
+        id: 'drain',
+        src: 'drain',
+        input: ({ context }) => ({
+          session: context.session,
+          id: context.id,
+          timeoutMs: context.stopTimeoutMs,
+        }),
+        onDone: [
+          { guard: 'exiting', target: 'exited', actions: 'recordLastId' },
+          { target: 'stopped', actions: 'recordLastId' },
+        ],
+        onError: [{ guard: 'exiting', target: 'exited' }, { target: 'stopped' }],
+      },
+    },
+    stopped: { type: 'final' },
+    exited: { type: 'final' },
+  },
+});
 
 /** Recovery is due: never ran in this incarnation, or `intervalMs` passed since it last ran. */
 export function isRecoveryDue(lastRecoveryAt: number | null, now: number, intervalMs: number): boolean {

@@ -37,6 +37,8 @@ function shortEvent(eventType: string): string {
 
 function describeParams(params: unknown): string {
   if (params === undefined) return '';
+  // Params computed from the event (`params: ({ event }) => …`).
+  if (typeof params === 'function') return '(event)';
   if (typeof params !== 'object' || params === null) return `(${String(params)})`;
   return `(${Object.values(params).map(String).join(',')})`;
 }

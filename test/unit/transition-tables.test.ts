@@ -28,7 +28,7 @@ const CONSUMER: readonly TransitionRow[] = [
   ['(any)', 'io.failed', '', 'draining', 'failFromIo'],
   // creatingGroup: → recovering when recovery is due (always on a fresh start), else → polling;
   // a connection error → backoff; anything else (incl. NOGROUP, which MKSTREAM cannot raise) → draining.
-  ['creatingGroup', 'done:createGroup', 'recoveryDue', 'recovering', 'report(group.created)'],
+  ['creatingGroup', 'done:createGroup', 'recoveryDue(event)', 'recovering', 'report(group.created)'],
   ['creatingGroup', 'done:createGroup', '', 'polling', 'report(group.created)'],
   ['creatingGroup', 'error:createGroup', 'isRetriable', 'backoff', 'recordError'],
   ['creatingGroup', 'error:createGroup', '', 'draining', 'fail'],
@@ -47,7 +47,7 @@ const CONSUMER: readonly TransitionRow[] = [
   ['polling', 'io.read.failed', 'isRetriable', 'backoff', 'recordLastId, recordError'],
   ['polling', 'io.read.failed', '', 'draining', 'recordLastId, fail'],
   // dispatching: free workers → recovering when claim.intervalMs has passed, else → polling.
-  ['dispatching', 'io.capacity', 'recoveryDue', 'recovering', ''],
+  ['dispatching', 'io.capacity', 'recoveryDue(event)', 'recovering', ''],
   ['dispatching', 'io.capacity', '', 'polling', ''],
   // backoff: after backoffDelay → creatingGroup (idempotent).
   ['backoff', 'after:backoffDelay', '', 'creatingGroup', ''],
