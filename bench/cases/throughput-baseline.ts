@@ -50,7 +50,7 @@ export async function bareDrain(
 }
 
 /** How a bare loop drains: `total` entries of `stream`, `onPayload` called with each parsed payload. */
-export type BareDrain = (
+type BareDrain = (
   redis: Redis,
   stream: string,
   group: string,
