@@ -37,6 +37,7 @@ const CASES: CaseEntry[] = [
       'bullmq',
       'streamvisor',
       'throughput-baseline',
+      'throughput-baseline-pipelined',
       'throughput-bullmq',
       'throughput-streamvisor',
     ],

@@ -49,42 +49,71 @@ export async function bareDrain(
   }
 }
 
-export const baselineVariant: DrainVariant = {
-  case: 'throughput-baseline',
-  variant: 'COUNT 100',
-  tags: ['throughput', 'baseline'],
-  async prepare(ctx, stream, admin): Promise<PreparedDrain> {
-    const n = stream.messages;
-    const group = await stream.openGroup(admin);
-    const reader = ctx.connect();
-    const seen = new Uint8Array(n);
-    let distinct = 0;
-    let calls = 0;
-    const blocked = await blockedClients(admin, 'xreadgroup');
-    const draining = bareDrain(reader, stream.key, group.name, n, ({ i }) => {
-      calls++;
-      if (seen[i] === 0) {
-        seen[i] = 1;
-        distinct++;
-      }
-    });
-    draining.catch(() => {}); // awaited in verify; a rejection before that must not go unhandled
-    await waitBlocked(admin, 'xreadgroup', blocked + 1, 'baseline');
-    return {
-      messages: n,
-      release: () => group.release(),
-      settled: () =>
-        waitSettled({ expected: n, handled: () => distinct, query: () => group.query(), what: 'baseline' }),
-      async verify() {
-        await draining;
-        if (distinct !== n || calls !== n)
-          throw new Error(`baseline: ${calls} payloads read, ${distinct} distinct, of ${n}`);
-        return {};
-      },
-      async close() {
+/** How a bare loop drains: `total` entries of `stream`, `onPayload` called with each parsed payload. */
+type BareDrain = (
+  redis: Redis,
+  stream: string,
+  group: string,
+  total: number,
+  onPayload: (payload: { i: number }) => void,
+) => Promise<void>;
+
+/**
+ * A throughput row for a bare loop: one reader connection on a fresh group, ready once Redis shows
+ * it blocked in XREADGROUP, done when Redis has nothing pending; every payload must be read exactly
+ * once (each index, and no more calls than messages).
+ */
+export function bareVariant(options: { variant: string; case: string; drain: BareDrain }): DrainVariant {
+  const what = `${options.case} ${options.variant}`;
+  return {
+    case: options.case,
+    variant: options.variant,
+    tags: ['throughput', 'baseline'],
+    async prepare(ctx, stream, admin): Promise<PreparedDrain> {
+      const n = stream.messages;
+      const group = await stream.openGroup(admin);
+      const reader = ctx.connect();
+      const seen = new Uint8Array(n);
+      let distinct = 0;
+      let calls = 0;
+      const blocked = await blockedClients(admin, 'xreadgroup');
+      const draining = options.drain(reader, stream.key, group.name, n, ({ i }) => {
+        calls++;
+        if (seen[i] === 0) {
+          seen[i] = 1;
+          distinct++;
+        }
+      });
+      draining.catch(() => {}); // awaited in verify; a rejection before that must not go unhandled
+      try {
+        await waitBlocked(admin, 'xreadgroup', blocked + 1, what);
+      } catch (error) {
         reader.disconnect();
         await group.close();
-      },
-    };
-  },
-};
+        throw error;
+      }
+      return {
+        messages: n,
+        release: () => group.release(),
+        settled: () =>
+          waitSettled({ expected: n, handled: () => distinct, query: () => group.query(), what }),
+        async verify() {
+          await draining;
+          if (distinct !== n || calls !== n)
+            throw new Error(`${what}: ${calls} payloads read, ${distinct} distinct, of ${n}`);
+          return {};
+        },
+        async close() {
+          reader.disconnect();
+          await group.close();
+        },
+      };
+    },
+  };
+}
+
+export const baselineVariant: DrainVariant = bareVariant({
+  case: 'throughput-baseline',
+  variant: 'COUNT 100',
+  drain: bareDrain,
+});
