@@ -195,9 +195,10 @@ function onUpdate({ diff, timeline, trend }) {
     const entry = consumers.get(id);
     if (!entry) continue;
     const previousState = entry.model.state;
+    const added = (fields.deadLettered ?? entry.model.deadLettered) - entry.model.deadLettered;
     Object.assign(entry.model, fields);
     paint(entry, previousState);
-    if ('deadLettered' in fields) void deadLetters?.then((refresh) => refresh(entry.model.stream));
+    if ('deadLettered' in fields) void deadLetters?.then((refresh) => refresh(entry.model.stream, added));
   }
   if (timeline.length) addTimeline(timeline);
 }
