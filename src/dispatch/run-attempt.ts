@@ -111,24 +111,25 @@ export function runAttempt(
     // A duration hook (the dashboard's histogram) is timed here too: it must not cost the slow path.
     const timed = deps.stats.onHandlerDuration;
     const started = timed === undefined ? 0 : performance.now();
+    const type = job.message!.type;
     let result: unknown;
     try {
       result = route.handler(job.message!, new AttemptContext(deps, job, attempt));
     } catch (error) {
-      timed?.(performance.now() - started);
+      timed?.(performance.now() - started, type, false);
       return failed(deps, job, attempt, error);
     }
     if (!isThenable(result)) {
-      timed?.(performance.now() - started);
+      timed?.(performance.now() - started, type, true);
       return settle(job, OK);
     }
     result.then(
       () => {
-        timed?.(performance.now() - started);
+        timed?.(performance.now() - started, type, true);
         listener.attemptSettled(job, settle(job, OK));
       },
       (error: unknown) => {
-        timed?.(performance.now() - started);
+        timed?.(performance.now() - started, type, false);
         listener.attemptSettled(job, failed(deps, job, attempt, error));
       },
     );
@@ -182,10 +183,12 @@ async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): 
       if (job.released) return { type: 'handler.settled', outcome: 'released' };
       if (job.succeeded?.has(route.name)) continue;
       const started = deps.stats.onHandlerDuration ? performance.now() : 0;
+      let ok = false;
       try {
         const input = route.schema ? await validatePayload(route, message) : message;
         if (timer === undefined) await route.handler(input, ctx);
         else await raceAbort(route.handler(input, ctx), controller.signal);
+        ok = true;
         if (routes.length > 1) {
           job.succeeded ??= new Set();
           job.succeeded.add(route.name);
@@ -194,7 +197,7 @@ async function runRoutes(deps: AttemptDeps, job: DispatchJob, attempt: number): 
         if (error instanceof NonRetryableError) return failed(deps, job, attempt, error);
         failure ??= error;
       } finally {
-        if (started) deps.stats.onHandlerDuration?.(performance.now() - started);
+        if (started) deps.stats.onHandlerDuration?.(performance.now() - started, message.type, ok);
       }
     }
   } finally {
