@@ -117,13 +117,14 @@ describe.skipIf(!hasChromium && !process.env.CI)(
         { timeout: 10_000 },
       );
       expect(Object.keys(await states()).sort()).toEqual(['audit', 'orders-a', 'orders-b']);
-      // The statechart highlights the same state the card reports.
+      // Selecting the row opens its drill-down: the statechart highlights the state the row reports.
+      await page.click('[data-consumer-id="orders-a"]');
       const highlighted = await page.$eval(
-        '[data-consumer-id="orders-a"] .consumer-chart .state-node.active',
+        '[data-detail-for="orders-a"] .consumer-chart .state-node.active',
         (g) => g.getAttribute('data-node'),
       );
       expect(RUNNING).toContain(highlighted);
-      expect(await page.$$('[data-consumer-id="orders-a"] .worker-list li')).toHaveLength(4);
+      expect(await page.$$('[data-detail-for="orders-a"] .worker-list li')).toHaveLength(4);
     });
 
     it('counts processed, retried and dead-lettered messages as they happen', async () => {
@@ -138,7 +139,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(
             Array.from(
               document.querySelectorAll(`[data-consumer-id^="orders"] [data-field="${field}"]`),
             ).reduce((n, dd) => n + (Number((dd.textContent ?? '').replace(/,/g, '')) || 0), 0);
-          return sum('processed') >= 43 && sum('retried') >= 3 && sum('deadLettered') >= 2;
+          return sum('processed') >= 43 && sum('retriedMessages') >= 3 && sum('deadLettered') >= 2;
         },
         undefined,
         { timeout: 15_000 },
@@ -225,22 +226,32 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       // A burst the slow handler (5 ms) cannot keep up with: in flight, pending and lag all rise.
       for (let i = 0; i < 400; i++) await publisher.add(orders, { type: 'order.placed', payload: '{}' });
       const series = ['rate', 'inFlight', 'pending', 'lag'];
-      // Every consumer has its four charts, each with several points; the burst shows on processed/s.
+      // Every consumer's row has its sparkline, the selected one its four charts, each with several
+      // points; the burst shows on processed/s.
       await page.waitForFunction(
         (keys) =>
-          ['orders-a', 'orders-b', 'audit'].every((id) =>
-            keys.every(
-              (key) =>
-                Number(
-                  document
-                    .querySelector(`[data-trends-for="${id}"] [data-series="${key}"]`)
-                    ?.getAttribute('data-points'),
-                ) >= 3,
-            ),
+          ['orders-a', 'orders-b', 'audit'].every(
+            (id) =>
+              Number(
+                document
+                  .querySelector(`[data-consumer-id="${id}"] [data-spark]`)
+                  ?.getAttribute('data-points'),
+              ) >= 3,
           ) &&
-          Array.from(
-            document.querySelectorAll('[data-trends-for^="orders"] [data-series="rate"] .trend-max'),
-          ).some((max) => Number((max.textContent ?? '').replace(/[^0-9.]/g, '')) > 0),
+          keys.every(
+            (key) =>
+              Number(
+                document
+                  .querySelector(`[data-trends-for="orders-a"] [data-series="${key}"]`)
+                  ?.getAttribute('data-points'),
+              ) >= 3,
+          ) &&
+          Number(
+            (
+              document.querySelector('[data-trends-for="orders-a"] [data-series="rate"] .trend-max')
+                ?.textContent ?? ''
+            ).replace(/[^0-9.]/g, ''),
+          ) > 0,
         series,
         { timeout: 15_000 },
       );
@@ -260,7 +271,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       }
       mkdirSync('test-artifacts', { recursive: true });
       await page
-        .locator('[data-consumer-id="orders-a"]')
+        .locator('[data-detail-for="orders-a"]')
         .screenshot({ path: 'test-artifacts/dashboard-charts.png' });
       await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
       expect(existsSync('test-artifacts/dashboard-charts.png')).toBe(true);
