@@ -117,6 +117,25 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard overview (headless c
       for (const c of [...colors.failed, ...colors.retried]) expect(c).not.toBe(colors.red);
     });
 
+    it('filters the timeline by kind: lifecycle, retries, dead letters', async () => {
+      const visible = (group: string) =>
+        page.$$eval(
+          `#timeline li[data-group="${group}"]`,
+          (items) => items.filter((li) => (li as HTMLElement).offsetParent !== null).length,
+        );
+      await page.waitForSelector('#timeline li[data-group="retries"]');
+      expect(await visible('lifecycle')).toBeGreaterThan(0);
+      expect(await visible('dead')).toBeGreaterThan(0);
+      await page.click('[data-filter="dead"]');
+      await page.click('[data-filter="retries"]');
+      expect(await visible('dead')).toBe(0);
+      expect(await visible('retries')).toBe(0);
+      expect(await visible('lifecycle')).toBeGreaterThan(0);
+      await page.click('[data-filter="dead"]');
+      await page.click('[data-filter="retries"]');
+      expect(await visible('dead')).toBeGreaterThan(0);
+    });
+
     it('opens a consumer on click: its statechart, workers, charts, types and timeline, and the URL says so', async () => {
       const [first, second] = demo.runtime.consumers;
       await page.click(`tr[data-consumer-id="${first!.id}"]`);
