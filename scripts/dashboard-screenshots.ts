@@ -30,7 +30,8 @@ async function main(): Promise<void> {
           const [first] = demo.runtime.consumers;
           await page.click(`[data-consumer-id="${first!.id}"]`);
           await page.waitForSelector(`[data-detail-for="${first!.id}"]`);
-          await pause(1200);
+          await demo.publish(40, 25); // traffic while the drill-down is open: its rate is not 0
+          await pause(900);
           await page.screenshot({ path: `${OUT}dashboard-drill-down.png`, fullPage: true });
           await page.locator('#dead-letters').screenshot({ path: `${OUT}dashboard-dead-letters.png` });
         }

@@ -63,7 +63,8 @@ function onInit(data) {
   windowMs = data.trends?.windowMs ?? windowMs;
   supervisorChart = renderChart($('supervisor-chart'), data.charts.supervisor);
   $('supervisor').dataset.state = '';
-  overview = createOverview($('consumers'), windowMs, (id) => select(id, true));
+  // Once: a reconnect's `init` only repaints (the rows' key handling stays bound once).
+  overview ??= createOverview($('consumers'), windowMs, (id) => select(id, true));
   detail = createDetail($('detail'), data.charts, windowMs, () => select(null, true));
   models.clear();
   series.clear();

@@ -122,7 +122,11 @@ export function createDetail(root, charts, windowMs, onClose) {
     paintTypes(model.types ?? []);
   }
 
+  let paintedTypes = null;
   function paintTypes(list) {
+    const key = JSON.stringify(list);
+    if (key === paintedTypes) return; // they change once per group poll, updates come every sample
+    paintedTypes = key;
     if (list.length === 0) {
       types.replaceChildren(h('h3', {}, 'by message type'), h('p', { class: 'empty' }, 'No messages yet.'));
       return;
@@ -166,6 +170,7 @@ export function createDetail(root, charts, windowMs, onClose) {
     /** Show `model` (its `series` for the charts, `entries` its recent timeline, oldest first). */
     show(model, series, entries) {
       current = model.id;
+      paintedTypes = null;
       root.hidden = false;
       root.dataset.detailFor = model.id;
       title.textContent = model.id;
