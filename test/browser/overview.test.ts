@@ -246,5 +246,19 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard overview (headless c
       const outside = rows.filter((row) => row.bottom > VIEWPORT.height || !row.shown);
       expect(outside).toEqual([]);
     });
+
+    it('brings the drill-down into view when a link names a consumer below the overview', async () => {
+      const id = demo.runtime.consumers[19]!.id;
+      const other = await browser.newPage({ viewport: VIEWPORT });
+      try {
+        await other.goto(`${demo.dashboard.url}#consumer=${encodeURIComponent(id)}`);
+        await other.waitForSelector(`[data-detail-for="${id}"] .consumer-chart .state-node.active`);
+        const top = await other.$eval('#detail', (el) => el.getBoundingClientRect().top);
+        expect(top).toBeGreaterThanOrEqual(0);
+        expect(top).toBeLessThan(VIEWPORT.height / 2);
+      } finally {
+        await other.close();
+      }
+    });
   });
 });

@@ -47,16 +47,21 @@ function summary() {
   paintSummary([...models.values()], $('consumer-states'), $('dl-reasons'), $('dl-total'));
 }
 
-/** Open the drill-down of `id` (null: close it); `fromUser`: put it in the URL and bring it into view. */
-function select(id, fromUser = false) {
+/**
+ * Open the drill-down of `id` (null: close it). `how`: 'user' (a click or a key: put it in the URL
+ * and bring it into view), 'link' (the URL named it when the page opened: bring it into view), or
+ * 'history' (Back, Forward: leave the scroll alone).
+ */
+function select(id, how = 'history') {
   const model = id === null ? undefined : models.get(id);
-  if (fromUser) setUrlSelection(model ? id : null);
+  if (how === 'user') setUrlSelection(model ? id : null);
   overview?.select(model ? id : null);
   $('supervisor-view').hidden = Boolean(model);
   if (!model) return detail?.hide();
   if (detail.id !== id) detail.show(model, series.get(id), timeline.of(id));
   const box = $('detail');
-  if (fromUser && box.getBoundingClientRect().top > innerHeight - 120) box.scrollIntoView({ block: 'start' });
+  if (how !== 'history' && box.getBoundingClientRect().top > innerHeight - 120)
+    box.scrollIntoView({ block: 'start' });
 }
 
 function onInit(data) {
@@ -64,8 +69,8 @@ function onInit(data) {
   supervisorChart = renderChart($('supervisor-chart'), data.charts.supervisor);
   $('supervisor').dataset.state = '';
   // Once: a reconnect's `init` only repaints (the rows' key handling stays bound once).
-  overview ??= createOverview($('consumers'), windowMs, (id) => select(id, true));
-  detail = createDetail($('detail'), data.charts, windowMs, () => select(null, true));
+  overview ??= createOverview($('consumers'), windowMs, (id) => select(id, 'user'));
+  detail = createDetail($('detail'), data.charts, windowMs, () => select(null, 'user'));
   models.clear();
   series.clear();
   for (const model of data.view.consumers) {
@@ -80,7 +85,7 @@ function onInit(data) {
   summary();
   setStatus(data.view.status);
   timeline.add(data.timeline, true);
-  select(selectedInUrl(), false);
+  select(selectedInUrl(), 'link');
   deadLetters ??= mountDeadLetters($('dead-letters'), token);
   void deadLetters.then((refresh) => refresh());
 }
@@ -127,7 +132,7 @@ function connect() {
   source.addEventListener('update', (event) => onUpdate(JSON.parse(event.data)));
 }
 
-addEventListener('popstate', () => select(selectedInUrl(), false));
-addEventListener('hashchange', () => select(selectedInUrl(), false));
+addEventListener('popstate', () => select(selectedInUrl()));
+addEventListener('hashchange', () => select(selectedInUrl()));
 $('show-dead-letters').addEventListener('click', () => $('dead-letters').scrollIntoView({ block: 'start' }));
 connect();
