@@ -191,6 +191,12 @@ describe.skipIf(!hasChromium && !process.env.CI)('dashboard overview (headless c
       expect(new URL(page.url()).hash).toBe(`#consumer=${encodeURIComponent(ids[1]!)}`);
       await page.goBack(); // the previous selection
       await page.waitForSelector(`[data-detail-for="${ids[2]}"]`);
+      // One tab stop for the whole table (a roving tabindex): the selected row.
+      expect(
+        await page.$$eval('tr[data-consumer-id][tabindex="0"]', (rows) =>
+          rows.map((r) => r.getAttribute('data-consumer-id')),
+        ),
+      ).toEqual([ids[2]]);
     });
 
     it('opens the consumer a link names', async () => {

@@ -1,6 +1,7 @@
 // The overview: one compact row per consumer (state, rate with a sparkline, in flight, pending, lag,
 // the outcome counters, restarts) and the summary above it (supervisor, consumers by state, dead
-// letters by reason). Rows are focusable: arrow keys move, Enter or Space selects (drill-down).
+// letters by reason). Rows are focusable (Tab enters the table once): arrow keys, Home and End move,
+// Enter or Space selects (drill-down).
 import { h, show, svg } from './dom.js';
 import { sparkPaths } from './trends.js';
 
@@ -45,7 +46,7 @@ export function createOverview(table, windowMs, onSelect) {
     const row = h('tr', {
       'data-consumer-id': model.id,
       'data-state': model.state,
-      tabindex: '0',
+      tabindex: '-1',
       'aria-selected': 'false',
     });
     const badge = h('span', { class: 'state', 'data-field': 'state' }, model.state);
@@ -82,6 +83,13 @@ export function createOverview(table, windowMs, onSelect) {
     return { row, fields, badge, spark };
   }
 
+  // A roving tabindex: Tab enters the table once (on the selected row, else the first), arrows move.
+  function rove(row, focus = true) {
+    if (!row) return;
+    for (const other of body.rows) other.tabIndex = other === row ? 0 : -1;
+    if (focus) row.focus();
+  }
+
   body.addEventListener('keydown', (event) => {
     const row = event.target.closest?.('tr[data-consumer-id]');
     if (!row) return;
@@ -90,7 +98,7 @@ export function createOverview(table, windowMs, onSelect) {
     const go = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: all.length - 1 }[event.key];
     if (go !== undefined) {
       event.preventDefault();
-      all[Math.max(0, Math.min(all.length - 1, go))]?.focus();
+      rove(all[Math.max(0, Math.min(all.length - 1, go))]);
     } else if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
       onSelect(row.dataset.consumerId);
@@ -108,6 +116,7 @@ export function createOverview(table, windowMs, onSelect) {
           return entry.row;
         }),
       );
+      rove(body.rows[0], false);
     },
     /** Show `model`'s current values in its row. */
     paint(model) {
@@ -140,6 +149,7 @@ export function createOverview(table, windowMs, onSelect) {
     /** Mark the selected row (`null`: none). */
     select(id) {
       for (const [rowId, { row }] of rows) row.setAttribute('aria-selected', String(rowId === id));
+      rove(rows.get(id)?.row ?? body.rows[0], false);
     },
   };
 }
