@@ -16,8 +16,8 @@ export class ConsumerStats {
   unrouted = 0;
   /** Entries removed from the stream by this consumer's `retention`. */
   trimmed = 0;
-  /** Handler durations (ms) are reported to this hook when set (the metrics exporter sets it). */
-  onHandlerDuration: ((ms: number) => void) | undefined;
+  /** Each handler call's duration (ms), message type and success go to this hook when set (the dashboard sets it). */
+  onHandlerDuration: ((ms: number, type: string, ok: boolean) => void) | undefined;
 
   recordDeadLetter(reason: DeadReason): void {
     this.deadLettered++;

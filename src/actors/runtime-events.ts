@@ -25,6 +25,8 @@ export type RuntimeEvent =
       at: number;
       consumerId: string;
       messageId: string;
+      /** The message's `type` field; null when it could not be decoded. */
+      messageType: string | null;
       /** The attempt that failed (from 1); attempt + 1 runs after `delayMs`. */
       attempt: number;
       /** Backoff before the next attempt, ms. */
@@ -36,6 +38,8 @@ export type RuntimeEvent =
       at: number;
       consumerId: string;
       messageId: string;
+      /** The message's `type` field; null when it could not be decoded. */
+      messageType: string | null;
       reason: DeadReason;
       error: string;
       deadLetterId: string;
@@ -45,6 +49,8 @@ export type RuntimeEvent =
       at: number;
       consumerId: string;
       messageId: string;
+      /** The message's `type` field; null when it could not be decoded. */
+      messageType: string | null;
       /** In-process attempts made (the last one failed). */
       attempt: number;
       /** The `x-retry-attempt` the re-delivered message carries (1 for its first durable retry). */

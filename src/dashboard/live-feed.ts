@@ -1,11 +1,21 @@
 import type { Runtime } from '../runtime/runtime.js';
+import { watchDurations } from './duration-hooks.js';
 import { readGroupNumbers } from './group-stats.js';
 import { Timeline, type TimelineEntry } from './timeline.js';
 import { type TrendHistory, type TrendSample, Trends } from './trends.js';
-import { type DashboardView, diffView, type GroupNumbers, toView, type ViewDiff } from './view.js';
+import { type TypeRow, TypeTally } from './type-tally.js';
+import {
+  type DashboardView,
+  diffView,
+  type GroupNumbers,
+  toView,
+  type ViewDiff,
+  type ViewExtras,
+} from './view.js';
 
-/** What the dashboard reads from a runtime (its public API only). */
-export type DashboardSource = Pick<Runtime<unknown>, 'snapshot' | 'subscribe' | 'storage' | 'consumers'>;
+/** What the dashboard reads from a runtime (its public API only; `stats` for the breakdown by type). */
+export type DashboardSource = Pick<Runtime<unknown>, 'snapshot' | 'subscribe' | 'storage' | 'consumers'> &
+  Partial<Pick<Runtime<unknown>, 'stats'>>;
 
 export interface LiveFeedOptions {
   /** How often `runtime.snapshot()` is sampled while a page watches, ms. @default 100 */
@@ -41,13 +51,26 @@ export class LiveFeed {
   #trends: Trends;
   #trend: TrendSample | null = null;
   #background: NodeJS.Timeout | null = null;
+  #tally = new TypeTally();
+  /** Each consumer's busiest types, read from the tally once per group poll (not per sample). */
+  #types = new Map<string, TypeRow[]>();
+  #extras: ViewExtras = {
+    retriedMessages: (id) => this.#tally.retriedMessages(id),
+    types: (id) => this.#types.get(id) ?? [],
+  };
+  #unwatch: (() => void)[] = [];
 
   constructor(runtime: DashboardSource, options: LiveFeedOptions) {
     this.#runtime = runtime;
     this.#options = options;
     this.#trends = new Trends(options.historyMs ?? 300_000);
     this.#startBackground();
+    for (const c of runtime.consumers) {
+      const stats = runtime.stats?.(c.id);
+      if (stats) this.#unwatch.push(watchDurations(stats, this.#tally.hook(c.id)));
+    }
     this.#unsubscribe = runtime.subscribe((event) => {
+      this.#tally.add(event);
       this.#timeline.add(event);
       if (!this.#sampler) this.#timeline.flush();
     });
@@ -82,6 +105,7 @@ export class LiveFeed {
     this.setWatched(false);
     this.#stopBackground();
     this.#unsubscribe();
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
   }
 
   #startBackground(): void {
@@ -96,7 +120,7 @@ export class LiveFeed {
   }
 
   #view(): DashboardView {
-    return toView(this.#runtime.snapshot(), this.#groups, this.#rates);
+    return toView(this.#runtime.snapshot(), this.#groups, this.#rates, this.#extras);
   }
 
   #sample(): void {
@@ -125,6 +149,7 @@ export class LiveFeed {
         }
       }
       this.#lastCounts = { at: now, processed };
+      for (const id of processed.keys()) this.#types.set(id, this.#tally.top(id));
       this.#groups = await readGroupNumbers(this.#runtime.storage, this.#runtime.consumers);
       const trend = this.#trends.record(Date.now(), this.#view());
       if (this.#sampler) this.#trend = trend;

@@ -3,6 +3,7 @@ import type { ConsumerStats } from '../actors/consumer-stats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
 import { DurationHistogram } from './duration-histogram.js';
+import { watchDurations } from './duration-hooks.js';
 import { readGroupNumbers } from './group-stats.js';
 import { type GroupNumbers, groupKey } from './view.js';
 
@@ -29,35 +30,6 @@ export interface Metrics {
 }
 
 const LABELS = ['stream', 'group', 'consumer'] as const;
-
-/** Several exporters may watch one runtime: ConsumerStats has one hook, so it fans out from here. */
-const durationHooks = new WeakMap<ConsumerStats, Set<(ms: number) => void>>();
-
-function watchDurations(stats: ConsumerStats, hook: (ms: number) => void): () => void {
-  let hooks = durationHooks.get(stats);
-  if (!hooks) {
-    hooks = new Set<(ms: number) => void>();
-    durationHooks.set(stats, hooks);
-  }
-  const set = hooks;
-  // One exporter (the usual case) is called directly: no iterator per message.
-  const install = (): void => {
-    const [only, second] = set;
-    stats.onHandlerDuration =
-      second !== undefined
-        ? (ms) => {
-            for (const h of set) h(ms);
-          }
-        : only;
-  };
-  set.add(hook);
-  install();
-  return () => {
-    set.delete(hook);
-    install();
-    if (set.size === 0) durationHooks.delete(stats);
-  };
-}
 
 /**
  * Prometheus metrics of a runtime, labelled `stream`, `group`, `consumer`: counters of processed

@@ -47,9 +47,15 @@ const ASSETS = {
   'chart.js': 'text/javascript; charset=utf-8',
   'dead-letters.js': 'text/javascript; charset=utf-8',
   'trends.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'overview.js': 'text/javascript; charset=utf-8',
+  'detail.js': 'text/javascript; charset=utf-8',
+  'timeline.js': 'text/javascript; charset=utf-8',
   'trends.css': 'text/css; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'overview.css': 'text/css; charset=utf-8',
   'dead-letters.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 
 const SECURITY_HEADERS = {
@@ -167,7 +173,8 @@ export async function startDashboard(
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return deny(res, 405, 'Method Not Allowed', { Allow: 'GET' });
     if (answerProbe(runtime, url.pathname, res)) return; // no token: probes carry no secret
-    const asset = /^\/assets\/([a-z-]+\.(?:js|css))$/.exec(url.pathname)?.[1];
+    if (url.pathname === '/favicon.ico') return sendAsset(res, 'favicon.svg'); // browsers ask without a link
+    const asset = /^\/assets\/([a-z-]+\.(?:js|css|svg))$/.exec(url.pathname)?.[1];
     if (asset !== undefined && asset in ASSETS) return sendAsset(res, asset as keyof typeof ASSETS);
     const page = url.pathname === '/' || url.pathname === '/index.html';
     const events = url.pathname === '/events';

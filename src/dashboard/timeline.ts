@@ -1,8 +1,8 @@
 /**
  * The dashboard's timeline: lifecycle events of the runtime (restarts, NOGROUP healing, backoff,
- * exits, dead letters) turned into short entries, buffered between flushes and kept in a ring for
- * new pages. Per-message failure events are capped per flush, so a poison storm costs a line, not a
- * line per message.
+ * exits), retries and dead letters turned into short entries, buffered between flushes and kept for
+ * new pages in one ring per kind, so a storm of dead letters never pushes a restart out. Per-message
+ * failure events are capped per flush, so a poison storm costs a few lines, not a line per message.
  */
 import type { RuntimeEvent } from '../actors/runtime-events.js';
 
@@ -15,29 +15,50 @@ export interface TimelineEntry {
   text: string;
 }
 
-/** Dead letters (or durable retries) shown one by one per consumer per flush; the rest are summed. */
+/** Dead letters (or retries) shown one by one per consumer per flush; the rest are summed. */
 const PER_FLUSH_MESSAGES = 3;
 
+/** The kinds the page filters by, each kept in its own ring. */
+export type TimelineGroup = 'lifecycle' | 'retries' | 'dead';
+
+export function groupOf(kind: string): TimelineGroup {
+  if (kind === 'message.dead-lettered') return 'dead';
+  if (kind === 'message.retrying' || kind === 'message.scheduled') return 'retries';
+  return 'lifecycle';
+}
+
+const SUMMARY: Record<string, { what: string; level: TimelineEntry['level'] }> = {
+  'message.dead-lettered': { what: 'dead letters', level: 'error' },
+  'message.scheduled': { what: 'durable retries', level: 'warn' },
+  'message.retrying': { what: 'retries', level: 'warn' },
+};
+
 export class Timeline {
-  #ring: TimelineEntry[] = [];
+  #rings: Record<TimelineGroup, TimelineEntry[]> = { lifecycle: [], retries: [], dead: [] };
   #pending: TimelineEntry[] = [];
   #overflow = new Map<string, { at: number; consumerId: string; kind: string; count: number }>();
   #shown = new Map<string, number>();
   #lastExit = new Map<string, string>();
   #size: number;
 
+  /** `size`: entries kept per kind. */
   constructor(size = 200) {
     this.#size = size;
   }
 
-  /** The entries kept, oldest first. */
+  /** The entries kept (every kind), oldest first. */
   recent(): TimelineEntry[] {
-    return [...this.#ring];
+    const { lifecycle, retries, dead } = this.#rings;
+    return [...lifecycle, ...retries, ...dead].sort((a, b) => a.at - b.at);
   }
 
   /** Record a runtime event (cheap: called synchronously by the runtime). */
   add(event: RuntimeEvent): void {
-    if (event.type === 'message.dead-lettered' || event.type === 'message.scheduled') {
+    if (
+      event.type === 'message.dead-lettered' ||
+      event.type === 'message.scheduled' ||
+      event.type === 'message.retrying'
+    ) {
       const key = `${event.type}\u0000${event.consumerId}`;
       const shown = this.#shown.get(key) ?? 0;
       if (shown >= PER_FLUSH_MESSAGES) {
@@ -46,7 +67,12 @@ export class Timeline {
           over.count++;
           over.at = event.at;
         } else {
-          this.#overflow.set(key, { at: event.at, consumerId: event.consumerId, kind: event.type, count: 1 });
+          this.#overflow.set(key, {
+            at: event.at,
+            consumerId: event.consumerId,
+            kind: event.type,
+            count: 1,
+          });
         }
         return;
       }
@@ -59,12 +85,12 @@ export class Timeline {
   /** Entries recorded since the last flush (summaries included), also appended to the ring. */
   flush(): TimelineEntry[] {
     for (const over of this.#overflow.values()) {
-      const what = over.kind === 'message.dead-lettered' ? 'dead letters' : 'durable retries';
+      const { what, level } = SUMMARY[over.kind]!;
       this.#pending.push({
         at: over.at,
         kind: over.kind,
         consumerId: over.consumerId,
-        level: over.kind === 'message.dead-lettered' ? 'error' : 'warn',
+        level,
         text: `+${over.count} more ${what}`,
       });
     }
@@ -72,8 +98,11 @@ export class Timeline {
     this.#shown.clear();
     const out = this.#pending;
     this.#pending = [];
-    this.#ring.push(...out);
-    if (this.#ring.length > this.#size) this.#ring.splice(0, this.#ring.length - this.#size);
+    for (const entry of out) {
+      const ring = this.#rings[groupOf(entry.kind)];
+      ring.push(entry);
+      if (ring.length > this.#size) ring.splice(0, ring.length - this.#size);
+    }
     return out;
   }
 }
@@ -130,7 +159,11 @@ function describe(event: RuntimeEvent, lastExit: Map<string, string>): TimelineE
     case 'message.scheduled':
       return { ...base, level: 'warn', text: `durable retry ${event.messageId}, attempt ${event.attempt}` };
     case 'message.retrying':
-      return null;
+      return {
+        ...base,
+        level: 'warn',
+        text: `retry ${event.messageId}: attempt ${event.attempt} failed, next in ${event.delayMs} ms: ${event.error}`,
+      };
     default: {
       const never: never = event;
       return never;

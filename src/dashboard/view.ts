@@ -3,6 +3,7 @@
  * group's XINFO numbers, and the field-level diff between two views (what the page is sent).
  */
 import type { ConsumerSnapshot, RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
+import type { TypeRow } from './type-tally.js';
 
 /** Group numbers from `storage.groups(stream)` (XINFO GROUPS). */
 export interface GroupNumbers {
@@ -23,15 +24,30 @@ export interface ConsumerView {
   processed: number;
   /** Messages processed per second over the last rate window. */
   rate: number;
+  /** Failed handler attempts (a message that failed once, then succeeded, counts here too). */
   failed: number;
+  /** Attempts retried in process. */
   retried: number;
+  /** Messages retried after a failed attempt, once per delivery (since the dashboard started). */
+  retriedMessages: number;
+  /** Messages that ended dead-lettered. */
   deadLettered: number;
   deadLetteredByReason: Record<string, number>;
   scheduled: number;
   pending: number | null;
   lag: number | null;
   workers: { id: string; state: string; attempt: number }[];
+  /** The busiest message types (refreshed once per group poll). */
+  types: TypeRow[];
 }
+
+/** What the dashboard counts itself, from the runtime's events and handler calls. */
+export interface ViewExtras {
+  retriedMessages(consumerId: string): number;
+  types(consumerId: string): TypeRow[];
+}
+
+const NO_EXTRAS: ViewExtras = { retriedMessages: () => 0, types: () => [] };
 
 export interface DashboardView {
   status: RuntimeSnapshot['status'];
@@ -52,6 +68,7 @@ export function toView(
   snapshot: RuntimeSnapshot,
   groups: ReadonlyMap<string, GroupNumbers>,
   rates: ReadonlyMap<string, number>,
+  extras: ViewExtras = NO_EXTRAS,
 ): DashboardView {
   return {
     status: snapshot.status,
@@ -70,12 +87,14 @@ export function toView(
         rate: rates.get(c.id) ?? 0,
         failed: c.failed,
         retried: c.retried,
+        retriedMessages: extras.retriedMessages(c.id),
         deadLettered: c.deadLettered,
         deadLetteredByReason: c.deadLetteredByReason,
         scheduled: c.scheduled,
         pending: group?.pending ?? null,
         lag: group?.lag ?? null,
         workers: c.workers.map((w) => ({ id: w.id, state: w.state, attempt: w.attempt })),
+        types: extras.types(c.id),
       };
     }),
   };

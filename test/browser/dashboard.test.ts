@@ -117,25 +117,29 @@ describe.skipIf(!hasChromium && !process.env.CI)(
         { timeout: 10_000 },
       );
       expect(Object.keys(await states()).sort()).toEqual(['audit', 'orders-a', 'orders-b']);
-      // The statechart highlights the same state the card reports.
+      // Selecting the row opens its drill-down: the statechart highlights the state the row reports.
+      await page.click('[data-consumer-id="orders-a"]');
       const highlighted = await page.$eval(
-        '[data-consumer-id="orders-a"] .consumer-chart .state-node.active',
+        '[data-detail-for="orders-a"] .consumer-chart .state-node.active',
         (g) => g.getAttribute('data-node'),
       );
       expect(RUNNING).toContain(highlighted);
-      expect(await page.$$('[data-consumer-id="orders-a"] .worker-list li')).toHaveLength(4);
-      // Transitions without a target are drawn too, as dashed loops: the read loop, the restart.
-      const loops = await page.$$eval(
-        [
-          '[data-consumer-id="orders-a"] .consumer-chart [data-edge="polling->polling"] .edge-line',
-          'svg[aria-label="supervisor statechart"] [data-edge="running->running"] .edge-line',
-        ].join(', '),
-        (paths) => paths.map((p) => p.getAttribute('stroke-dasharray')),
+      expect(await page.$$('[data-detail-for="orders-a"] .worker-list li')).toHaveLength(4);
+      // Transitions without a target are drawn too, as dashed loops: the read loop in the consumer's
+      // chart, and (once the drill-down is closed, where the supervisor's chart shows) the restart.
+      const readLoop = await page.$eval(
+        '[data-detail-for="orders-a"] .consumer-chart [data-edge="polling->polling"] .edge-line',
+        (path) => path.getAttribute('stroke-dasharray'),
       );
-      expect(loops).toEqual(['4 3', '4 3']);
-      const restart = await page.$eval(
-        'svg[aria-label="supervisor statechart"] [data-edge="running->running"] .edge-label',
-        (text) => Array.from(text.querySelectorAll('tspan'), (span) => span.textContent),
+      expect(readLoop).toBe('4 3');
+      await page.click('[data-detail-for="orders-a"] button.close');
+      const restartEdge = 'svg[aria-label="supervisor statechart"] [data-edge="running->running"]';
+      await page.waitForSelector(restartEdge, { timeout: 5_000 });
+      expect(
+        await page.$eval(`${restartEdge} .edge-line`, (path) => path.getAttribute('stroke-dasharray')),
+      ).toBe('4 3');
+      const restart = await page.$eval(`${restartEdge} .edge-label`, (text) =>
+        Array.from(text.querySelectorAll('tspan'), (span) => span.textContent),
       );
       expect(restart.join(' / ')).toContain('restart');
       expect(restart.length).toBeGreaterThan(1);
@@ -153,7 +157,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(
             Array.from(
               document.querySelectorAll(`[data-consumer-id^="orders"] [data-field="${field}"]`),
             ).reduce((n, dd) => n + (Number((dd.textContent ?? '').replace(/,/g, '')) || 0), 0);
-          return sum('processed') >= 43 && sum('retried') >= 3 && sum('deadLettered') >= 2;
+          return sum('processed') >= 43 && sum('retriedMessages') >= 3 && sum('deadLettered') >= 2;
         },
         undefined,
         { timeout: 15_000 },
@@ -240,22 +244,32 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       // A burst the slow handler (5 ms) cannot keep up with: in flight, pending and lag all rise.
       for (let i = 0; i < 400; i++) await publisher.add(orders, { type: 'order.placed', payload: '{}' });
       const series = ['rate', 'inFlight', 'pending', 'lag'];
-      // Every consumer has its four charts, each with several points; the burst shows on processed/s.
+      // Every consumer's row has its sparkline, the selected one its four charts, each with several
+      // points; the burst shows on processed/s.
       await page.waitForFunction(
         (keys) =>
-          ['orders-a', 'orders-b', 'audit'].every((id) =>
-            keys.every(
-              (key) =>
-                Number(
-                  document
-                    .querySelector(`[data-trends-for="${id}"] [data-series="${key}"]`)
-                    ?.getAttribute('data-points'),
-                ) >= 3,
-            ),
+          ['orders-a', 'orders-b', 'audit'].every(
+            (id) =>
+              Number(
+                document
+                  .querySelector(`[data-consumer-id="${id}"] [data-spark]`)
+                  ?.getAttribute('data-points'),
+              ) >= 3,
           ) &&
-          Array.from(
-            document.querySelectorAll('[data-trends-for^="orders"] [data-series="rate"] .trend-max'),
-          ).some((max) => Number((max.textContent ?? '').replace(/[^0-9.]/g, '')) > 0),
+          keys.every(
+            (key) =>
+              Number(
+                document
+                  .querySelector(`[data-trends-for="orders-a"] [data-series="${key}"]`)
+                  ?.getAttribute('data-points'),
+              ) >= 3,
+          ) &&
+          Number(
+            (
+              document.querySelector('[data-trends-for="orders-a"] [data-series="rate"] .trend-max')
+                ?.textContent ?? ''
+            ).replace(/[^0-9.]/g, ''),
+          ) > 0,
         series,
         { timeout: 15_000 },
       );
@@ -275,7 +289,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       }
       mkdirSync('test-artifacts', { recursive: true });
       await page
-        .locator('[data-consumer-id="orders-a"]')
+        .locator('[data-detail-for="orders-a"]')
         .screenshot({ path: 'test-artifacts/dashboard-charts.png' });
       await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
       expect(existsSync('test-artifacts/dashboard-charts.png')).toBe(true);

@@ -118,6 +118,7 @@ describe('LiveFeed', () => {
         at: i,
         consumerId: 'a',
         messageId: `${i}-0`,
+        messageType: 't',
         reason: 'non-retryable',
         error: 'bad',
         deadLetterId: `${i}-1`,

@@ -37,6 +37,10 @@ describe('startDashboard', () => {
     expect(app.status).toBe(200);
     expect(app.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await fetch(at('/assets/nope.js'))).status).toBe(404);
+    const icon = await fetch(at('/favicon.ico')); // browsers ask for it whatever the page links
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    await icon.text();
     expect((await fetch(at('/'), { method: 'POST' })).status).toBe(405);
   });
 

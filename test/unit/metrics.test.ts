@@ -109,7 +109,7 @@ describe('createMetrics', () => {
     const { source, stats, ids } = fakeSource(async () => [billing]);
     const metrics = createMetrics(source, { buckets: [0.01, 0.1, 1] });
     const a = stats.get(ids[0]!)!;
-    for (const ms of [4, 40, 400, 4000]) a.onHandlerDuration?.(ms);
+    for (const ms of [4, 40, 400, 4000]) a.onHandlerDuration?.(ms, 't', true);
     const exposition = parsePrometheusText(await metrics.metrics());
     const bucket = (le: string) =>
       sampleValue(exposition, 'streamvisor_handler_duration_seconds_bucket', { ...A, le });
@@ -123,7 +123,7 @@ describe('createMetrics', () => {
   it('counts a duration equal to a bucket bound in that bucket (le is "less or equal")', async () => {
     const { source, stats, ids } = fakeSource(async () => [billing]);
     const metrics = createMetrics(source, { buckets: [0.01, 0.1] });
-    stats.get(ids[0]!)!.onHandlerDuration?.(10);
+    stats.get(ids[0]!)!.onHandlerDuration?.(10, 't', true);
     const exposition = parsePrometheusText(await metrics.metrics());
     expect(sampleValue(exposition, 'streamvisor_handler_duration_seconds_bucket', { ...A, le: '0.01' })).toBe(
       1,
@@ -136,13 +136,13 @@ describe('createMetrics', () => {
     const first = createMetrics(source);
     const second = createMetrics(source);
     expect(first.registry).not.toBe(second.registry);
-    stats.get(ids[0]!)!.onHandlerDuration?.(20);
+    stats.get(ids[0]!)!.onHandlerDuration?.(20, 't', true);
     for (const metrics of [first, second]) {
       const exposition = parsePrometheusText(await metrics.metrics());
       expect(sampleValue(exposition, 'streamvisor_handler_duration_seconds_count', A)).toBe(1);
     }
     first.close();
-    stats.get(ids[0]!)!.onHandlerDuration?.(20);
+    stats.get(ids[0]!)!.onHandlerDuration?.(20, 't', true);
     const exposition = parsePrometheusText(await second.metrics());
     expect(sampleValue(exposition, 'streamvisor_handler_duration_seconds_count', A)).toBe(2);
     second.close();

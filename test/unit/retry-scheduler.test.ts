@@ -60,6 +60,7 @@ describe('durable retries through a RetryScheduler (memory)', () => {
         at: T0 + 75,
         consumerId: 's/g/c1',
         messageId: first,
+        messageType: 't',
         attempt: 2,
         retryAttempt: 1,
         delayMs: 750,

@@ -15,8 +15,8 @@ export interface RoutePass {
   started?(route: Route<unknown>): void;
   /** A route succeeded. */
   succeeded?(route: Route<unknown>): void;
-  /** A route's handler (and schema) took `ms`. */
-  duration?(ms: number): void;
+  /** A route's handler (and schema) took `ms`, and succeeded or not. */
+  duration?(ms: number, ok: boolean): void;
   /** End the pass at the first `NonRetryableError` (the message is dead-lettered anyway). */
   endOnNonRetryable: boolean;
 }
@@ -52,10 +52,12 @@ export async function callRoutes<C>(
     if (pass.skip?.(route)) continue;
     pass.started?.(route);
     const timed = pass.duration === undefined ? 0 : performance.now();
+    let ok = false;
     try {
       const input = route.schema ? await validatePayload(route, message) : message;
       const result = route.handler(input, ctx as HandlerContext<unknown>);
       await (pass.race === undefined ? result : raceAbort(result, pass.race));
+      ok = true;
       pass.succeeded?.(route);
     } catch (error) {
       if (!failed) failure = error;
@@ -63,7 +65,7 @@ export async function callRoutes<C>(
       if (pass.endOnNonRetryable && error instanceof NonRetryableError)
         return { failed, failure: error, ended: 'non-retryable' };
     } finally {
-      if (timed) pass.duration?.(performance.now() - timed);
+      if (timed) pass.duration?.(performance.now() - timed, ok);
     }
   }
   return { failed, failure, ended: null };

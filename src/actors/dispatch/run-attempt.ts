@@ -121,24 +121,25 @@ export function runAttempt(
     // A duration hook (the dashboard's histogram) is timed here too: it must not cost the slow path.
     const timed = deps.stats.onHandlerDuration;
     const started = timed === undefined ? 0 : performance.now();
+    const type = message.type;
     let result: unknown;
     try {
       result = route.handler(message, new AttemptContext(deps, job, attempt));
     } catch (error) {
-      timed?.(performance.now() - started);
+      timed?.(performance.now() - started, type, false);
       return failed(deps, job, attempt, error);
     }
     if (!isThenable(result)) {
-      timed?.(performance.now() - started);
+      timed?.(performance.now() - started, type, true);
       return settle(job, OK);
     }
     result.then(
       () => {
-        timed?.(performance.now() - started);
+        timed?.(performance.now() - started, type, true);
         listener.attemptSettled(job, settle(job, OK));
       },
       (error: unknown) => {
-        timed?.(performance.now() - started);
+        timed?.(performance.now() - started, type, false);
         listener.attemptSettled(job, failed(deps, job, attempt, error));
       },
     );
@@ -201,7 +202,9 @@ async function runRoutes(
         job.succeeded.add(route.name);
       },
       ...(timer === undefined ? {} : { race: controller.signal }),
-      ...(duration === undefined ? {} : { duration }),
+      ...(duration === undefined
+        ? {}
+        : { duration: (ms: number, ok: boolean) => duration(ms, message.type, ok) }),
       endOnNonRetryable: true,
     });
   } finally {

@@ -1,6 +1,9 @@
 // The dead-letter panels: one per consumed stream, with counts by reason, the newest dead letters (paged),
 // a detail view, and replay / purge (purge asks for confirmation). Talks to /api/dead-letters (JSON).
 const PAGE_SIZE = 20;
+// While dead letters keep arriving, a panel reloads at most this often (leading and trailing edge):
+// a debounce restarted by every update (they come every sample) would never load at all.
+const REFRESH_GAP_MS = 500;
 
 function h(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -26,7 +29,10 @@ function pretty(value) {
   }
 }
 
-/** Mount the panels into `box`; returns `refresh(stream?)` for the page to call when counts change. */
+/**
+ * Mount the panels into `box`; returns `refresh(stream?, added?)` for the page to call when counts
+ * change (`added`: how many dead letters the runtime just wrote, shown in the total at once).
+ */
 export async function mountDeadLetters(box, token) {
   const headers = token ? { authorization: `Bearer ${token}` } : {};
   const call = async (path, body) => {
@@ -59,8 +65,12 @@ export async function mountDeadLetters(box, token) {
     box.append(panel.root);
     void panel.load();
   }
-  return (stream) => {
-    for (const [name, panel] of panels) if (stream === undefined || stream === name) panel.soon();
+  return (stream, added = 0) => {
+    for (const [name, panel] of panels) {
+      if (stream !== undefined && stream !== name) continue;
+      if (added > 0) panel.bump(added);
+      panel.soon();
+    }
   };
 }
 
@@ -96,7 +106,20 @@ function createPanel(stream, deadStream, readOnly, call) {
   const empty = h('p', { class: 'empty' }, 'No dead letters.');
   root.append(head, reasons, bar, confirmBox, message, table, empty, paging, detail);
 
-  const state = { reason: null, cursors: [null], next: null, letters: [], timer: null, busy: false };
+  const state = {
+    reason: null,
+    cursors: [null],
+    next: null,
+    letters: [],
+    busy: false,
+    total: 0,
+    // The throttle of soon(): a trailing timer, the load under way, when the last one started, and
+    // whether counts changed since it started.
+    timer: null,
+    loading: null,
+    lastLoad: 0,
+    dirty: false,
+  };
   const selected = () => [...rows.querySelectorAll('input[type="checkbox"]:checked')].map((box) => box.value);
   const say = (text, bad = false) => {
     message.textContent = text;
@@ -116,9 +139,14 @@ function createPanel(stream, deadStream, readOnly, call) {
     }
   }
 
+  function showTotal(n) {
+    state.total = n;
+    root.dataset.total = String(n);
+    total.textContent = `${n} dead letter${n === 1 ? '' : 's'}`;
+  }
+
   function render(page) {
-    root.dataset.total = String(page.total);
-    total.textContent = `${page.total} dead letter${page.total === 1 ? '' : 's'}`;
+    showTotal(page.total);
     reasons.replaceChildren(
       ...Object.entries(page.counts).map(([reason, count]) => {
         const item = h('li', { 'data-count-reason': reason, 'data-count': String(count) });
@@ -136,7 +164,9 @@ function createPanel(stream, deadStream, readOnly, call) {
     );
     state.letters = page.letters;
     state.next = page.next;
+    const ticked = new Set(selected()); // a reload under steady dead-lettering keeps the ticks
     rows.replaceChildren(...page.letters.map(renderRow));
+    for (const box of rows.querySelectorAll('input[type="checkbox"]')) box.checked = ticked.has(box.value);
     empty.hidden = page.letters.length > 0;
     table.hidden = page.letters.length === 0;
     newer.disabled = state.cursors.length <= 1;
@@ -267,13 +297,34 @@ function createPanel(stream, deadStream, readOnly, call) {
     if (action === 'purge') return askToPurge(target, what);
   });
 
+  /** Reload now, unless a load runs or one started less than REFRESH_GAP_MS ago: then once after. */
+  function soon() {
+    state.dirty = true;
+    if (state.loading || state.timer) return;
+    const wait = state.lastLoad + REFRESH_GAP_MS - Date.now();
+    if (wait > 0) {
+      state.timer = setTimeout(() => {
+        state.timer = null;
+        soon();
+      }, wait);
+      return;
+    }
+    state.dirty = false;
+    state.lastLoad = Date.now();
+    state.loading = load().finally(() => {
+      state.loading = null;
+      if (state.dirty) soon();
+    });
+  }
+
   return {
     root,
     load,
-    /** Reload shortly (counts changed while the page watches); several calls make one request. */
-    soon() {
-      clearTimeout(state.timer);
-      state.timer = setTimeout(load, 300);
+    /** Reload soon (counts changed while the page watches): at once, then at most every REFRESH_GAP_MS. */
+    soon,
+    /** `n` more dead letters were just written: show the new total before the reload lists them. */
+    bump(n) {
+      if (state.reason === null) showTotal(state.total + n);
     },
   };
 }

@@ -40,13 +40,74 @@ function minutes(ms) {
 }
 
 /**
- * Draw the four charts of a consumer into `container`, starting from `initial` (the server's history
- * for it: parallel arrays `at`, `rate`, `inFlight`, `pending`, `lag`); `windowMs` is how far back
- * they reach. Returns `{ push(at, [rate, inFlight, pending, lag]) }` to add a point.
+ * The SVG paths of one series in a `width` × `height` box: the time axis spans the data until the
+ * window is full (at least MIN_SPAN_MS), then scrolls; a null value or a gap over GAP_MS breaks the line.
  */
-export function createTrends(container, windowMs, initial) {
+export function sparkPaths(at, values, windowMs, width, height) {
+  const count = at.length;
+  const end = count > 0 ? at[count - 1] : 0;
+  const span = Math.min(windowMs, Math.max(MIN_SPAN_MS, count > 0 ? end - at[0] : 0));
+  const start = end - span;
+  const x = (t) => (PAD + ((width - 2 * PAD) * (t - start)) / span).toFixed(1);
+  let max = 0;
+  let points = 0;
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    points++;
+    if (v > max) max = v;
+  }
+  const top = max > 0 ? max : 1;
+  const y = (v) => (height - PAD - ((height - 2 * PAD) * v) / top).toFixed(1);
+  const base = height - PAD;
+  let line = '';
+  let area = '';
+  let segment = [];
+  const flush = () => {
+    if (segment.length === 0) return;
+    const [first] = segment;
+    const last = segment[segment.length - 1];
+    line += `M${first[0]} ${first[1]}`;
+    for (const [px, py] of segment.slice(1)) line += ` L${px} ${py}`;
+    if (segment.length === 1) line += ' h1';
+    area += `M${first[0]} ${base} ${segment.map(([px, py]) => `L${px} ${py}`).join(' ')} L${last[0]} ${base} Z`;
+    segment = [];
+  };
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
+    if (v === null || v === undefined || (i > 0 && at[i] - at[i - 1] > GAP_MS)) flush();
+    if (v !== null && v !== undefined) segment.push([x(at[i]), y(v)]);
+  }
+  flush();
+  return { line, area, max, points };
+}
+
+/** A consumer's series (parallel arrays), kept to the last `windowMs`. */
+export function createSeries(windowMs, initial) {
   const data = { at: [], rate: [], inFlight: [], pending: [], lag: [] };
   if (initial) for (const key of Object.keys(data)) data[key] = [...(initial[key] ?? [])];
+  return {
+    data,
+    /** Append one sample (`values` in TREND_SERIES order) and drop what fell out of the window. */
+    push(at, values) {
+      data.at.push(at);
+      TREND_SERIES.forEach(([key], i) => {
+        data[key].push(values[i]);
+      });
+      const since = at - windowMs;
+      let old = 0;
+      while (old < data.at.length && data.at[old] < since) old++;
+      if (old > 0) for (const list of Object.values(data)) list.splice(0, old);
+    },
+  };
+}
+
+/**
+ * Draw the four charts of a consumer into `container` from `series` (createSeries: the page keeps
+ * one per consumer and appends to it); `windowMs` is how far back they reach. Returns `{ draw() }`
+ * to call after a point was appended.
+ */
+export function createTrends(container, windowMs, series) {
+  const { data } = series;
   const figures = TREND_SERIES.map(([key, label]) => {
     const node = html('figure', { class: 'trend', 'data-series': key, 'data-points': '0' });
     const caption = html('figcaption');
@@ -68,55 +129,14 @@ export function createTrends(container, windowMs, initial) {
   });
   container.replaceChildren(...figures.map((f) => f.node));
 
-  function prune() {
-    const since = data.at[data.at.length - 1] - windowMs;
-    let old = 0;
-    while (old < data.at.length && data.at[old] < since) old++;
-    if (old > 0) for (const values of Object.values(data)) values.splice(0, old);
-  }
-
   function draw() {
     const count = data.at.length;
-    const end = count > 0 ? data.at[count - 1] : 0;
-    // The time axis spans the data until the window is full (at least MIN_SPAN_MS), then scrolls.
-    const span = Math.min(windowMs, Math.max(MIN_SPAN_MS, count > 0 ? end - data.at[0] : 0));
-    const start = end - span;
-    const x = (t) => (PAD + ((WIDTH - 2 * PAD) * (t - start)) / span).toFixed(1);
     for (const figure of figures) {
-      const values = data[figure.key];
-      let max = 0;
-      let points = 0;
-      for (const v of values) {
-        if (v === null || v === undefined) continue;
-        points++;
-        if (v > max) max = v;
-      }
-      const top = max > 0 ? max : 1;
-      const y = (v) => (HEIGHT - PAD - ((HEIGHT - 2 * PAD) * v) / top).toFixed(1);
-      const base = HEIGHT - PAD;
-      let line = '';
-      let area = '';
-      let segment = [];
-      const flush = () => {
-        if (segment.length === 0) return;
-        const [first] = segment;
-        const last = segment[segment.length - 1];
-        line += `M${first[0]} ${first[1]}`;
-        for (const [px, py] of segment.slice(1)) line += ` L${px} ${py}`;
-        if (segment.length === 1) line += ' h1';
-        area += `M${first[0]} ${base} ${segment.map(([px, py]) => `L${px} ${py}`).join(' ')} L${last[0]} ${base} Z`;
-        segment = [];
-      };
-      for (let i = 0; i < count; i++) {
-        const v = values[i];
-        if (v === null || v === undefined || (i > 0 && data.at[i] - data.at[i - 1] > GAP_MS)) flush();
-        if (v !== null && v !== undefined) segment.push([x(data.at[i]), y(v)]);
-      }
-      flush();
+      const { line, area, max, points } = sparkPaths(data.at, data[figure.key], windowMs, WIDTH, HEIGHT);
       figure.line.setAttribute('d', line);
       figure.area.setAttribute('d', area);
       figure.node.dataset.points = String(points);
-      figure.value.textContent = show(count > 0 ? values[count - 1] : null);
+      figure.value.textContent = show(count > 0 ? data[figure.key][count - 1] : null);
       figure.peak.textContent = points > 0 ? `max ${show(max)}` : '';
       figure.node.title = `${figure.label}: ${points} points over the last ${minutes(windowMs)}`;
     }
@@ -124,14 +144,7 @@ export function createTrends(container, windowMs, initial) {
 
   draw();
   return {
-    /** Add the point of one sample (`values` in TREND_SERIES order) and redraw. */
-    push(at, values) {
-      data.at.push(at);
-      TREND_SERIES.forEach(([key], i) => {
-        data[key].push(values[i]);
-      });
-      prune();
-      draw();
-    },
+    /** Redraw (after the series grew). */
+    draw,
   };
 }
