@@ -143,6 +143,9 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       );
       expect(restart.join(' / ')).toContain('restart');
       expect(restart.length).toBeGreaterThan(1);
+      // The later tests read orders-a's drill-down: open it again.
+      await page.click('[data-consumer-id="orders-a"]');
+      await page.waitForSelector('[data-detail-for="orders-a"] .consumer-chart', { timeout: 5_000 });
     });
 
     it('counts processed, retried and dead-lettered messages as they happen', async () => {
