@@ -9,7 +9,7 @@ import {
 } from '../storage/dead-letter-actions.js';
 import { type DeadLetter, type Selection, selectDeadLetters } from '../storage/dead-letters.js';
 import { integerArg, streamIdsArg } from './arguments.js';
-import { formatDuration, line, printJson, table, truncate } from './output.js';
+import { escapeControls, formatDuration, line, printJson, table, truncate } from './output.js';
 import { startProgress } from './progress.js';
 import { redisOption, requireRedisUrl, withRedis } from './redis.js';
 import { UsageError } from './usage-error.js';
@@ -111,26 +111,30 @@ function showCommand(): Command {
       const letter = letters[0];
       if (letter === undefined) throw new Error(`no dead letter ${id} in ${deadStreamOf(options)}`);
       if (options.json) return printJson(letter);
+      // Every value came from a producer: escaped, newlines too, so none can paint a fake line.
+      const safe = (value: string | number | null) => escapeControls(String(value ?? '-'));
       line(`id:            ${letter.id}`);
-      line(`reason:        ${letter.reason ?? '-'}`);
-      line(`error:         ${letter.error ?? '-'}`);
+      line(`reason:        ${safe(letter.reason)}`);
+      line(`error:         ${safe(letter.error)}`);
       line(
         `dead since:    ${letter.deadAt === null ? '-' : new Date(letter.deadAt).toISOString()} (${ageOf(letter)})`,
       );
-      line(`source:        ${letter.sourceStream ?? '-'} ${letter.sourceId ?? ''}`);
-      line(`group:         ${letter.group ?? '-'}`);
-      line(`deliveries:    ${letter.deliveries ?? '-'}`);
+      line(`source:        ${safe(letter.sourceStream)} ${escapeControls(letter.sourceId ?? '')}`);
+      line(`group:         ${safe(letter.group)}`);
+      line(`deliveries:    ${safe(letter.deliveries)}`);
       line('fields:');
-      for (const [key, value] of Object.entries(letter.fields)) line(`  ${key}: ${pretty(key, value)}`);
+      for (const [key, value] of Object.entries(letter.fields))
+        line(`  ${escapeControls(key)}: ${pretty(key, value)}`);
     });
 }
 
+/** A field's value for `dlq show`: the payload as indented JSON (JSON escapes controls in strings). */
 function pretty(key: string, value: string): string {
-  if (key !== 'payload') return value;
+  if (key !== 'payload') return escapeControls(value);
   try {
-    return JSON.stringify(JSON.parse(value), null, 2).replace(/\n/g, '\n  ');
+    return escapeControls(JSON.stringify(JSON.parse(value), null, 2), true).replace(/\n/g, '\n  ');
   } catch {
-    return `${value}  (not valid JSON)`;
+    return `${escapeControls(value)}  (not valid JSON)`;
   }
 }
 

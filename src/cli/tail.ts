@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Redis } from 'ioredis';
 import type { RangeEntry, StreamFields } from '../index.js';
 import { integerArg } from './arguments.js';
-import { line } from './output.js';
+import { escapeControls, jsonLine, line } from './output.js';
 import { openRedis, redisOption, requireRedisUrl } from './redis.js';
 
 interface TailOptions {
@@ -45,7 +45,8 @@ async function startId(client: Redis, stream: string, from: string): Promise<str
 }
 
 /**
- * One entry on one line: `id  type  payload  header=value …`.
+ * One entry on one line: `id  type  payload  header=value …`, control characters escaped (newlines
+ * too: one entry, one line).
  *
  * @example
  * formatEntry({ id: '1-0', fields: { type: 't', payload: '{"a":1}' } }) // '1-0  t  {"a":1}'
@@ -55,7 +56,7 @@ export function formatEntry(entry: RangeEntry): string {
   const parts = [entry.id, type ?? '(no type)'];
   if (payload !== undefined) parts.push(payload);
   for (const [key, value] of Object.entries(headers)) parts.push(`${key}=${value}`);
-  return parts.join('  ');
+  return escapeControls(parts.join('  '));
 }
 
 /**
@@ -110,7 +111,8 @@ export function tailCommand(): Command {
           }
           for (const entry of parseXRead(reply)) {
             lastId = entry.id;
-            line(options.json ? JSON.stringify({ stream: options.stream, ...entry }) : formatEntry(entry));
+            if (options.json) jsonLine({ stream: options.stream, ...entry });
+            else line(formatEntry(entry));
             printed++;
             if (options.limit !== undefined && printed >= options.limit) stopping = true;
             if (stopping) break;
