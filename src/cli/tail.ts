@@ -4,6 +4,7 @@ import type { RangeEntry, StreamFields } from '../index.js';
 import { integerArg } from './arguments.js';
 import { escapeControls, jsonLine, line } from './output.js';
 import { openRedis, redisOption, requireRedisUrl } from './redis.js';
+import { keyTypes } from './stream-check.js';
 
 interface TailOptions {
   redis?: string;
@@ -42,6 +43,19 @@ async function startId(client: Redis, stream: string, from: string): Promise<str
   if (from !== '$') return from;
   const [last] = (await client.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
   return last?.[0] ?? '0-0';
+}
+
+/**
+ * A stream appears with its first entry, so tail waits for one that does not exist yet, but says so
+ * on stderr (a mistyped name would otherwise wait in silence); another type of key is an error.
+ */
+async function noticeMissing(client: Redis, stream: string, where: string): Promise<void> {
+  const type = (await keyTypes(client, [stream])).get(stream);
+  if (type === 'stream') return;
+  if (type !== 'none') throw new Error(`"${stream}" is a ${type}, not a stream, on ${where}`);
+  process.stderr.write(
+    `${escapeControls(`stream "${stream}" does not exist yet on ${where}; waiting for its first entry (Ctrl-C to stop; \`streamvisor status\` lists every stream)`)}\n`,
+  );
 }
 
 /**
@@ -91,6 +105,7 @@ export function tailCommand(): Command {
       process.once('SIGTERM', stop);
       let printed = 0;
       try {
+        await noticeMissing(session.client, options.stream, session.where);
         let lastId = await startId(session.client, options.stream, options.from);
         while (!stopping) {
           let reply: unknown;
