@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { DEAD_REASONS } from '../machines/dispatch-worker-machine.js';
 import {
   type DeadLetterTarget,
   purgeDeadLetters,
@@ -9,9 +10,9 @@ import {
 } from '../wire/dead-letter-actions.js';
 import { type DeadLetter, type Selection, selectDeadLetters } from '../wire/dead-letters.js';
 import { integerArg, streamIdsArg } from './arguments.js';
-import { formatDuration, line, printJson, table, truncate } from './output.js';
+import { escapeControls, formatDuration, line, printJson, table, truncate } from './output.js';
 import { startProgress } from './progress.js';
-import { redisOption, requireRedisUrl, withRedis } from './redis.js';
+import { type RedisSession, redisOption, requireRedisUrl, withRedis } from './redis.js';
 import { UsageError } from './usage-error.js';
 
 interface DlqOptions {
@@ -40,6 +41,23 @@ function deadStreamOf(options: DlqOptions): string {
   return options.deadStream ?? `${options.stream}:dead`;
 }
 
+/** `--reason`: one of the reasons the runtime writes, else a usage error (exit 2) that lists them. */
+function reasonOption(description: string): Option {
+  return new Option('--reason <reason>', description).choices(DEAD_REASONS);
+}
+
+/**
+ * A dead-letter stream appears with its first dead letter, so only a missing source stream *and* a
+ * missing dead-letter stream mean a mistyped `--stream` (exit 1, naming both).
+ */
+async function requireKnownStream(session: RedisSession, options: DlqOptions): Promise<void> {
+  const dead = deadStreamOf(options);
+  if ((await session.client.exists(options.stream, dead)) > 0) return;
+  throw new Error(
+    `no stream "${options.stream}" and no dead-letter stream "${dead}" on ${session.where}: check --stream (\`streamvisor status\` lists every stream)`,
+  );
+}
+
 /** `--id … | --reason R | --all`: exactly one, for the commands that change dead letters. */
 function targetOf(options: DlqOptions, verb: string): DeadLetterTarget {
   const given = [options.id !== undefined, options.reason !== undefined, options.all === true].filter(
@@ -58,7 +76,7 @@ function targetOf(options: DlqOptions, verb: string): DeadLetterTarget {
 function selectOptions(command: Command): Command {
   return command
     .addOption(new Option('--id <id...>', 'dead-letter ids (repeatable)').argParser(streamIdsArg))
-    .option('--reason <reason>', 'every dead letter with this x-dead-reason (e.g. handler-error)')
+    .addOption(reasonOption('every dead letter with this x-dead-reason'))
     .option('--all', 'every dead letter of the stream');
 }
 
@@ -68,16 +86,17 @@ function ageOf(letter: DeadLetter): string {
 
 function listCommand(): Command {
   return dlqSubcommand('list', 'list dead letters, oldest first')
-    .option('--reason <reason>', 'only dead letters with this x-dead-reason')
+    .addOption(reasonOption('only dead letters with this x-dead-reason'))
     .addOption(new Option('--count <n>', 'at most this many').argParser(integerArg(1)).default(100))
     .addHelpText('after', '\nExample:\n  streamvisor dlq list --stream orders --reason handler-error --json')
     .action(async (options: DlqOptions) => {
       const url = await requireRedisUrl(options.redis);
       const selection: Selection = { limit: options.count ?? 100 };
       if (options.reason !== undefined) selection.reason = options.reason;
-      const { letters } = await withRedis(url, ({ storage }) =>
-        selectDeadLetters(storage, deadStreamOf(options), selection),
-      );
+      const { letters } = await withRedis(url, async (session) => {
+        await requireKnownStream(session, options);
+        return selectDeadLetters(session.storage, deadStreamOf(options), selection);
+      });
       if (options.json) return printJson(letters);
       if (letters.length === 0) return line(`no dead letters in ${deadStreamOf(options)}`);
       line(
@@ -105,32 +124,37 @@ function showCommand(): Command {
       const id = options.id?.[0];
       if (id === undefined) throw new UsageError('pass --id ID (see `streamvisor dlq list`)');
       const url = await requireRedisUrl(options.redis);
-      const { letters } = await withRedis(url, ({ storage }) =>
-        selectDeadLetters(storage, deadStreamOf(options), { ids: [id] }),
-      );
+      const { letters } = await withRedis(url, async (session) => {
+        await requireKnownStream(session, options);
+        return selectDeadLetters(session.storage, deadStreamOf(options), { ids: [id] });
+      });
       const letter = letters[0];
       if (letter === undefined) throw new Error(`no dead letter ${id} in ${deadStreamOf(options)}`);
       if (options.json) return printJson(letter);
+      // Every value came from a producer: escaped, newlines too, so none can paint a fake line.
+      const safe = (value: string | number | null) => escapeControls(String(value ?? '-'));
       line(`id:            ${letter.id}`);
-      line(`reason:        ${letter.reason ?? '-'}`);
-      line(`error:         ${letter.error ?? '-'}`);
+      line(`reason:        ${safe(letter.reason)}`);
+      line(`error:         ${safe(letter.error)}`);
       line(
         `dead since:    ${letter.deadAt === null ? '-' : new Date(letter.deadAt).toISOString()} (${ageOf(letter)})`,
       );
-      line(`source:        ${letter.sourceStream ?? '-'} ${letter.sourceId ?? ''}`);
-      line(`group:         ${letter.group ?? '-'}`);
-      line(`deliveries:    ${letter.deliveries ?? '-'}`);
+      line(`source:        ${safe(letter.sourceStream)} ${escapeControls(letter.sourceId ?? '')}`);
+      line(`group:         ${safe(letter.group)}`);
+      line(`deliveries:    ${safe(letter.deliveries)}`);
       line('fields:');
-      for (const [key, value] of Object.entries(letter.fields)) line(`  ${key}: ${pretty(key, value)}`);
+      for (const [key, value] of Object.entries(letter.fields))
+        line(`  ${escapeControls(key)}: ${pretty(key, value)}`);
     });
 }
 
+/** A field's value for `dlq show`: the payload as indented JSON (JSON escapes controls in strings). */
 function pretty(key: string, value: string): string {
-  if (key !== 'payload') return value;
+  if (key !== 'payload') return escapeControls(value);
   try {
-    return JSON.stringify(JSON.parse(value), null, 2).replace(/\n/g, '\n  ');
+    return escapeControls(JSON.stringify(JSON.parse(value), null, 2), true).replace(/\n/g, '\n  ');
   } catch {
-    return `${value}  (not valid JSON)`;
+    return `${escapeControls(value)}  (not valid JSON)`;
   }
 }
 
@@ -153,7 +177,9 @@ function replayCommand(): Command {
       const target = targetOf(options, 'replay');
       const url = await requireRedisUrl(options.redis);
       const dead = deadStreamOf(options);
-      const replayed = await withRedis(url, async ({ storage }) => {
+      const replayed = await withRedis(url, async (session) => {
+        await requireKnownStream(session, options);
+        const { storage } = session;
         const letters = await resolveDeadLetters(storage, dead, target, { action: 'replay' });
         const progress = startProgress('replaying', letters.length, !options.json);
         try {
@@ -191,7 +217,9 @@ function purgeCommand(): Command {
         throw new UsageError('purge deletes dead letters for good; add --yes to confirm');
       const url = await requireRedisUrl(options.redis);
       const dead = deadStreamOf(options);
-      const ids = await withRedis(url, async ({ storage }) => {
+      const ids = await withRedis(url, async (session) => {
+        await requireKnownStream(session, options);
+        const { storage } = session;
         const letters = await resolveDeadLetters(storage, dead, target, { action: 'purge' });
         const ids = letters.map((letter) => letter.id);
         const progress = startProgress('purging', ids.length, !options.json);

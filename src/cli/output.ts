@@ -1,13 +1,52 @@
 import Table from 'cli-table3';
 
+// C0 controls, DEL and C1 controls: ESC and BEL retitle a terminal, clear it or paint fake text,
+// and C1's CSI (U+009B) does the same alone on some terminals.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
 /**
- * Write one line to stdout.
+ * Make producer-controlled text safe for a terminal: every control character (C0, DEL, C1) becomes
+ * a visible escape (`\x1b`, `\x07`, `\n`), so a message field cannot retitle the terminal, clear it
+ * or paint fake output. `keepLines` keeps `\n` and `\t` (for text this CLI lays out itself).
+ * JSON output (`--json`) is never passed through this: it stays exact.
+ *
+ * @example
+ * escapeControls('\x1b]0;pwned\x07') // '\\x1b]0;pwned\\x07'
+ */
+export function escapeControls(text: string, keepLines = false): string {
+  return text.replace(keepLines ? CONTROLS_BUT_LINES : CONTROLS, (char) => {
+    const named = NAMED[char];
+    if (named !== undefined) return named;
+    const code = char.charCodeAt(0);
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Write one line of human-readable text to stdout, its control characters escaped (newlines and tabs
+ * kept: see `escapeControls`). For JSON, use `printJson` or `jsonLine`.
  *
  * @example
  * line('published 1700000000000-0')
  */
 export function line(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${escapeControls(text, true)}\n`);
+}
+
+/**
+ * Write one compact JSON document on one line to stdout, exactly as `JSON.stringify` gives it.
+ *
+ * @example
+ * jsonLine({ stream: 'orders', id: '1-0' })
+ */
+export function jsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
 /**
@@ -21,7 +60,8 @@ export function printJson(value: unknown): void {
 }
 
 /**
- * Render rows as a plain table (no colours, so it reads the same in a pipe).
+ * Render rows as a plain table (no colours, so it reads the same in a pipe). Cells are escaped
+ * (`escapeControls`, newlines too), so widths are right and a cell stays on its row.
  *
  * @example
  * line(table(['Stream', 'Length'], [['orders', 12]]))
@@ -32,7 +72,7 @@ export function table(head: string[], rows: (string | number)[][]): string {
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const row of rows) rendered.push(row.map(String));
+  for (const row of rows) rendered.push(row.map((cell) => escapeControls(String(cell))));
   return rendered.toString();
 }
 

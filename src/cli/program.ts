@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.js';
 import { dlqCommand } from './dlq.js';
+import { escapeControls } from './output.js';
 import { publishCommand } from './publish.js';
 import { describeError, library } from './redis.js';
 import { statusCommand } from './status.js';
@@ -11,9 +12,9 @@ import { UsageError } from './usage-error.js';
 // Help and version exit 0; help shown because a subcommand is missing (`streamvisor dlq`) has exitCode 1.
 const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
 
-/** One line: commander adds "(Did you mean …?)" on a line of its own. */
+/** One line: commander adds "(Did you mean …?)" on a line of its own; Redis' words are escaped. */
 function oneLine(text: string): string {
-  return text.trim().replace(/\s*\n\s*/g, ' ');
+  return escapeControls(text.trim().replace(/\s*\n\s*/g, ' '));
 }
 
 /**

@@ -104,6 +104,7 @@ export async function openRedis(
       `cannot connect to ${where}: ${describeError(socketError ?? error, redactUrl)} (is Redis running? check --redis or REDIS_URL)`,
     );
   }
+  await refuseMissingDatabase(client, url, where, () => socketError);
   const storage = new RedisStreamStorage(client);
   let closing: Promise<void> | null = null;
   return {
@@ -122,6 +123,27 @@ export async function openRedis(
       return closing;
     },
   };
+}
+
+/**
+ * ioredis answers a SELECT error (a database the server does not have) with an `error` event only,
+ * and goes on in db 0: after one PING (answered after SELECT), fail with the URL named instead.
+ */
+async function refuseMissingDatabase(
+  client: Redis,
+  url: string,
+  where: string,
+  seen: () => unknown,
+): Promise<void> {
+  const db = Number(new URL(url).pathname.slice(1) || '0');
+  if (db === 0) return;
+  await client.call('PING').catch(() => undefined);
+  const error = seen();
+  const { MISSING_DB, missingDatabase } = await import('../storage/redis/redis-connections.js');
+  if (error instanceof Error && MISSING_DB.test(error.message)) {
+    client.disconnect();
+    throw missingDatabase(where, db, error.message);
+  }
 }
 
 /**

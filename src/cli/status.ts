@@ -3,6 +3,7 @@ import { namesArg } from './arguments.js';
 import { formatDuration, line, printJson, table } from './output.js';
 import { redisOption, requireRedisUrl, withRedis } from './redis.js';
 import type { StreamStatus } from './status-report.js';
+import { requireStreams } from './stream-check.js';
 
 interface StatusOptions {
   redis?: string;
@@ -67,7 +68,8 @@ export function statusCommand(): Command {
     .action(async (options: StatusOptions) => {
       const url = await requireRedisUrl(options.redis);
       const { findStreams, streamStatus } = await import('./status-report.js');
-      const report = await withRedis(url, async ({ client, storage }) => {
+      const report = await withRedis(url, async ({ client, storage, where }) => {
+        if (options.stream !== undefined) await requireStreams(client, options.stream, where);
         const streams = options.stream ?? (await findStreams(client, options.match));
         return streamStatus(storage, streams);
       });

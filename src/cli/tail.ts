@@ -2,8 +2,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Redis } from 'ioredis';
 import type { RangeEntry, StreamFields } from '../index.js';
 import { integerArg } from './arguments.js';
-import { line } from './output.js';
+import { escapeControls, jsonLine, line } from './output.js';
 import { openRedis, redisOption, requireRedisUrl } from './redis.js';
+import { keyTypes } from './stream-check.js';
 
 interface TailOptions {
   redis?: string;
@@ -45,7 +46,21 @@ async function startId(client: Redis, stream: string, from: string): Promise<str
 }
 
 /**
- * One entry on one line: `id  type  payload  header=value …`.
+ * A stream appears with its first entry, so tail waits for one that does not exist yet, but says so
+ * on stderr (a mistyped name would otherwise wait in silence); another type of key is an error.
+ */
+async function noticeMissing(client: Redis, stream: string, where: string): Promise<void> {
+  const type = (await keyTypes(client, [stream])).get(stream);
+  if (type === 'stream') return;
+  if (type !== 'none') throw new Error(`"${stream}" is a ${type}, not a stream, on ${where}`);
+  process.stderr.write(
+    `${escapeControls(`stream "${stream}" does not exist yet on ${where}; waiting for its first entry (Ctrl-C to stop; \`streamvisor status\` lists every stream)`)}\n`,
+  );
+}
+
+/**
+ * One entry on one line: `id  type  payload  header=value …`, control characters escaped (newlines
+ * too: one entry, one line).
  *
  * @example
  * formatEntry({ id: '1-0', fields: { type: 't', payload: '{"a":1}' } }) // '1-0  t  {"a":1}'
@@ -55,7 +70,7 @@ export function formatEntry(entry: RangeEntry): string {
   const parts = [entry.id, type ?? '(no type)'];
   if (payload !== undefined) parts.push(payload);
   for (const [key, value] of Object.entries(headers)) parts.push(`${key}=${value}`);
-  return parts.join('  ');
+  return escapeControls(parts.join('  '));
 }
 
 /**
@@ -90,6 +105,7 @@ export function tailCommand(): Command {
       process.once('SIGTERM', stop);
       let printed = 0;
       try {
+        await noticeMissing(session.client, options.stream, session.where);
         let lastId = await startId(session.client, options.stream, options.from);
         while (!stopping) {
           let reply: unknown;
@@ -110,7 +126,8 @@ export function tailCommand(): Command {
           }
           for (const entry of parseXRead(reply)) {
             lastId = entry.id;
-            line(options.json ? JSON.stringify({ stream: options.stream, ...entry }) : formatEntry(entry));
+            if (options.json) jsonLine({ stream: options.stream, ...entry });
+            else line(formatEntry(entry));
             printed++;
             if (options.limit !== undefined && printed >= options.limit) stopping = true;
             if (stopping) break;

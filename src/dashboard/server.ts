@@ -5,6 +5,7 @@ import { type Logger, pino } from 'pino';
 import { createTokenCheck } from './auth.js';
 import { createDeadLetterApi } from './dead-letter-api.js';
 import { sendJson } from './dead-letter-http.js';
+import { createHostCheck } from './host-check.js';
 import { type DashboardSource, LiveFeed } from './live-feed.js';
 import { createMetrics, type MetricsSource } from './metrics.js';
 import { answerProbe, type ProbeSource } from './probes.js';
@@ -16,6 +17,16 @@ export interface DashboardOptions {
   port: number;
   /** Interface to bind. Anything but loopback exposes the runtime's state: set `token` then. @default '127.0.0.1' */
   host?: string;
+  /**
+   * More names the dashboard answers to, besides the loopback names (`localhost`, `127.0.0.1`,
+   * `[::1]`) and `host` (unless a wildcard like `0.0.0.0`) on its own port, and any IP literal (an
+   * address cannot be rebound): a request whose `Host` is none of them gets 403, so a page on another
+   * name that resolves here (DNS rebinding) reads nothing. A name alone (`'dash.internal'`) matches on
+   * any port, as behind a proxy; `'dash.internal:4000'` only on that port. The probes (`/healthz`,
+   * `/readyz`) answer whatever the `Host`.
+   * @default []
+   */
+  allowedHosts?: string[];
   /** When set, every route but the static assets and the probes (`/healthz`, `/readyz`) needs `Authorization: Bearer <token>`; the page and its event stream also accept `?token=`. */
   token?: string;
   /** How often the runtime is sampled while a page watches, ms. @default 100 */
@@ -65,6 +76,15 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
+/** The request target as a URL, or null when it is not one (`GET //[` would make `new URL` throw). */
+function parseTarget(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://dashboard.invalid');
+  } catch {
+    return null;
+  }
+}
+
 async function loadAssets(): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   for (const name of Object.keys(ASSETS)) {
@@ -86,6 +106,13 @@ function validate(options: DashboardOptions): void {
   }
   if (token !== undefined && (typeof token !== 'string' || token === '')) {
     throw new TypeError('Expected `token` to be a non-empty string');
+  }
+  const { allowedHosts } = options;
+  if (
+    allowedHosts !== undefined &&
+    (!Array.isArray(allowedHosts) || allowedHosts.some((name) => typeof name !== 'string' || name === ''))
+  ) {
+    throw new TypeError("Expected `allowedHosts` to be an array of host names like ['dash.internal']");
   }
   if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') {
     throw new TypeError(`Expected \`readOnly\` to be a boolean, got ${String(options.readOnly)}`);
@@ -159,8 +186,24 @@ export async function startDashboard(
       'WWW-Authenticate': 'Bearer realm="streamvisor"',
     });
 
+  let allowedHost = (_host: string | undefined) => false; // set once the port is known
+  const misdirected = (res: ServerResponse, host: string | undefined) =>
+    deny(
+      res,
+      403,
+      `Forbidden: this dashboard does not answer to the Host ${JSON.stringify(host ?? '')}; ` +
+        "list the name in startDashboard's `allowedHosts` option (a guard against DNS rebinding)",
+    );
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    const url = parseTarget(req.url);
+    if (url === null) {
+      logger.debug({ url: req.url }, 'dashboard request with a malformed target');
+      return deny(res, 400, 'Bad Request: the request target is not a valid URL path');
+    }
+    const probe = url.pathname === '/healthz' || url.pathname === '/readyz';
+    // Probes come from the kubelet with the pod's IP as Host, and reveal only states: no Host check.
+    if (!probe && !allowedHost(req.headers.host)) return misdirected(res, req.headers.host);
     if (url.pathname === '/api/dead-letters' || url.pathname.startsWith('/api/dead-letters/')) {
       // Only the header: a token in a URL could be sent by a link on another site.
       if (!authorized(req, url, false)) {
@@ -205,6 +248,7 @@ export async function startDashboard(
     });
   });
   const { port } = server.address() as AddressInfo;
+  allowedHost = createHostCheck({ host, port, allowedHosts: options.allowedHosts ?? [] });
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | null = null;

@@ -50,13 +50,24 @@ export interface WorkerJob {
   readonly id: string;
 }
 
-export type DeadReason =
-  | 'handler-error'
-  | 'non-retryable'
-  | 'max-deliveries'
-  | 'missing-type'
-  | 'malformed-payload'
-  | 'unrouted';
+/**
+ * Every `x-dead-reason` the runtime writes (docs/errors.md, "Dead-letter reasons"); the CLI's
+ * `--reason` accepts these only.
+ *
+ * @example
+ * DEAD_REASONS.includes('handler-error') // true
+ */
+export const DEAD_REASONS = [
+  'handler-error',
+  'non-retryable',
+  'max-deliveries',
+  'missing-type',
+  'malformed-payload',
+  'unrouted',
+] as const;
+
+/** Why a message went to the dead-letter stream: one of `DEAD_REASONS`. */
+export type DeadReason = (typeof DEAD_REASONS)[number];
 
 export interface WorkerInput {
   /** The consumer incarnation this worker belongs to. */

@@ -351,4 +351,7 @@ export const RUNTIME_COMMANDS = [
   'xgroup|create',
   'evalsha',
   'eval',
+  // The stale-consumer cleanup's script (on by default).
+  'xinfo|consumers',
+  'xgroup|delconsumer',
 ];

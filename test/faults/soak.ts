@@ -25,6 +25,12 @@
  * count as lost: an earlier fault's loss is not forgiven by a later wipe. XGROUP DESTROY excuses the
  * unhandled part of the PEL it dropped (read atomically with the destroy, in MULTI).
  *
+ * Bounded: the run ends with a verdict within `--minutes` + the settle (`--settle-seconds`, default 30)
+ * + `STOP_BOUND_MS`, or sooner with `--deadline-seconds N`. Past it the soak prints where it was stuck
+ * and the numbers so far, kills its workers and its redis-server, and fails (exit 1): a step that
+ * waits on a Redis that never came back (a restart that failed, a client that retries forever) no
+ * longer hangs the run.
+ *
  * Sabotage (the proof that the pass rule can fail): `--sabotage refuse-xack` runs the soak's
  * redis-server with `rename-command XACK ""`, so every XACK is an unknown command;
  * `--sabotage noop-xack` preloads test/faults/sabotage-noop-xack.ts into the worker processes, so
@@ -73,8 +79,10 @@ const EXCUSED_PER_FAULT = 100;
 const WIPE_SETTLE_MS = 8000;
 /** A wipe excuses only open ids published this long before publishing paused. */
 const WIPE_WINDOW_MS = 3000;
-/** How long the end waits for every id to be accounted for and the PEL to empty. */
+/** How long the end waits for every id to be accounted for and the PEL to empty, by default. */
 const FINAL_SETTLE_MS = 30_000;
+/** Beyond the faults and the settle: starting, stopping the workers (15 s each, at once), the audit. */
+const STOP_BOUND_MS = 90_000;
 const NOOP_XACK = fileURLToPath(new URL('./sabotage-noop-xack.ts', import.meta.url));
 
 function minutesArg(): number {
@@ -82,6 +90,17 @@ function minutesArg(): number {
   const value = at === -1 ? 1 : Number(process.argv[at + 1]);
   if (!Number.isFinite(value) || value <= 0) {
     throw new TypeError(`Expected \`--minutes\` to be a number > 0, got ${process.argv[at + 1]}`);
+  }
+  return value;
+}
+
+/** `--<name> N`: a number of seconds > 0, or `fallback` when absent. */
+function secondsArg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at === -1) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`Expected \`--${name}\` to be a number of seconds > 0, got ${process.argv[at + 1]}`);
   }
   return value;
 }
@@ -304,8 +323,14 @@ function misrouted(soak: Soak): { validDeadLettered: number; badInputMisrouted: 
   return { validDeadLettered, badInputMisrouted };
 }
 
+/** Where the run is, for the message when it passes its bound. */
+let phase = 'starting';
+/** The run in progress, so that the deadline can kill what it started. */
+let running: Soak | null = null;
+
 async function main(): Promise<number> {
   const minutes = minutesArg();
+  const settleMs = secondsArg('settle-seconds', FINAL_SETTLE_MS / 1000) * 1000;
   const faults = faultsArg();
   const sabotage = sabotageArg();
   const refuse = sabotage === 'refuse-xack' ? ['--rename-command', 'XACK', ''] : [];
@@ -345,8 +370,10 @@ async function main(): Promise<number> {
     uncleanStops: 0,
     excused: 0,
   };
+  running = soak;
   const counts = new Map<Fault, number>();
   try {
+    phase = 'starting the workers';
     await Promise.all([spawnWorker(soak, 0), spawnWorker(soak, 1)]);
     log(`${minutes} minute(s), redis on port ${server.port}${sabotage ? `, sabotage ${sabotage}` : ''}`);
     const end = Date.now() + minutes * 60_000;
@@ -354,15 +381,20 @@ async function main(): Promise<number> {
       await delay(random(1500, 4000));
       const fault = faults[random(0, faults.length - 1)]!;
       counts.set(fault, (counts.get(fault) ?? 0) + 1);
+      phase = `fault ${fault}`;
       const detail = await inflict(soak, fault);
       log(`${fault} ${detail} | ${ledger.summary()}`);
     }
+    phase = 'stopping the publisher';
     await soak.publisher.stop();
     log('faults over; waiting for everything to settle');
-    await settle(soak, FINAL_SETTLE_MS, true);
+    phase = 'the final settle';
+    await settle(soak, settleMs, true);
   } finally {
+    phase = 'stopping the publisher';
     await soak.publisher.stop();
     server.resume();
+    phase = 'stopping the workers';
     const exits = await Promise.all(soak.workers.map((w) => w.stop(15_000)));
     for (const [i, exit] of exits.entries()) {
       if (exit.code === 0) continue;
@@ -370,6 +402,7 @@ async function main(): Promise<number> {
       log(`worker ${i} did not stop cleanly: ${JSON.stringify(exit)} ${soak.workers[i]!.tail()}`);
     }
   }
+  phase = 'the final audit';
   await settle(soak, 0);
   const report = ledger.report();
   const stillPending = await pendingIds(admin, stream, group);
@@ -415,12 +448,40 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error('soak crashed:', error);
-    process.exitCode = 2;
-  },
-);
+/**
+ * The run's own bound passed: say where it was stuck and what it had counted, kill the workers (the
+ * redis-server helper kills its servers on exit) and fail.
+ */
+function overtime(boundMs: number): number {
+  const soak = running;
+  console.error(
+    `soak FAILED: did not end within its bound of ${(boundMs / 1000).toFixed(0)} s (stuck in ${phase})${
+      soak ? `; so far: ${soak.ledger.summary()}` : ''
+    }`,
+  );
+  for (const worker of soak?.workers ?? []) worker.child.kill('SIGKILL');
+  return 1;
+}
+
+const boundMs =
+  secondsArg('deadline-seconds', 0) * 1000 ||
+  minutesArg() * 60_000 + secondsArg('settle-seconds', FINAL_SETTLE_MS / 1000) * 1000 + STOP_BOUND_MS;
+let bound: ReturnType<typeof setTimeout> | undefined;
+Promise.race([
+  main(),
+  new Promise<number>((resolve) => {
+    bound = setTimeout(() => resolve(overtime(boundMs)), boundMs);
+  }),
+])
+  .then(
+    (code) => code,
+    (error: unknown) => {
+      console.error('soak crashed:', error);
+      return 2;
+    },
+  )
+  .then((code) => {
+    clearTimeout(bound);
+    // Past the bound, main() may still wait on a Redis that is gone: exit, do not wait for it.
+    process.exit(code);
+  });

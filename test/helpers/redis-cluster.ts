@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort, type RedisServer, startRedisServer } from './redis-server.js';
+import { type RedisServer, startRedisServer } from './redis-server.js';
 
 /** One `redis-server --cluster-enabled yes` of a test cluster. */
 export interface ClusterNode {
@@ -150,8 +150,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       starts.push(
         (async () => {
           // The cluster bus defaults to port + 10000, which may be taken or past 65535: pick it too.
-          const busPort = await freePort();
           const server = await startRedisServer({
+            clusterBus: true,
             args: [
               '--cluster-enabled',
               'yes',
@@ -160,8 +160,6 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
               // A lone node never learns its own address from a peer: announce it, or CLUSTER SLOTS says "".
               '--cluster-announce-ip',
               '127.0.0.1',
-              '--cluster-port',
-              String(busPort),
               '--cluster-node-timeout',
               String(nodeTimeoutMs),
               '--cluster-replica-validity-factor',
@@ -172,6 +170,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
               '0',
             ],
           });
+          const busPort = server.busPort ?? 0;
           return { port: server.port, address: `127.0.0.1:${server.port}`, busPort, server };
         })(),
       );

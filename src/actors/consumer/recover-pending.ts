@@ -1,3 +1,4 @@
+import { isRetriable } from '../../machines/classify-error.js';
 import { maxId } from '../../machines/ids.js';
 import type { StreamEntry } from '../../storage/stream-storage.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
@@ -91,9 +92,13 @@ export async function recoverPending(
   return { complete: true, lastId };
 }
 
+/** Consumers whose cleanup failure was logged at warn: once per consumer, then debug. */
+const warnedStale = new WeakSet<object>();
+
 // Names of consumers that went away (default names carry a pid) would pile up in the group. Only
 // names with nothing pending go, in one atomic step, so no pending entry is ever dropped; a failure
-// here is housekeeping, never a reason to stop consuming.
+// here is housekeeping, never a reason to stop consuming. A refusal (an ACL without XINFO CONSUMERS
+// or XGROUP DELCONSUMER: NOPERM) repeats every interval, so it is a warn once, naming the command.
 async function removeStaleConsumers(deps: ConsumerDeps): Promise<void> {
   const { spec, storage, logger } = deps;
   if (spec.staleConsumerMs === null || storage.deleteIdleConsumers === undefined) return;
@@ -104,6 +109,23 @@ async function removeStaleConsumers(deps: ConsumerDeps): Promise<void> {
     });
     if (removed.length > 0) logger.info({ removed }, 'removed stale consumers with nothing pending');
   } catch (error) {
-    logger.debug({ err: error }, 'could not remove stale consumers');
+    const message = `could not remove stale consumers${deniedCommand(error)}`;
+    const transient = isRetriable(error);
+    if (transient || warnedStale.has(spec)) logger.debug({ err: error }, message);
+    else logger.warn({ err: error }, message);
+    if (!transient) warnedStale.add(spec);
   }
+}
+
+/**
+ * What an ACL refusal of the cleanup names: Redis 7.2+ says which command (`NOPERM … 'xinfo|consumers'
+ * command`); 7.0 says only that a script's command was refused, so both commands are named.
+ */
+function deniedCommand(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const named = /NOPERM.*?'([^']+)' command/.exec(text)?.[1];
+  const grants = named === undefined ? '+xinfo|consumers +xgroup|delconsumer' : `+${named}`;
+  if (named === undefined && !/NOPERM|can't run this command/.test(text)) return '';
+  const what = named ?? 'XINFO CONSUMERS or XGROUP DELCONSUMER (the cleanup script)';
+  return `: the Redis user may not run ${what}; grant ${grants}, or set staleConsumerMs: false`;
 }

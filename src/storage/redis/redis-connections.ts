@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import { RedisCommandError } from '../../errors/redis-command-error.js';
 import type { RedisClient } from './redis-blocking-reads.js';
+import type { SendCommand } from './redis-scripts.js';
 import type { ParsedRedisUrl } from './redis-url.js';
 
 // Options of every connection the storage creates itself. The aim: a command issued while Redis is
@@ -68,6 +70,67 @@ export function connectFromUrl(parsed: ParsedRedisUrl, base: RedisOptions, extra
   };
   if (parsed.tls) options.tls = { servername: first.host, ...(extra.tls ?? {}) };
   return new (ioredis().Redis)(options);
+}
+
+/** Redis' reply to SELECT of a database it does not have (7.x: `ERR DB index is out of range`). */
+export const MISSING_DB = /DB index is out of range|invalid DB index/i;
+
+/**
+ * The error for a URL whose database the server does not have, naming the URL (password redacted).
+ *
+ * @example
+ * missingDatabase('redis://cache:6379/99', 99, 'ERR DB index is out of range')
+ */
+export function missingDatabase(where: string, db: number, reply: string): RedisCommandError {
+  return new RedisCommandError(
+    `SELECT ${db} for ${where}`,
+    `${reply}: the server has no database ${db} (it has \`databases\` of them, 16 unless its config says otherwise, numbered from 0); use one it has in the URL, or raise \`databases\``,
+  );
+}
+
+/**
+ * ioredis only emits SELECT's error and carries on in database 0, so a URL with a database the
+ * server lacks would read and write db 0 in silence. This closes the connection on that error and
+ * makes every command fail with `missingDatabase`; the first command also waits for one PING, which
+ * the server answers after SELECT (ioredis 5 sends queued commands without waiting for SELECT).
+ */
+export function guardDatabase(
+  client: RedisClient,
+  db: number,
+  where: string,
+): (send: SendCommand) => SendCommand {
+  if (db === 0 || isCluster(client)) return (send) => send;
+  let fatal: Error | null = null;
+  client.on('error', (error: unknown) => {
+    if (fatal !== null || !(error instanceof Error) || !MISSING_DB.test(error.message)) return;
+    fatal = missingDatabase(where, db, error.message);
+    client.disconnect();
+  });
+  let checked: Promise<void> | null = null;
+  const check = (): Promise<void> => {
+    const pending =
+      checked ??
+      client.call('PING').then(
+        () => {
+          if (fatal !== null) throw fatal;
+        },
+        (error: unknown) => {
+          checked = null; // Redis down: check again with the next command
+          throw fatal ?? error;
+        },
+      );
+    checked = pending;
+    return pending;
+  };
+  return (send) =>
+    async (command, ...args) => {
+      await check();
+      try {
+        return await send(command, ...args);
+      } catch (error) {
+        throw fatal ?? error;
+      }
+    };
 }
 
 /** A dedicated connection for blocking reads: same server and credentials, never re-sends a lost read. */

@@ -27,6 +27,7 @@ import {
   closeConnection,
   connectFromUrl,
   duplicateForReads,
+  guardDatabase,
   isCluster,
   ownConnectionOptions,
   whenReady,
@@ -142,7 +143,8 @@ export class RedisStreamStorage implements StreamStorage {
       throw error;
     }
     storage.#ownsClient = true;
-    storage.#ctx = { send: storage.#ctx.send, secret: parsed.password };
+    const guard = guardDatabase(client, parsed.db, redactUrl(url));
+    storage.#ctx = { send: guard(storage.#ctx.send), secret: parsed.password };
     storage.#watchErrors(client, `main connection to ${redactUrl(url)}`);
     return storage;
   }
