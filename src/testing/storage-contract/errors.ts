@@ -2,7 +2,7 @@ import { NoGroupError } from '../../errors/no-group-error.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { StreamStorage } from '../../storage/stream-storage.js';
 import type { UseFixture } from '../storage-contract.js';
-import { settle, streamWithEntries } from './support.js';
+import { nth, settle, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
 type Call = [name: string, run: (storage: StreamStorage) => Promise<unknown>];
@@ -128,8 +128,9 @@ export function errorCases(use: UseFixture): void {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 2);
       await storage.readGroup(stream, group, 'c', { count: 2 });
       const deadStream = `${stream}:dead`;
-      const fields = { type: 't', n: '0', 'x-dead-reason': 'handler-error', 'x-source-id': ids[0]! };
-      const id = await storage.deadLetter({ deadStream, sourceStream: stream, group, id: ids[0]!, fields });
+      const sourceId = nth(ids, 0);
+      const fields = { type: 't', n: '0', 'x-dead-reason': 'handler-error', 'x-source-id': sourceId };
+      const id = await storage.deadLetter({ deadStream, sourceStream: stream, group, id: sourceId, fields });
       expect(await storage.range(deadStream)).toEqual([{ id, fields }]);
       expect((await storage.pending(stream, group, { count: 10 })).map((p) => p.id)).toEqual([ids[1]]);
       // an entry that is no longer pending is still dead-lettered
@@ -137,7 +138,7 @@ export function errorCases(use: UseFixture): void {
         deadStream,
         sourceStream: stream,
         group,
-        id: ids[0]!,
+        id: sourceId,
         fields,
         maxLen: 100,
       });
@@ -152,7 +153,7 @@ export function errorCases(use: UseFixture): void {
           deadStream,
           sourceStream: stream,
           group: 'nope',
-          id: ids[0]!,
+          id: nth(ids, 0),
           fields: { type: 't' },
         }),
       );
