@@ -167,7 +167,8 @@ export async function layoutStatechart(
     return { ...n, x: c?.x ?? 0, y: c?.y ?? 0 };
   });
   const edges: ChartEdge[] = (result.edges ?? []).map((e, i) => {
-    const g = graph.edges[i]!;
+    const g = graph.edges[i];
+    if (g === undefined) throw new Error(`elk returned an edge it was not given: ${e.id}`);
     const section = e.sections?.[0];
     const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
     const label = e.labels?.[0];
