@@ -57,7 +57,6 @@ export type {
   ConsumerEvent,
   ConsumerInput,
   ConsumerOutput,
-  ExitReason,
   IoInput,
   ReadOutput,
 } from './consumer-types.js';
