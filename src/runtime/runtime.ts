@@ -256,7 +256,6 @@ export class Runtime<C = unknown> {
       }
     }
     if (busy) return;
-    // Every consumer's logger is set in the constructor; the runtime's own is the fallback for the type.
     const log = this.#loggers.get(id) ?? this.#logger;
     log.info({ state, previous }, `consumer ${state}`);
     this.#bus.emit({ type: 'consumer.state', at: this.#clock.now(), consumerId: id, state, previous });
