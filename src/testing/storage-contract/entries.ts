@@ -1,6 +1,6 @@
 import { compareIds } from '../../storage/validate.js';
 import type { UseFixture } from '../storage-contract.js';
-import { nth } from './support.js';
+import { nth } from './nth.js';
 import { vitest } from './vitest.js';
 
 export function entryCases(use: UseFixture): void {

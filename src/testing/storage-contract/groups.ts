@@ -1,5 +1,6 @@
 import type { UseFixture } from '../storage-contract.js';
-import { expectIdleAbout, nth, streamWithEntries } from './support.js';
+import { nth } from './nth.js';
+import { expectIdleAbout, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
 export function groupCases(use: UseFixture): void {

@@ -1,6 +1,7 @@
 import { NoGroupError } from '../../errors/no-group-error.js';
 import type { UseFixture } from '../storage-contract.js';
-import { nth, settle, streamWithEntries } from './support.js';
+import { nth } from './nth.js';
+import { settle, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
 export function readCases(use: UseFixture): void {

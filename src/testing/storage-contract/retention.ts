@@ -2,7 +2,8 @@ import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { StreamStorage } from '../../storage/stream-storage.js';
 import type { TrimAckedOptions } from '../../storage/trim-acked.js';
 import type { UseFixture } from '../storage-contract.js';
-import { nth, settle, streamWithEntries } from './support.js';
+import { nth } from './nth.js';
+import { settle, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
 type TrimAcked = NonNullable<StreamStorage['trimAcked']>;

@@ -12,14 +12,6 @@ export function expectIdleAbout(idleMs: number, ms: number): void {
   expect(idleMs).toBeLessThan(ms + SLACK_MS);
 }
 
-/** `items[index]`, or a clear failure when the list is shorter (a fixture that made fewer than the test uses). */
-export function nth<T>(items: readonly T[], index: number): T {
-  const item = items[index];
-  if (item === undefined)
-    throw new Error(`Expected an item at index ${index}, but the list has ${items.length}`);
-  return item;
-}
-
 /** Settle a promise into its value or its error, so a rejection is never unhandled while we wait. */
 export function settle<T>(promise: Promise<T>): Promise<T | Error> {
   return promise.then(

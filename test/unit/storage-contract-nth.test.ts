@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nth } from '../../src/testing/storage-contract/support.js';
+import { nth } from '../../src/testing/storage-contract/nth.js';
 
 describe('storage contract support: nth', () => {
   it('returns the item at the index, falsy items included', () => {
