@@ -37,7 +37,7 @@ function work(ms: number, signal: AbortSignal): Promise<void> {
  * @example
  * demoMessage(1, Math.random) // { type: 'message.received', payload: '{"chatId":…}' }
  */
-export function demoMessage(n: number, random: () => number): Record<string, string> {
+function demoMessage(n: number, random: () => number): Record<string, string> {
   const chatId = 1000 + Math.floor(random() * 20);
   const userId = 1 + Math.floor(random() * 500);
   if (n % 97 === 0) return { payload: JSON.stringify({ chatId, note: 'a producer forgot the type' }) };

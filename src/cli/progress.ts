@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 
 /** Operations on more items than this get a progress bar (on a terminal). */
-export const PROGRESS_THRESHOLD = 100;
+const PROGRESS_THRESHOLD = 100;
 
 /** A progress callback and a `stop()`; a no-op when there is no terminal or few items. */
 export interface Progress {

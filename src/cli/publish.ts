@@ -20,9 +20,7 @@ interface PublishOptions {
  * @example
  * messageFields({ type: 'order.paid', payload: '{"orderId":1}', header: { 'x-tenant': 'acme' } })
  */
-export function messageFields(
-  options: Pick<PublishOptions, 'type' | 'payload' | 'header'>,
-): Record<string, string> {
+function messageFields(options: Pick<PublishOptions, 'type' | 'payload' | 'header'>): Record<string, string> {
   if (options.type === '') throw new UsageError('--type must not be empty, e.g. --type order.paid');
   const fields: Record<string, string> = { type: options.type };
   if (options.payload !== undefined) {

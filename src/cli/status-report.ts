@@ -2,14 +2,14 @@ import type { Redis } from 'ioredis';
 import { NoGroupError, type StreamStorage } from '../index.js';
 
 /** One consumer of a group, as `status` reports it. */
-export interface ConsumerStatus {
+interface ConsumerStatus {
   name: string;
   pending: number;
   idleMs: number;
 }
 
 /** One consumer group of a stream, as `status` reports it. */
-export interface GroupStatus {
+interface GroupStatus {
   name: string;
   consumers: ConsumerStatus[];
   pending: number;

@@ -65,7 +65,7 @@ async function noticeMissing(client: Redis, stream: string, where: string): Prom
  * @example
  * formatEntry({ id: '1-0', fields: { type: 't', payload: '{"a":1}' } }) // '1-0  t  {"a":1}'
  */
-export function formatEntry(entry: RangeEntry): string {
+function formatEntry(entry: RangeEntry): string {
   const { type, payload, ...headers } = entry.fields;
   const parts = [entry.id, type ?? '(no type)'];
   if (payload !== undefined) parts.push(payload);

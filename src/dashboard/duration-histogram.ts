@@ -39,8 +39,12 @@ export class DurationHistogram {
     return (ms) => {
       const seconds = ms / 1000;
       let i = 0;
-      while (i < bounds.length && seconds > bounds[i]!) i++;
-      series.counts[i]!++;
+      for (const bound of bounds) {
+        if (seconds > bound) i++;
+        else break;
+      }
+      // i <= bounds.length < counts.length: the slot exists (the last one is +Inf).
+      series.counts[i] = (series.counts[i] ?? 0) + 1;
       series.sum += seconds;
     };
   }
@@ -56,9 +60,9 @@ export class DurationHistogram {
     const values: MetricValueWithName<string>[] = [];
     for (const { labels, counts, sum } of this.#series) {
       let cumulative = 0;
-      for (let i = 0; i < counts.length; i++) {
-        cumulative += counts[i]!;
-        const le = i < this.#bounds.length ? this.#bounds[i]! : '+Inf';
+      for (const [i, count] of counts.entries()) {
+        cumulative += count;
+        const le = this.#bounds[i] ?? '+Inf';
         values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
       }
       values.push({ labels, value: sum, metricName: `${this.name}_sum` });

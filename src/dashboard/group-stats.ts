@@ -13,13 +13,15 @@ export async function readGroupNumbers(
   const streams = [...new Set(consumers.map((c) => c.stream))];
   const wanted = new Set(consumers.map((c) => groupKey(c.stream, c.group)));
   const out = new Map<string, GroupNumbers>();
-  const results = await Promise.allSettled(streams.map((stream) => storage.groups(stream)));
-  results.forEach((result, i) => {
-    if (result.status !== 'fulfilled') return;
-    for (const info of result.value) {
-      const key = groupKey(streams[i]!, info.name);
+  const results = await Promise.allSettled(
+    streams.map(async (stream) => ({ stream, groups: await storage.groups(stream) })),
+  );
+  for (const result of results) {
+    if (result.status !== 'fulfilled') continue;
+    for (const info of result.value.groups) {
+      const key = groupKey(result.value.stream, info.name);
       if (wanted.has(key)) out.set(key, { pending: info.pending, lag: info.lag });
     }
-  });
+  }
   return out;
 }

@@ -131,10 +131,11 @@ export function createMetrics(runtime: MetricsSource, options: MetricsOptions = 
         const seen = new Set<string>();
         for (const c of runtime.consumers) {
           const key = groupKey(c.stream, c.group);
-          const value = numbers.get(key);
-          if (seen.has(key) || !value || pick(value) === null) continue;
+          const numbersOf = numbers.get(key);
+          const value = numbersOf === undefined ? null : pick(numbersOf);
+          if (seen.has(key) || value === null) continue;
           seen.add(key);
-          this.set({ stream: c.stream, group: c.group }, pick(value)!);
+          this.set({ stream: c.stream, group: c.group }, value);
         }
       },
     });

@@ -12,7 +12,7 @@ import { machineGraph } from '../machines/machine-graph.js';
 import { supervisorMachine } from '../machines/supervisor-machine.js';
 
 /** A state (or a pseudo node: `__initial`, the start dot; `__any`, transitions taken from any state). */
-export interface ChartNode {
+interface ChartNode {
   id: string;
   label: string;
   kind: 'state' | 'final' | 'initial' | 'any';
@@ -23,7 +23,7 @@ export interface ChartNode {
 }
 
 /** All transitions from one node to another, merged into one drawn edge. */
-export interface ChartEdge {
+interface ChartEdge {
   id: string;
   source: string;
   target: string;
@@ -41,7 +41,7 @@ export interface ChartEdge {
 }
 
 /** A laid-out statechart of one machine, JSON-safe. */
-export interface Statechart {
+interface Statechart {
   machine: string;
   width: number;
   height: number;
@@ -64,7 +64,7 @@ const LABEL_HEIGHT = 14;
  * `xstate.done.actor.drain` → `drain ✓`, `io.read.failed` → `read ✗`,
  * `xstate.after.backoffDelay.consumer.backoff` → `after backoffDelay`.
  */
-export function eventLabel(eventType: string): string {
+function eventLabel(eventType: string): string {
   const io = /^io\.([^.]+)\.(done|failed)$/.exec(eventType);
   if (io) return `${io[1]} ${io[2] === 'done' ? '✓' : '✗'}`;
   const done = /^xstate\.done\.actor\.(.+)$/.exec(eventType);
@@ -117,7 +117,7 @@ function chartGraph(machine: AnyStateMachine): { nodes: ChartNode[]; edges: Grap
 }
 
 /** Lay a machine's graph out with elkjs (layered, left to right). */
-export async function layoutStatechart(
+async function layoutStatechart(
   machine: AnyStateMachine,
   direction: 'RIGHT' | 'DOWN' = 'RIGHT',
 ): Promise<Statechart> {
@@ -167,7 +167,8 @@ export async function layoutStatechart(
     return { ...n, x: c?.x ?? 0, y: c?.y ?? 0 };
   });
   const edges: ChartEdge[] = (result.edges ?? []).map((e, i) => {
-    const g = graph.edges[i]!;
+    const g = graph.edges[i];
+    if (g === undefined) throw new Error(`elk returned an edge it was not given: ${e.id}`);
     const section = e.sections?.[0];
     const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
     const label = e.labels?.[0];

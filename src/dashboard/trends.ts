@@ -70,7 +70,10 @@ export class Trends {
       series.pending.push(c.pending);
       series.lag.push(c.lag);
       let old = 0;
-      while (old < series.at.length && series.at[old]! < since) old++;
+      for (const t of series.at) {
+        if (t >= since) break;
+        old++;
+      }
       if (old > 0) for (const values of Object.values(series)) values.splice(0, old);
       sample.consumers[c.id] = [c.rate, inFlight, c.pending, c.lag];
     }

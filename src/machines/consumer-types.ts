@@ -5,7 +5,7 @@
 import type { ExponentialBackoff, Random } from './backoff.js';
 import type { WorkerInput } from './dispatch-worker-machine.js';
 
-export type ExitReason = 'nogroup' | 'fatal';
+type ExitReason = 'nogroup' | 'fatal';
 
 export interface ConsumerInput {
   /** Stable id of this consumer in its runtime (survives restarts). */

@@ -37,7 +37,7 @@
  *
  * Pure: no I/O here. Every side effect is a named action or actor provided by the runtime (`src/actors/dispatch/worker-actor.ts`).
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { type ExponentialBackoff, exponentialDelay, fullStep, type Random } from './backoff.js';
 import { unprovided } from './unprovided.js';
 
@@ -116,6 +116,15 @@ export type SettledEvent =
   | { type: 'handler.settled'; outcome: 'released' };
 
 export type WorkerEvent = { type: 'run'; job: WorkerJob } | SettledEvent | { type: 'abort' };
+
+/**
+ * The job of a worker past `idle`: `run` sets it and only the way back to idle clears it, so the
+ * failure path always has one. Throws (a bug in the machine, not a runtime failure) when it has not.
+ */
+function heldJob(context: WorkerContext): WorkerJob {
+  if (context.job === null) throw new Error(`Dispatch worker ${context.workerId} has no job past idle`);
+  return context.job;
+}
 
 export const dispatchWorkerMachine = setup({
   types: {
@@ -220,7 +229,7 @@ export const dispatchWorkerMachine = setup({
         src: 'deadLetter',
         input: ({ context }): DeadLetterInput => ({
           session: context.session,
-          job: context.job!,
+          job: heldJob(context),
           reason: context.deadReason ?? 'handler-error',
           error: context.lastError ?? '',
           attempt: context.attempt,
@@ -235,7 +244,7 @@ export const dispatchWorkerMachine = setup({
         src: 'scheduleRetry',
         input: ({ context }): ScheduleRetryInput => ({
           session: context.session,
-          job: context.job!,
+          job: heldJob(context),
           error: context.lastError ?? '',
           attempt: context.attempt,
         }),

@@ -1,7 +1,7 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 
 /** One transition of a machine definition, as declared. */
-export interface MachineTransition {
+interface MachineTransition {
   /** The state it is declared on; `null` for the machine's root (taken from any state that does not handle the event itself). */
   source: string | null;
   /** The state it goes to; `null` for a targetless transition (its actions run, the state stays). */

@@ -6,7 +6,7 @@ import { redactUrl } from '../storage/redis/redis-url.js';
  * carry the failed command (`command.args` of AUTH/HELLO hold the password), and options objects hold
  * Redis URLs. URLs keep everything but the password; everything else on these paths is censored.
  */
-export const REDACT_PATHS: readonly string[] = [
+const REDACT_PATHS: readonly string[] = [
   'err.command.args',
   'err.cause.command.args',
   'error.command.args',

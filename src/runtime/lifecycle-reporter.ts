@@ -22,13 +22,13 @@ export class LifecycleReporter {
   }
 
   consumerReport(context: ConsumerContext, kind: 'group.created' | 'backoff' | 'draining'): void {
-    const log = this.#loggers.get(context.id)!;
     const at = this.#clock.now();
     if (kind === 'group.created') {
       const startId = context.lastId ?? context.startId;
       this.#bus.emit({ type: 'consumer.group-created', at, consumerId: context.id, startId });
     } else if (kind === 'backoff') {
-      log.warn({ attempt: context.backoffAttempt, error: context.error }, 'connection error; backing off');
+      const log = this.#loggers.get(context.id);
+      log?.warn({ attempt: context.backoffAttempt, error: context.error }, 'connection error; backing off');
       this.#bus.emit({
         type: 'consumer.backoff',
         at,

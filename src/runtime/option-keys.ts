@@ -171,17 +171,23 @@ function normalize(key: string): string {
 
 /** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
 function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
-  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  // rows[i][j]: the distance between a's first i and b's first j characters, filled row by row.
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
+  const cell = (i: number, j: number): number => {
+    const d = rows[i]?.[j];
+    if (d === undefined) throw new Error(`editDistance read cell [${i}][${j}] before filling it`);
+    return d;
+  };
   for (let i = 1; i <= a.length; i++) {
-    const row = rows[i]!;
+    const row = [i];
+    rows.push(row);
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      let d = Math.min(cell(i - 1, j) + 1, cell(i, j - 1) + 1, cell(i - 1, j - 1) + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      row[j] = d;
+        d = Math.min(d, cell(i - 2, j - 2) + 1);
+      row.push(d);
     }
   }
-  return rows[a.length]![b.length]!;
+  return cell(a.length, b.length);
 }

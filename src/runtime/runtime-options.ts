@@ -16,7 +16,7 @@ import { assertTelemetryOption } from '../telemetry/message-tracer.js';
 import { assertKnownOptions } from './option-keys.js';
 
 export type { ConsumerOptions, ResolvedConsumer } from '../actors/consumer-options.js';
-export { resolveConsumer, resolveConsumers } from '../actors/consumer-options.js';
+export { resolveConsumers } from '../actors/consumer-options.js';
 
 export interface SupervisorOptions {
   /** Restarts allowed within `periodMs` before the runtime fails. @default 5 */
@@ -61,14 +61,14 @@ export interface RuntimeOptions<C = unknown> {
   telemetry?: boolean;
 }
 
-export interface ResolvedSupervisor {
+interface ResolvedSupervisor {
   maxRestarts: number;
   periodMs: number;
   backoff: { minMs: number; maxMs: number; randomFactor: number };
   resetAfterMs: number;
 }
 
-export function resolveSupervisor(options: SupervisorOptions = {}): ResolvedSupervisor {
+function resolveSupervisor(options: SupervisorOptions = {}): ResolvedSupervisor {
   const randomFactor = options.backoff?.randomFactor ?? 0.2;
   if (typeof randomFactor !== 'number' || !(randomFactor >= 0)) {
     throw new TypeError(

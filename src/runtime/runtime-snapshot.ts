@@ -55,7 +55,9 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
   return {
     status: source.status,
     consumers: source.consumers.map((spec) => {
-      const stats = source.stats.get(spec.id)!;
+      const stats = source.stats.get(spec.id);
+      if (stats === undefined)
+        throw new Error(`No stats for consumer "${spec.id}": the runtime makes them for each`);
       const ref = source.children[spec.id];
       const child = ref?.getSnapshot() as
         | {

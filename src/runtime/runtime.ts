@@ -256,7 +256,7 @@ export class Runtime<C = unknown> {
       }
     }
     if (busy) return;
-    const log = this.#loggers.get(id)!;
+    const log = this.#loggers.get(id) ?? this.#logger;
     log.info({ state, previous }, `consumer ${state}`);
     this.#bus.emit({ type: 'consumer.state', at: this.#clock.now(), consumerId: id, state, previous });
   }

@@ -4,7 +4,7 @@ import { assertCount, assertName, describe } from '../storage/validate.js';
 // producers and consumers in different processes and versions must agree on them forever.
 
 /** Most partitions of one logical stream (the tags `{0}` … `{1023}`). */
-export const MAX_PARTITIONS = 1024;
+const MAX_PARTITIONS = 1024;
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;

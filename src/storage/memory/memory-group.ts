@@ -158,8 +158,9 @@ export class MemoryGroup {
     let consumer: MemoryConsumer | undefined;
     let left = count;
     let examined = 0;
-    while (examined < attempts && left > 0 && examined < window.length) {
-      const item = window[examined]!;
+    while (examined < attempts && left > 0) {
+      const item = window[examined];
+      if (item === undefined) break;
       examined++;
       const entry = stream.get(item);
       if (entry === undefined) {

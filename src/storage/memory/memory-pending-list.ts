@@ -66,7 +66,7 @@ export class PendingList {
     this.#byId.delete(item.id);
     item.consumer.pending.delete(item.id);
     this.#removedSlots++;
-    while (this.#head < this.#order.length && this.#order[this.#head]!.removed) {
+    while (this.#order[this.#head]?.removed === true) {
       this.#head++;
       this.#removedSlots--;
     }
@@ -90,8 +90,8 @@ export class PendingList {
    */
   scan(start: IdBound, visit: (item: PendingItem) => boolean): void {
     const order = this.#order;
-    for (let index = seekStart(order, this.#head, start); index < order.length; index++) {
-      const item = order[index]!;
+    let index = seekStart(order, this.#head, start);
+    for (let item = order[index]; item !== undefined; item = order[++index]) {
       if (!item.removed && !visit(item)) return;
     }
   }

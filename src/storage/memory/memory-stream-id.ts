@@ -114,7 +114,9 @@ export function seekStart<T extends StreamId>(items: readonly T[], from: number,
   let high = items.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (afterStart(items[mid]!, start)) high = mid;
+    const item = items[mid];
+    // Past the end counts as after any start (mid < high <= length, so it never is).
+    if (item === undefined || afterStart(item, start)) high = mid;
     else low = mid + 1;
   }
   return low;

@@ -103,7 +103,8 @@ export class StreamNodes {
   append(id: StreamId, fields: StreamFields): void {
     const names = Object.keys(fields);
     let fieldBytes = 0;
-    for (const name of names) fieldBytes += Buffer.byteLength(name) + Buffer.byteLength(fields[name]!);
+    // `?? ''` only for the type: every name comes from Object.keys and `add` checked each value is a string.
+    for (const name of names) fieldBytes += Buffer.byteLength(name) + Buffer.byteLength(fields[name] ?? '');
     let node = this.#nodes.at(-1);
     if (node !== undefined) {
       const full =
@@ -126,7 +127,7 @@ export class StreamNodes {
     if (!same) bytes += intElement(names.length);
     for (const name of names) {
       if (!same) bytes += stringElement(name);
-      bytes += stringElement(fields[name]!);
+      bytes += stringElement(fields[name] ?? '');
     }
     bytes += intElement(names.length + 3 + (same ? 0 : names.length + 1));
     node.bytes += bytes;
@@ -175,7 +176,10 @@ export class StreamNodes {
    */
   trimBefore(minId: StreamId, removed: readonly StreamId[]): void {
     let drop = 0;
-    while (drop < this.#nodes.length && compareStreamIds(this.#nodes[drop]!.last, minId) < 0) drop++;
+    for (const node of this.#nodes) {
+      if (compareStreamIds(node.last, minId) >= 0) break;
+      drop++;
+    }
     if (drop > 0) this.#nodes = this.#nodes.slice(drop);
     const first = this.#nodes[0];
     if (first === undefined) return;
@@ -193,7 +197,9 @@ export class StreamNodes {
     let found = -1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      if (compareStreamIds(this.#nodes[middle]!.master, id) <= 0) {
+      const node = this.#nodes[middle];
+      // Past the end counts as after `id` (middle <= high < length, so it never is).
+      if (node !== undefined && compareStreamIds(node.master, id) <= 0) {
         found = middle;
         low = middle + 1;
       } else {

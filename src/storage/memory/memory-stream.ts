@@ -77,33 +77,14 @@ export class MemoryStream {
   trim(maxLen: number): void {
     const keepFrom = this.#nodes.trim(this.length, maxLen);
     if (keepFrom === undefined) return;
-    while (this.#head < this.#entries.length && compareStreamIds(this.#entries[this.#head]!, keepFrom) < 0) {
-      const entry = this.#entries[this.#head]!;
-      this.#head++;
-      if (entry.deleted) {
-        this.#deletedSlots--;
-        continue;
-      }
-      entry.deleted = true;
-      this.length--;
-    }
+    this.#dropBefore(keepFrom, undefined);
     this.#reclaim();
   }
 
   /** `XTRIM MINID minId` (exact): remove every live entry before `minId`; resolves how many. */
   trimBefore(minId: StreamId): number {
     const removed: StoredEntry[] = [];
-    while (this.#head < this.#entries.length && compareStreamIds(this.#entries[this.#head]!, minId) < 0) {
-      const entry = this.#entries[this.#head]!;
-      this.#head++;
-      if (entry.deleted) {
-        this.#deletedSlots--;
-        continue;
-      }
-      entry.deleted = true;
-      this.length--;
-      removed.push(entry);
-    }
+    this.#dropBefore(minId, removed);
     this.#nodes.trimBefore(minId, removed);
     this.#reclaim();
     return removed.length;
@@ -141,9 +122,10 @@ export class MemoryStream {
 
   /** Last live entry's id, `0-0` when empty (Redis' `streamLastValidID`). */
   lastValidId(): StreamId {
-    for (let index = this.#entries.length - 1; index >= this.#head; index--) {
-      const entry = this.#entries[index]!;
-      if (!entry.deleted) return entry;
+    const entries = this.#entries;
+    for (let index = entries.length - 1; index >= this.#head; index--) {
+      const entry = entries[index];
+      if (entry !== undefined && !entry.deleted) return entry;
     }
     return ZERO_ID;
   }
@@ -152,8 +134,8 @@ export class MemoryStream {
   range(start: IdBound, end: IdBound, count: number): StoredEntry[] {
     const found: StoredEntry[] = [];
     const entries = this.#entries;
-    for (let index = seekStart(entries, this.#head, start); index < entries.length; index++) {
-      const entry = entries[index]!;
+    let index = seekStart(entries, this.#head, start);
+    for (let entry = entries[index]; entry !== undefined; entry = entries[++index]) {
       if (!beforeEnd(entry, end)) break;
       if (entry.deleted) continue;
       found.push(entry);
@@ -166,12 +148,8 @@ export class MemoryStream {
   after(id: StreamId, count: number): StoredEntry[] {
     const found: StoredEntry[] = [];
     const entries = this.#entries;
-    for (
-      let index = seekStart(entries, this.#head, { at: id, exclusive: true });
-      index < entries.length;
-      index++
-    ) {
-      const entry = entries[index]!;
+    let index = seekStart(entries, this.#head, { at: id, exclusive: true });
+    for (let entry = entries[index]; entry !== undefined; entry = entries[++index]) {
       if (entry.deleted) continue;
       found.push(entry);
       if (found.length === count) break;
@@ -220,8 +198,27 @@ export class MemoryStream {
     return read === null ? null : this.entriesAdded - read;
   }
 
+  /**
+   * Move the head past every entry before `id`, deleting the live ones (collected into `removed` when
+   * given: `trim` passes none, so it allocates nothing).
+   */
+  #dropBefore(id: StreamId, removed: StoredEntry[] | undefined): void {
+    const entries = this.#entries;
+    for (let entry = entries[this.#head]; entry !== undefined; entry = entries[this.#head]) {
+      if (compareStreamIds(entry, id) >= 0) return;
+      this.#head++;
+      if (entry.deleted) {
+        this.#deletedSlots--;
+      } else {
+        entry.deleted = true;
+        this.length--;
+        removed?.push(entry);
+      }
+    }
+  }
+
   #skipDeletedHead(): void {
-    while (this.#head < this.#entries.length && this.#entries[this.#head]!.deleted) {
+    while (this.#entries[this.#head]?.deleted === true) {
       this.#head++;
       this.#deletedSlots--;
     }

@@ -16,7 +16,7 @@ import type { ParsedRedisUrl } from './redis-url.js';
 const RECONNECT_CAP_MS = 1000;
 
 /** Reconnect delays: 50, 100, 200 … ms capped at 1 s, plus up to 50 ms of jitter. */
-export function retryDelay(attempt: number): number {
+function retryDelay(attempt: number): number {
   return Math.min(50 * 2 ** Math.min(attempt - 1, 10), RECONNECT_CAP_MS) + Math.floor(Math.random() * 50);
 }
 

@@ -39,7 +39,7 @@ function isMapObject(reply: Reply): reply is Readonly<Record<string, Reply>> {
 }
 
 /** `[f1, v1, f2, v2, …]` (or the same as an object) → `{ f1: v1, … }`. */
-export function parseFields(reply: Reply): StreamFields {
+function parseFields(reply: Reply): StreamFields {
   const flat = isMapObject(reply) ? Object.entries(reply).flat() : asArray(reply);
   const fields: StreamFields = {};
   for (let i = 0; i + 1 < flat.length; i += 2) {

@@ -1,5 +1,5 @@
 /** One `host:port` of a Redis deployment. */
-export interface RedisAddress {
+interface RedisAddress {
   readonly host: string;
   readonly port: number;
 }

@@ -6,7 +6,7 @@
  * hashTag('orders:{7}') // '7'
  * hashTag('orders')     // undefined
  */
-export function hashTag(key: string): string | undefined {
+function hashTag(key: string): string | undefined {
   const open = key.indexOf('{');
   if (open < 0) return undefined;
   const close = key.indexOf('}', open + 1);

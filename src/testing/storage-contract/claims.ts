@@ -1,4 +1,5 @@
 import type { UseFixture } from '../storage-contract.js';
+import { nth } from './nth.js';
 import { expectIdleAbout, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
@@ -16,8 +17,8 @@ export function claimCases(use: UseFixture): void {
         [ids[0], 'c1', 1],
         [ids[1], 'c2', 1],
       ]);
-      expectIdleAbout(all[0]!.idleMs, 200);
-      expect(all[1]!.idleMs).toBeLessThan(200);
+      expectIdleAbout(nth(all, 0).idleMs, 200);
+      expect(nth(all, 1).idleMs).toBeLessThan(200);
       const idsOf = async (options: Parameters<typeof storage.pending>[2]) =>
         (await storage.pending(stream, group, options)).map((p) => p.id);
       expect(await idsOf({ count: 10, consumer: 'c2' })).toEqual([ids[1]]);
@@ -25,7 +26,7 @@ export function claimCases(use: UseFixture): void {
       expect(await idsOf({ count: 10, minIdleMs: 150 })).toEqual([ids[0]]);
       expect(await idsOf({ count: 1 })).toEqual([ids[0]]);
       expect(await idsOf({ count: 10, start: `(${ids[0]}` })).toEqual([ids[1]]);
-      expect(await idsOf({ count: 10, end: ids[0]! })).toEqual([ids[0]]);
+      expect(await idsOf({ count: 10, end: nth(ids, 0) })).toEqual([ids[0]]);
     });
 
     it('delivery counts grow with every claim and autoClaim; touch leaves them alone', async () => {
@@ -96,14 +97,14 @@ export function claimCases(use: UseFixture): void {
     it('autoClaim reports deleted pending entries in deletedIds, idle or not, and drops them from the PEL', async () => {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 3);
       await storage.readGroup(stream, group, 'c1', { count: 3 });
-      await storage.delete(stream, [ids[1]!]);
+      await storage.delete(stream, [nth(ids, 1)]);
       const notIdle = await storage.autoClaim(stream, group, 'c2', { minIdleMs: 60_000, count: 10 });
       expect(notIdle).toEqual({ cursor: '0-0', entries: [], deletedIds: [ids[1]] });
       expect((await storage.pending(stream, group, { count: 10 })).map((p) => p.id)).toEqual([
         ids[0],
         ids[2],
       ]);
-      await storage.delete(stream, [ids[0]!]);
+      await storage.delete(stream, [nth(ids, 0)]);
       const idle = await storage.autoClaim(stream, group, 'c2', { minIdleMs: 0, count: 10 });
       expect(idle.deletedIds).toEqual([ids[0]]);
       expect(idle.entries.map((entry) => [entry.id, entry.deliveries])).toEqual([[ids[2], 2]]);
@@ -113,7 +114,7 @@ export function claimCases(use: UseFixture): void {
     it("a deleted entry uses up one of autoClaim's count like a claimed one", async () => {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 3);
       await storage.readGroup(stream, group, 'c1', { count: 3 });
-      await storage.delete(stream, [ids[0]!]);
+      await storage.delete(stream, [nth(ids, 0)]);
       const page = await storage.autoClaim(stream, group, 'c2', { minIdleMs: 0, count: 1 });
       expect(page).toEqual({ cursor: ids[1], entries: [], deletedIds: [ids[0]] });
     });
@@ -137,14 +138,16 @@ export function claimCases(use: UseFixture): void {
       const f = use();
       const { storage, stream, group, ids } = await streamWithEntries(f, 3);
       await storage.readGroup(stream, group, 'c1', { count: 2 });
-      expect(await storage.claim(stream, group, 'c2', [ids[0]!], { minIdleMs: 60_000 })).toEqual({
+      expect(await storage.claim(stream, group, 'c2', [nth(ids, 0)], { minIdleMs: 60_000 })).toEqual({
         cursor: '0-0',
         entries: [],
         deletedIds: [],
       });
       await f.sleep(100);
       // ids[2] was never delivered, 1-1 does not exist: both skipped
-      const result = await storage.claim(stream, group, 'c2', [ids[0]!, ids[2]!, '1-1'], { minIdleMs: 50 });
+      const result = await storage.claim(stream, group, 'c2', [nth(ids, 0), nth(ids, 2), '1-1'], {
+        minIdleMs: 50,
+      });
       expect(result).toEqual({
         cursor: '0-0',
         entries: [{ id: ids[0], fields: { type: 't', n: '0' }, deliveries: 2 }],
@@ -164,10 +167,10 @@ export function claimCases(use: UseFixture): void {
     it('claim drops deleted pending ids from the PEL and lists them in deletedIds, idle or not', async () => {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 3);
       await storage.readGroup(stream, group, 'c1', { count: 3 });
-      await storage.delete(stream, [ids[0]!, ids[1]!]);
-      const notIdle = await storage.claim(stream, group, 'c2', [ids[0]!], { minIdleMs: 60_000 });
+      await storage.delete(stream, [nth(ids, 0), nth(ids, 1)]);
+      const notIdle = await storage.claim(stream, group, 'c2', [nth(ids, 0)], { minIdleMs: 60_000 });
       expect(notIdle).toEqual({ cursor: '0-0', entries: [], deletedIds: [ids[0]] });
-      const result = await storage.claim(stream, group, 'c2', [ids[1]!, ids[2]!], { minIdleMs: 0 });
+      const result = await storage.claim(stream, group, 'c2', [nth(ids, 1), nth(ids, 2)], { minIdleMs: 0 });
       expect(result.deletedIds).toEqual([ids[1]]);
       expect(result.entries.map((entry) => [entry.id, entry.deliveries])).toEqual([[ids[2], 2]]);
       expect((await storage.pending(stream, group, { count: 10 })).map((p) => p.id)).toEqual([ids[2]]);
@@ -177,18 +180,18 @@ export function claimCases(use: UseFixture): void {
       const f = use();
       const { storage, stream, group, ids } = await streamWithEntries(f, 3);
       await storage.readGroup(stream, group, 'c1', { count: 3 });
-      await storage.ack(stream, group, [ids[2]!]);
+      await storage.ack(stream, group, [nth(ids, 2)]);
       await f.sleep(200);
-      expectIdleAbout((await storage.pending(stream, group, { count: 1 }))[0]!.idleMs, 200);
-      expect(await storage.touch(stream, group, 'c1', [ids[0]!, ids[2]!, '1-1'])).toEqual([ids[0]]);
+      expectIdleAbout(nth(await storage.pending(stream, group, { count: 1 }), 0).idleMs, 200);
+      expect(await storage.touch(stream, group, 'c1', [nth(ids, 0), nth(ids, 2), '1-1'])).toEqual([ids[0]]);
       const pending = await storage.pending(stream, group, { count: 10 });
       expect(pending.map((p) => [p.id, p.consumer, p.deliveries])).toEqual([
         [ids[0], 'c1', 1],
         [ids[1], 'c1', 1],
       ]);
-      expect(pending[0]!.idleMs).toBeLessThan(100);
-      expectIdleAbout(pending[1]!.idleMs, 200);
-      expect(await storage.touch(stream, group, 'c2', [ids[1]!])).toEqual([ids[1]]);
+      expect(nth(pending, 0).idleMs).toBeLessThan(100);
+      expectIdleAbout(nth(pending, 1).idleMs, 200);
+      expect(await storage.touch(stream, group, 'c2', [nth(ids, 1)])).toEqual([ids[1]]);
       expect((await storage.pending(stream, group, { count: 10, consumer: 'c2' })).map((p) => p.id)).toEqual([
         ids[1],
       ]);
@@ -198,7 +201,7 @@ export function claimCases(use: UseFixture): void {
     it('touch drops deleted pending ids from the PEL and does not resolve them', async () => {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 2);
       await storage.readGroup(stream, group, 'c1', { count: 2 });
-      await storage.delete(stream, [ids[0]!]);
+      await storage.delete(stream, [nth(ids, 0)]);
       expect(await storage.touch(stream, group, 'c1', ids)).toEqual([ids[1]]);
       expect((await storage.pending(stream, group, { count: 10 })).map((p) => p.id)).toEqual([ids[1]]);
     });

@@ -1,5 +1,6 @@
 import { compareIds } from '../../storage/validate.js';
 import type { UseFixture } from '../storage-contract.js';
+import { nth } from './nth.js';
 import { vitest } from './vitest.js';
 
 export function entryCases(use: UseFixture): void {
@@ -16,8 +17,8 @@ export function entryCases(use: UseFixture): void {
       const ids: string[] = [];
       for (const f of fields) ids.push(await storage.add(stream, f));
       for (const id of ids) expect(id).toMatch(/^\d+-\d+$/);
-      expect(compareIds(ids[0]!, ids[1]!)).toBe(-1);
-      expect(compareIds(ids[1]!, ids[2]!)).toBe(-1);
+      expect(compareIds(nth(ids, 0), nth(ids, 1))).toBe(-1);
+      expect(compareIds(nth(ids, 1), nth(ids, 2))).toBe(-1);
       expect(await storage.range(stream)).toEqual(ids.map((id, i) => ({ id, fields: fields[i] })));
       expect(await storage.length(stream)).toBe(3);
     });
@@ -29,10 +30,10 @@ export function entryCases(use: UseFixture): void {
       for (let i = 0; i < 4; i++) ids.push(await storage.add(stream, { type: 't', i: String(i) }));
       const idsOf = async (options: Parameters<typeof storage.range>[1]) =>
         (await storage.range(stream, options)).map((entry) => entry.id);
-      expect(await idsOf({ start: ids[1]!, end: ids[2]! })).toEqual([ids[1], ids[2]]);
+      expect(await idsOf({ start: nth(ids, 1), end: nth(ids, 2) })).toEqual([ids[1], ids[2]]);
       expect(await idsOf({ start: `(${ids[1]}` })).toEqual([ids[2], ids[3]]);
       expect(await idsOf({ count: 2 })).toEqual([ids[0], ids[1]]);
-      expect(await idsOf({ end: ids[0]! })).toEqual([ids[0]]);
+      expect(await idsOf({ end: nth(ids, 0) })).toEqual([ids[0]]);
     });
 
     it('a missing stream has length 0, an empty range, and deletes nothing', async () => {

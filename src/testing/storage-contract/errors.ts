@@ -2,6 +2,7 @@ import { NoGroupError } from '../../errors/no-group-error.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { StreamStorage } from '../../storage/stream-storage.js';
 import type { UseFixture } from '../storage-contract.js';
+import { nth } from './nth.js';
 import { settle, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
@@ -128,8 +129,9 @@ export function errorCases(use: UseFixture): void {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 2);
       await storage.readGroup(stream, group, 'c', { count: 2 });
       const deadStream = `${stream}:dead`;
-      const fields = { type: 't', n: '0', 'x-dead-reason': 'handler-error', 'x-source-id': ids[0]! };
-      const id = await storage.deadLetter({ deadStream, sourceStream: stream, group, id: ids[0]!, fields });
+      const sourceId = nth(ids, 0);
+      const fields = { type: 't', n: '0', 'x-dead-reason': 'handler-error', 'x-source-id': sourceId };
+      const id = await storage.deadLetter({ deadStream, sourceStream: stream, group, id: sourceId, fields });
       expect(await storage.range(deadStream)).toEqual([{ id, fields }]);
       expect((await storage.pending(stream, group, { count: 10 })).map((p) => p.id)).toEqual([ids[1]]);
       // an entry that is no longer pending is still dead-lettered
@@ -137,7 +139,7 @@ export function errorCases(use: UseFixture): void {
         deadStream,
         sourceStream: stream,
         group,
-        id: ids[0]!,
+        id: sourceId,
         fields,
         maxLen: 100,
       });
@@ -152,7 +154,7 @@ export function errorCases(use: UseFixture): void {
           deadStream,
           sourceStream: stream,
           group: 'nope',
-          id: ids[0]!,
+          id: nth(ids, 0),
           fields: { type: 't' },
         }),
       );

@@ -1,4 +1,5 @@
 import type { UseFixture } from '../storage-contract.js';
+import { nth } from './nth.js';
 import { expectIdleAbout, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
@@ -41,7 +42,7 @@ export function groupCases(use: UseFixture): void {
         { name: group, consumers: 1, pending: 2, lastDeliveredId: ids[1], entriesRead: 2, lag: 1 },
       ]);
       await storage.readGroup(stream, group, 'c2', { count: 5 });
-      await storage.ack(stream, group, [ids[0]!]);
+      await storage.ack(stream, group, [nth(ids, 0)]);
       expect(await storage.groups(stream)).toEqual([
         { name: group, consumers: 2, pending: 2, lastDeliveredId: ids[2], entriesRead: 3, lag: 0 },
       ]);
@@ -57,7 +58,7 @@ export function groupCases(use: UseFixture): void {
       const { storage, stream, group, ids } = await streamWithEntries(f, 3);
       await storage.readGroup(stream, group, 'c1', { count: 2 });
       await storage.readGroup(stream, group, 'c2', { count: 2 });
-      await storage.ack(stream, group, [ids[2]!]);
+      await storage.ack(stream, group, [nth(ids, 2)]);
       await f.sleep(200);
       const consumers = await storage.consumers(stream, group);
       const byName = [...consumers].sort((a, b) => a.name.localeCompare(b.name));

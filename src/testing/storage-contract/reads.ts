@@ -1,5 +1,6 @@
 import { NoGroupError } from '../../errors/no-group-error.js';
 import type { UseFixture } from '../storage-contract.js';
+import { nth } from './nth.js';
 import { settle, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
@@ -28,8 +29,8 @@ export function readCases(use: UseFixture): void {
     it('ack resolves how many were pending and removes them from the PEL', async () => {
       const { storage, stream, group, ids } = await streamWithEntries(use(), 3);
       await storage.readGroup(stream, group, 'c', { count: 3 });
-      expect(await storage.ack(stream, group, [ids[0]!, ids[1]!])).toBe(2);
-      expect(await storage.ack(stream, group, [ids[0]!])).toBe(0);
+      expect(await storage.ack(stream, group, [nth(ids, 0), nth(ids, 1)])).toBe(2);
+      expect(await storage.ack(stream, group, [nth(ids, 0)])).toBe(0);
       expect(await storage.ack(stream, group, [])).toBe(0);
       expect(await storage.ack(stream, group, ['1-1'])).toBe(0);
       expect((await storage.pending(stream, group, { count: 10 })).map((p) => p.id)).toEqual([ids[2]]);

@@ -2,6 +2,7 @@ import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { StreamStorage } from '../../storage/stream-storage.js';
 import type { TrimAckedOptions } from '../../storage/trim-acked.js';
 import type { UseFixture } from '../storage-contract.js';
+import { nth } from './nth.js';
 import { settle, streamWithEntries } from './support.js';
 import { vitest } from './vitest.js';
 
@@ -114,7 +115,7 @@ export function retentionCases(use: UseFixture): void {
       await readAndAck(storage, stream, 'g', 4, 4);
       const msOf = (id: string) => Number(id.split('-')[0]);
       // "now" is 10 ms after ids[2]: with keepMs 10, ids[2] and ids[3] are recent.
-      const now = msOf(ids[2]!) + 10;
+      const now = msOf(nth(ids, 2)) + 10;
       expect(await trim(stream, { keepMs: 10, now })).toBe(2);
       expect(await idsOf(storage, stream)).toEqual(ids.slice(2));
       // Without `now`, the storage's own clock: every entry left is within the last hour.

@@ -3,7 +3,7 @@ import type { StorageContractFixture } from '../storage-contract.js';
 import { vitest } from './vitest.js';
 
 /** Upper bound on scheduling noise for real Redis; a simulated clock is exact. */
-export const SLACK_MS = 1000;
+const SLACK_MS = 1000;
 
 /** After `sleep(ms)`, an idle time is at least `ms` (2 ms for clock rounding) and not absurdly more. */
 export function expectIdleAbout(idleMs: number, ms: number): void {
