@@ -23,10 +23,9 @@ export function watchDurations(stats: ConsumerStats, hook: DurationHook): () => 
       stats.onHandlerDuration = (ms, type, ok) => {
         for (const h of set) h(ms, type, ok);
       };
-    } else if (second !== undefined) {
-      const one = first!;
+    } else if (first !== undefined && second !== undefined) {
       stats.onHandlerDuration = (ms, type, ok) => {
-        one(ms, type, ok);
+        first(ms, type, ok);
         second(ms, type, ok);
       };
     } else {

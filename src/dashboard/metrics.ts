@@ -1,5 +1,4 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { ConsumerStats } from '../actors/consumer-stats.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
 import { DurationHistogram } from './duration-histogram.js';

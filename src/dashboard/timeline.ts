@@ -27,7 +27,10 @@ export function groupOf(kind: string): TimelineGroup {
   return 'lifecycle';
 }
 
-const SUMMARY: Record<string, { what: string; level: TimelineEntry['level'] }> = {
+/** The message events summed up past `PER_FLUSH_MESSAGES` per consumer and flush. */
+type Summed = 'message.dead-lettered' | 'message.scheduled' | 'message.retrying';
+
+const SUMMARY: Record<Summed, { what: string; level: TimelineEntry['level'] }> = {
   'message.dead-lettered': { what: 'dead letters', level: 'error' },
   'message.scheduled': { what: 'durable retries', level: 'warn' },
   'message.retrying': { what: 'retries', level: 'warn' },
@@ -36,7 +39,7 @@ const SUMMARY: Record<string, { what: string; level: TimelineEntry['level'] }> =
 export class Timeline {
   #rings: Record<TimelineGroup, TimelineEntry[]> = { lifecycle: [], retries: [], dead: [] };
   #pending: TimelineEntry[] = [];
-  #overflow = new Map<string, { at: number; consumerId: string; kind: string; count: number }>();
+  #overflow = new Map<string, { at: number; consumerId: string; kind: Summed; count: number }>();
   #shown = new Map<string, number>();
   #lastExit = new Map<string, string>();
   #size: number;
@@ -85,7 +88,7 @@ export class Timeline {
   /** Entries recorded since the last flush (summaries included), also appended to the ring. */
   flush(): TimelineEntry[] {
     for (const over of this.#overflow.values()) {
-      const { what, level } = SUMMARY[over.kind]!;
+      const { what, level } = SUMMARY[over.kind];
       this.#pending.push({
         at: over.at,
         kind: over.kind,

@@ -47,7 +47,7 @@ export class TypeTally {
       if (ok) counts.handled++;
       counts.calls++;
       const i = ms <= BASE_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / BASE_MS) / LOG_FACTOR));
-      counts.buckets[i]!++;
+      counts.buckets[i] = (counts.buckets[i] ?? 0) + 1;
     };
   }
 
@@ -114,7 +114,7 @@ function percentile(counts: TypeCounts, q: number): number | null {
   const rank = Math.max(1, Math.ceil(counts.calls * q));
   let seen = 0;
   for (let i = 0; i < BUCKETS; i++) {
-    seen += counts.buckets[i]!;
+    seen += counts.buckets[i] ?? 0;
     if (seen >= rank) return Number((BASE_MS * FACTOR ** i).toPrecision(3));
   }
   return null;

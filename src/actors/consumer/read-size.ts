@@ -8,7 +8,7 @@ export const MAX_READ_AHEAD = 1024;
  * trip of queued work remains while that read is in flight: the workers do not run empty when a
  * round trip takes longer than its average (a loaded box), which one round trip of read-ahead let happen.
  */
-export const READ_AHEAD_ROUND_TRIPS = 2;
+const READ_AHEAD_ROUND_TRIPS = 2;
 
 /**
  * How many entries a consumer holds in process beyond its workers (read-ahead), and so how large its
