@@ -39,10 +39,10 @@ const actorRules = [
   [
     'actors-shared',
     `^src/actors/(?!provide-machines)[^/]+\\.ts$`,
-    '^src/actors/(consumer|dispatch|retry)/|' + wiring,
+    `^src/actors/(consumer|dispatch|retry)/|${wiring}`,
   ],
-  ['actors-retry', '^src/actors/retry/', '^src/actors/(consumer|dispatch)/|' + wiring],
-  ['actors-dispatch', '^src/actors/dispatch/', '^src/actors/consumer/|' + wiring],
+  ['actors-retry', '^src/actors/retry/', `^src/actors/(consumer|dispatch)/|${wiring}`],
+  ['actors-dispatch', '^src/actors/dispatch/', `^src/actors/consumer/|${wiring}`],
   ['actors-consumer', '^src/actors/consumer/', wiring],
 ].map(([name, from, to]) => ({
   name: `no-upward-from-${name}`,
