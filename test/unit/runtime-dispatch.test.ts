@@ -155,6 +155,41 @@ describe('runtime.dispatch', () => {
     expect(calls).toEqual([{ n: 1 }]);
   });
 
+  it('fails, with the message of why, a decoded input whose type is missing, empty or not a string', async () => {
+    const calls: unknown[] = [];
+    const { runtime } = runtimeWith(new Router<Container>().on('t', (m) => void calls.push(m.type)));
+    for (const input of [{ payload: { n: 1 } }, { type: '', payload: 1 }, { type: 7, payload: 1 }]) {
+      const result = await runtime.dispatch(input as unknown as { type: string });
+      expect(result, JSON.stringify(input)).toEqual({
+        outcome: 'failed',
+        handlers: [],
+        error: expect.any(NonRetryableError),
+      });
+      expect(result.error?.message).toBe('Expected `type` to be a non-empty string; every message needs one');
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it("fails, without running a handler, a message whose filter throws, with the filter's error", async () => {
+    const calls: string[] = [];
+    const bug = new Error('filter bug');
+    const router = new Router<Container>()
+      .on('t', () => void calls.push('a'), { name: 'a' })
+      .on('t', () => void calls.push('b'), {
+        name: 'b',
+        filter: () => {
+          throw bug;
+        },
+      });
+    const { runtime } = runtimeWith(router);
+    expect(await runtime.dispatch({ type: 't', payload: 1 })).toEqual({
+      outcome: 'failed',
+      handlers: [],
+      error: bug,
+    });
+    expect(calls).toEqual([]);
+  });
+
   it("hands the caller's signal to handlers, and logs through the runtime's logger", async () => {
     const { logger, records } = memoryLogger();
     let signal: AbortSignal | undefined;
