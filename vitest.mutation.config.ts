@@ -36,6 +36,7 @@ export default defineConfig({
       'test/unit/metrics.test.ts',
       'test/unit/runtime-dispatch.test.ts',
       'test/unit/finished-job.test.ts',
+      'test/unit/worker-actor.test.ts',
       'test/docs/architecture-diagrams.test.ts',
     ],
     testTimeout: 20_000,
