@@ -216,5 +216,29 @@ describe('runtime.dispatch', () => {
     const { runtime } = runtimeWith(new Router<Container>());
     await expect(runtime.dispatch(null as unknown as { type: string })).rejects.toThrow(TypeError);
     await expect(runtime.dispatch('t' as unknown as { type: string })).rejects.toThrow(/Expected `message`/);
+    for (const [input, got] of [
+      [null, 'null'],
+      ['t', 'string'],
+      [['t'], 'object'],
+    ] as const) {
+      await expect(runtime.dispatch(input as unknown as { type: string }), String(input)).rejects.toThrow(
+        new TypeError(
+          `Expected \`message\` to be { type, payload?, fields?, stream? } or the fields of a stream entry, got ${got}`,
+        ),
+      );
+    }
+  });
+
+  it("decodes raw fields under the first consumer's maxPayloadBytes", async () => {
+    const runtime = createRuntime({
+      storage: untouchable,
+      router: new Router().on('t', () => {}),
+      logger: pino({ level: 'silent' }),
+      consumers: [{ stream: 'bot_events', group: 'bot', consumer: 'c1', maxPayloadBytes: 16 }],
+    });
+    expect(await runtime.dispatch({ type: 't', payload: '{"n":1}' })).toMatchObject({ outcome: 'handled' });
+    const result = await runtime.dispatch({ type: 't', payload: JSON.stringify({ text: 'x'.repeat(32) }) });
+    expect(result).toMatchObject({ outcome: 'failed', handlers: [] });
+    expect(result.error).toBeInstanceOf(NonRetryableError);
   });
 });
