@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // docs/testing.md): the unit tests of the machines and of the per-message path, all on memory storage
 // (most on the simulated clock; the busy-period and read-ahead tests need the real event loop, and take
 // under a second), none on a real Redis, so a mutant's run takes seconds, not minutes.
+// runtime-dispatch.test.ts covers `runtime.dispatch` (src/actors/dispatch/dispatch-once.ts, moved in
+// from src/routing), finished-job.test.ts the worker slot a job leaves behind.
 // Left out: machine-paths.test.ts (model-based, ~25 s a run: it would run for every static mutant of
 // a machine definition; the transition tables check the same definitions in milliseconds).
 export default defineConfig({
@@ -32,6 +34,9 @@ export default defineConfig({
       'test/unit/runtime-errors.test.ts',
       'test/unit/testing-kit.test.ts',
       'test/unit/metrics.test.ts',
+      'test/unit/runtime-dispatch.test.ts',
+      'test/unit/finished-job.test.ts',
+      'test/unit/worker-actor.test.ts',
       'test/docs/architecture-diagrams.test.ts',
     ],
     testTimeout: 20_000,

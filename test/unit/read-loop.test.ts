@@ -28,8 +28,11 @@ class CountedReads extends MemoryStreamStorage {
   }
 }
 
-/** A runtime whose inspection observer records the consumer's events and state values. */
-function observed(storage: MemoryStreamStorage, claimIntervalMs: number) {
+/**
+ * A runtime whose inspection observer records the consumer's events and state values. `closeStorage`
+ * false: the storage outlives the runtime (a read after the stop would still be served).
+ */
+function observed(storage: MemoryStreamStorage, claimIntervalMs: number, closeStorage = true) {
   const events: string[] = [];
   const states: string[] = [];
   const outputs: unknown[] = [];
@@ -46,6 +49,7 @@ function observed(storage: MemoryStreamStorage, claimIntervalMs: number) {
     storage,
     router: new Router().on('work', () => {}),
     inspect,
+    closeStorage,
     consumers: [
       {
         stream: 's',
@@ -94,6 +98,20 @@ describe('the read loop', () => {
     // The loop's first read is the only one the consumer heard of; it never left polling.
     expect(done).toBe(1);
     expect(states.slice(states.indexOf('polling'))).not.toContain('dispatching');
+  });
+
+  it('ends with the stop: a read in flight at the stop is the last one, on a storage that stays open', async () => {
+    const storage = new CountedReads();
+    const { runtime, states } = observed(storage, 60_000, false);
+    await runtime.start();
+    await waitUntil(() => states.at(-1) === 'polling');
+    await oneByOne(storage, runtime, 3);
+    // Empty reads block 20 ms each: the stop lands while one is in flight.
+    await runtime.stop();
+    const readsAtStop = storage.reads;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(storage.reads).toBe(readsAtStop);
+    await storage.close();
   });
 
   it('stops when a recovery comes due: the consumer goes through dispatching to recovering', async () => {

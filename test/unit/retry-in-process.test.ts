@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HandlerTimeoutError, NonRetryableError } from '../../src/index.js';
+import { HandlerTimeoutError, MemoryStreamStorage, NonRetryableError } from '../../src/index.js';
 import { expectNoLeaks } from '../helpers/leak-guard.js';
-import { type Harness, startHarness, T0 } from './retry-support.js';
+import { type Harness, startHarness, storageAtT0, T0 } from './retry-support.js';
 
 // Delays with random() = 0.5 and equal jitter: step·0.75, step = min(maxMs, initialMs·2^(n-1)).
 const backoff = { initialMs: 100, maxMs: 300 };
@@ -149,6 +149,28 @@ describe('in-process retries', () => {
       deadLettered: 1,
       deadLetteredByReason: { 'handler-error': 1 },
     });
+  });
+
+  it('a message that succeeded on a retry ends its busy period: the one queued behind it gets every attempt', async () => {
+    const calls: string[] = [];
+    // One worker and one message read ahead: b waits behind a, which fails once, then succeeds at its
+    // retry (75 ms later).
+    const { clock, storage } = storageAtT0((c) => new MemoryStreamStorage({ clock: c }));
+    await storage.add('s', { type: 't', payload: '{"name":"a"}' });
+    const b = await storage.add('s', { type: 't', payload: '{"name":"b"}' });
+    h = await startHarness(
+      (router) =>
+        router.on('t', (message, ctx) => {
+          const name = (message.payload as { name: string }).name;
+          calls.push(`${name}@${ctx.attempt}`);
+          if (name === 'b' || ctx.attempt === 1) throw new Error(`${name} failed`);
+        }),
+      { clock, storage, consumer: { concurrency: 1, prefetch: 1, retry: { attempts: 3, backoff } } },
+    );
+    await h.advance(1000);
+    expect(calls).toEqual(['a@1', 'a@2', 'b@1', 'b@2', 'b@3']);
+    expect((await h.dead()).map((entry) => entry.fields['x-source-id'])).toEqual([b]);
+    expect(retryEvents(h).map((e) => e.type === 'message.retrying' && e.attempt)).toEqual([1, 1, 2]);
   });
 
   it('re-runs only the handlers that failed; those that succeeded are not called again', async () => {

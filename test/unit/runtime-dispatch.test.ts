@@ -155,6 +155,41 @@ describe('runtime.dispatch', () => {
     expect(calls).toEqual([{ n: 1 }]);
   });
 
+  it('fails, with the message of why, a decoded input whose type is missing, empty or not a string', async () => {
+    const calls: unknown[] = [];
+    const { runtime } = runtimeWith(new Router<Container>().on('t', (m) => void calls.push(m.type)));
+    for (const input of [{ payload: { n: 1 } }, { type: '', payload: 1 }, { type: 7, payload: 1 }]) {
+      const result = await runtime.dispatch(input as unknown as { type: string });
+      expect(result, JSON.stringify(input)).toEqual({
+        outcome: 'failed',
+        handlers: [],
+        error: expect.any(NonRetryableError),
+      });
+      expect(result.error?.message).toBe('Expected `type` to be a non-empty string; every message needs one');
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it("fails, without running a handler, a message whose filter throws, with the filter's error", async () => {
+    const calls: string[] = [];
+    const bug = new Error('filter bug');
+    const router = new Router<Container>()
+      .on('t', () => void calls.push('a'), { name: 'a' })
+      .on('t', () => void calls.push('b'), {
+        name: 'b',
+        filter: () => {
+          throw bug;
+        },
+      });
+    const { runtime } = runtimeWith(router);
+    expect(await runtime.dispatch({ type: 't', payload: 1 })).toEqual({
+      outcome: 'failed',
+      handlers: [],
+      error: bug,
+    });
+    expect(calls).toEqual([]);
+  });
+
   it("hands the caller's signal to handlers, and logs through the runtime's logger", async () => {
     const { logger, records } = memoryLogger();
     let signal: AbortSignal | undefined;
@@ -181,5 +216,29 @@ describe('runtime.dispatch', () => {
     const { runtime } = runtimeWith(new Router<Container>());
     await expect(runtime.dispatch(null as unknown as { type: string })).rejects.toThrow(TypeError);
     await expect(runtime.dispatch('t' as unknown as { type: string })).rejects.toThrow(/Expected `message`/);
+    for (const [input, got] of [
+      [null, 'null'],
+      ['t', 'string'],
+      [['t'], 'object'],
+    ] as const) {
+      await expect(runtime.dispatch(input as unknown as { type: string }), String(input)).rejects.toThrow(
+        new TypeError(
+          `Expected \`message\` to be { type, payload?, fields?, stream? } or the fields of a stream entry, got ${got}`,
+        ),
+      );
+    }
+  });
+
+  it("decodes raw fields under the first consumer's maxPayloadBytes", async () => {
+    const runtime = createRuntime({
+      storage: untouchable,
+      router: new Router().on('t', () => {}),
+      logger: pino({ level: 'silent' }),
+      consumers: [{ stream: 'bot_events', group: 'bot', consumer: 'c1', maxPayloadBytes: 16 }],
+    });
+    expect(await runtime.dispatch({ type: 't', payload: '{"n":1}' })).toMatchObject({ outcome: 'handled' });
+    const result = await runtime.dispatch({ type: 't', payload: JSON.stringify({ text: 'x'.repeat(32) }) });
+    expect(result).toMatchObject({ outcome: 'failed', handlers: [] });
+    expect(result.error).toBeInstanceOf(NonRetryableError);
   });
 });
