@@ -7,6 +7,17 @@ import { StreamvisorError } from '../../errors/streamvisor-error.js';
 // They are retriable like a dropped connection, so the consumer backs off instead of exiting.
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN', 'READONLY'];
 
+/**
+ * True for a reply that means "not now" (`LOADING`, `BUSY`, `MASTERDOWN`, `CLUSTERDOWN`, `TRYAGAIN`,
+ * `READONLY`): try again later.
+ *
+ * @example
+ * isTransientReply('LOADING Redis is loading the dataset in memory') // true
+ */
+export function isTransientReply(message: string): boolean {
+  return TRANSIENT_REPLIES.includes(message.split(' ', 1)[0] ?? '');
+}
+
 /** True for an error Redis sent as a reply (`-ERR …`), as opposed to a client or socket error. */
 export function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
@@ -47,8 +58,7 @@ export function toStorageError(
   if (isReplyError(error)) {
     if (group !== undefined && isNoGroupReply(message))
       return new NoGroupError(stream, group, { cause: error });
-    const word = message.split(' ', 1)[0] ?? '';
-    if (TRANSIENT_REPLIES.includes(word)) {
+    if (isTransientReply(message)) {
       return new ConnectionError(`Redis is not ready for ${command} on "${stream}": ${message}`, {
         cause: error,
       });
