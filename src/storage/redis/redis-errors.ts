@@ -3,13 +3,14 @@ import { NoGroupError } from '../../errors/no-group-error.js';
 import { RedisCommandError } from '../../errors/redis-command-error.js';
 import { StreamvisorError } from '../../errors/streamvisor-error.js';
 
-// Replies that mean "not now" rather than "never": the server is loading, failing over or busy.
-// They are retriable like a dropped connection, so the consumer backs off instead of exiting.
-const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN', 'READONLY'];
+// Replies that mean "not now" rather than "never": the server is loading, failing over or busy, or
+// out of memory (`maxmemory` with `noeviction` refuses writes until memory is freed). They are
+// retriable like a dropped connection, so the consumer backs off instead of exiting.
+const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN', 'READONLY', 'OOM'];
 
 /**
  * True for a reply that means "not now" (`LOADING`, `BUSY`, `MASTERDOWN`, `CLUSTERDOWN`, `TRYAGAIN`,
- * `READONLY`): try again later.
+ * `READONLY`, `OOM`): try again later.
  *
  * @example
  * isTransientReply('LOADING Redis is loading the dataset in memory') // true
