@@ -2,7 +2,8 @@ import type { DeadReason } from '../machines/dispatch-worker-machine.js';
 
 /**
  * Lifecycle events a runtime reports to `runtime.subscribe(listener)`. Per-message events exist only
- * for the failure path (`message.retrying`, `message.dead-lettered`, `message.scheduled`): the
+ * for the failure path (`message.retrying`, `message.dead-lettered`, `message.dead-letter-failed`,
+ * `message.scheduled`): the
  * success path emits nothing, so subscribing costs nothing per processed message.
  *
  * `consumer.state` reports lifecycle states (creatingGroup, recovering, backoff, draining, stopped,
@@ -39,6 +40,20 @@ export type RuntimeEvent =
       reason: DeadReason;
       error: string;
       deadLetterId: string;
+    }
+  | {
+      /**
+       * The dead-letter write (XADD + XACK) failed: the message stays pending and, when it comes
+       * back, is dead-lettered with this `reason` and `error` (see docs/operations.md).
+       */
+      type: 'message.dead-letter-failed';
+      at: number;
+      consumerId: string;
+      messageId: string;
+      reason: DeadReason;
+      error: string;
+      /** Why the write failed. */
+      failure: string;
     }
   | {
       type: 'message.scheduled';

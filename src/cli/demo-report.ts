@@ -36,6 +36,8 @@ export function describeEvent(event: RuntimeEvent): string | null {
       return `${event.consumerId}: restarted (reason ${event.reason}, restarts so far ${event.restarts})`;
     case 'message.dead-lettered':
       return `${event.consumerId}: dead-lettered ${event.messageId} (${event.reason}): ${event.error}`;
+    case 'message.dead-letter-failed':
+      return `${event.consumerId}: could not dead-letter ${event.messageId} (${event.reason}): ${event.failure}`;
     case 'message.retrying':
     case 'message.scheduled':
       return null;

@@ -127,6 +127,12 @@ function describe(event: RuntimeEvent, lastExit: Map<string, string>): TimelineE
         level: 'error',
         text: `dead letter ${event.messageId} (${event.reason}): ${event.error}`,
       };
+    case 'message.dead-letter-failed':
+      return {
+        ...base,
+        level: 'error',
+        text: `dead letter ${event.messageId} (${event.reason}) not written: ${event.failure}`,
+      };
     case 'message.scheduled':
       return { ...base, level: 'warn', text: `durable retry ${event.messageId}, attempt ${event.attempt}` };
     case 'message.retrying':

@@ -125,7 +125,7 @@ const WORKER: readonly TransitionRow[] = [
   ['retrying', 'abort', '', 'idle', 'release, clearJob'],
   // deadLettering: written → idle; the write failed → idle, released (comes back later).
   ['deadLettering', 'done:deadLetter', '', 'idle', 'recordDeadLetter, clearJob'],
-  ['deadLettering', 'error:deadLetter', '', 'idle', 'release, clearJob'],
+  ['deadLettering', 'error:deadLetter', '', 'idle', 'recordDeadLetterFailed, release, clearJob'],
   // scheduling: scheduled → idle; the scheduler failed → deadLettering (handler-error).
   ['scheduling', 'done:scheduleRetry', '', 'idle', 'recordScheduled, clearJob'],
   ['scheduling', 'error:scheduleRetry', '', 'deadLettering', 'assign'],
