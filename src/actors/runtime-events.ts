@@ -17,6 +17,20 @@ export type RuntimeEvent =
   | { type: 'runtime.failed'; at: number; consumerId: string | null; error: string }
   | { type: 'consumer.state'; at: number; consumerId: string; state: string; previous: string | null }
   | { type: 'consumer.group-created'; at: number; consumerId: string; startId: string }
+  | {
+      /**
+       * The group was gone and the stream held nothing at or past the last id this consumer saw
+       * (emptied, or rewritten with lower ids after an empty restart): it was created at `0`
+       * instead of `lastSeenId`, so no new entry is skipped (see docs/operations.md).
+       */
+      type: 'consumer.group-rewound';
+      at: number;
+      consumerId: string;
+      lastSeenId: string;
+      /** True when the stream was empty; false when all its entries were below `lastSeenId`. */
+      streamEmpty: boolean;
+      startId: '0';
+    }
   | { type: 'consumer.backoff'; at: number; consumerId: string; attempt: number; error: string | null }
   | { type: 'consumer.exited'; at: number; consumerId: string; reason: string; error: string | null }
   | { type: 'consumer.restarting'; at: number; consumerId: string; reason: string; attempt: number }

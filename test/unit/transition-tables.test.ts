@@ -28,8 +28,8 @@ const CONSUMER: readonly TransitionRow[] = [
   ['(any)', 'io.failed', '', 'draining', 'failFromIo'],
   // creatingGroup: → recovering when recovery is due (always on a fresh start), else → polling;
   // a connection error → backoff; anything else (incl. NOGROUP, which MKSTREAM cannot raise) → draining.
-  ['creatingGroup', 'done:createGroup', 'recoveryDue', 'recovering', 'report(group.created)'],
-  ['creatingGroup', 'done:createGroup', '', 'polling', 'report(group.created)'],
+  ['creatingGroup', 'done:createGroup', 'recoveryDue', 'recovering', 'recordGroup, report(group.created)'],
+  ['creatingGroup', 'done:createGroup', '', 'polling', 'recordGroup, report(group.created)'],
   ['creatingGroup', 'error:createGroup', 'isRetriable', 'backoff', 'recordError'],
   ['creatingGroup', 'error:createGroup', '', 'draining', 'fail'],
   // recovering: → polling; NOGROUP → draining (exit nogroup); connection error → backoff; else → draining.
