@@ -302,12 +302,7 @@ describe('RedisRetryScheduler', () => {
     const entry = { id: '5-0', fields: { type: 't', 'x-retry-attempt': '1' }, deliveries: 1 };
     await scheduler.schedule(stream, entry, 0);
     await scheduler.schedule(stream, entry, 0);
-    expect(await scheduler.promote(stream)).toEqual({
-      promoted: 1,
-      foreign: 0,
-      nextDueAt: null,
-      deadLettered: 0,
-    });
+    expect(await scheduler.promote(stream)).toEqual({ promoted: 1, foreign: 0, nextDueAt: null });
     expect(await redis.xlen(stream)).toBe(1);
     await scheduler.close();
   });
@@ -363,13 +358,25 @@ describe('RedisRetryScheduler', () => {
         0,
       );
     }
-    const results = await Promise.all(schedulers.map((s) => s.promote(stream)));
-    expect(results.reduce((sum, r) => sum + r.promoted, 0)).toBe(6);
-    const entries = await redis.xrange(stream, '-', '+');
-    expect(entries.map(([, fields]) => fields[3]).sort()).toEqual(['0', '1', '2', 'n0', 'n1', 'n2']);
-    expect(entries.filter(([, fields]) => fields.length === 2 * 4502)).toHaveLength(3);
-    expect(await redis.zcard(`${stream}:retry`)).toBe(0);
-    await Promise.all(schedulers.map((s) => s.close()));
+    try {
+      // Each promoter runs until the set is empty: a promotion whose WATCH kept losing to the others
+      // is left for the next call, never done twice.
+      let promoted = 0;
+      await Promise.all(
+        schedulers.map(async (scheduler) => {
+          for (let i = 0; i < 50 && (await redis.zcard(`${stream}:retry`)) > 0; i++) {
+            promoted += (await scheduler.promote(stream)).promoted;
+          }
+        }),
+      );
+      expect(promoted).toBe(6);
+      const entries = await redis.xrange(stream, '-', '+');
+      expect(entries.map(([, fields]) => fields[3]).sort()).toEqual(['0', '1', '2', 'n0', 'n1', 'n2']);
+      expect(entries.filter(([, fields]) => fields.length === 2 * 4502)).toHaveLength(3);
+      expect(await redis.zcard(`${stream}:retry`)).toBe(0);
+    } finally {
+      await Promise.all(schedulers.map((s) => s.close()));
+    }
   });
 
   it('an entry Redis refuses to re-add goes to the dead-letter stream with the reason, logged at error', async () => {

@@ -7,7 +7,7 @@ import { decodeMember } from './redis-retry-scripts.js';
 // Each is dealt with on its own, so none keeps the members behind it in the set.
 
 /** How often a wide promotion is tried again when another client changed the set meanwhile. */
-const WATCH_ATTEMPTS = 10;
+const WATCH_ATTEMPTS = 25;
 
 /** The part of an ioredis `multi()` pipeline used here. */
 interface Transaction {

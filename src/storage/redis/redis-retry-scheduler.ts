@@ -160,7 +160,7 @@ export class RedisRetryScheduler implements RetryScheduler {
       deadStream: this.#deadLetter(stream),
       now,
     };
-    const result: Required<PromoteResult> = { promoted: 0, foreign: 0, nextDueAt: null, deadLettered: 0 };
+    const result: PromoteResult = { promoted: 0, foreign: 0, nextDueAt: null };
     let offset = 0; // due members left in place so far: the next step looks past them
     for (;;) {
       const step = await promoteStep(this.#client, retryKey, stream, now, this.#batch, offset);
@@ -172,7 +172,7 @@ export class RedisRetryScheduler implements RetryScheduler {
         const outcome = await settleHeld(target, member, error);
         if (outcome.kind === 'promoted') result.promoted++;
         else if (outcome.kind === 'dead-lettered') {
-          result.deadLettered++;
+          result.deadLettered = (result.deadLettered ?? 0) + 1;
           this.#logger?.error?.(
             { stream, key: retryKey, deadStream: target.deadStream, deadLetterId: outcome.id },
             `${outcome.error}; moved to the dead-letter stream`,

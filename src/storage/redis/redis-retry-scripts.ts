@@ -61,7 +61,7 @@ export interface PromoteResult {
   /**
    * Due messages that could not be re-added to the stream (Redis refused their XADD with an error
    * that is not transient), moved to the dead-letter stream instead (reason `handler-error`, the
-   * refusal in `x-dead-error`). @default 0
+   * refusal in `x-dead-error`). Absent when none.
    */
   deadLettered?: number;
 }
