@@ -8,6 +8,7 @@ import type { StreamStorage } from '../storage/stream-storage.js';
 import type { MessageTracer } from '../telemetry/message-tracer.js';
 import type { ResolvedConsumer } from './consumer-options.js';
 import type { ConsumerStats } from './consumer-stats.js';
+import type { DeadLetterMemory } from './dead-letter-memory.js';
 import type { EventBus } from './runtime-events.js';
 
 /** What a consumer incarnation's I/O session works with (one set per consumer, shared by incarnations). */
@@ -19,6 +20,8 @@ export interface ConsumerDeps {
   logger: Logger;
   clock: Clock;
   stats: ConsumerStats;
+  /** Messages whose dead-letter write failed, with the reason they were to be dead-lettered for. */
+  deadLetterMemory: DeadLetterMemory;
   bus: EventBus;
   retryScheduler: RetryScheduler | undefined;
   random: () => number;

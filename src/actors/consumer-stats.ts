@@ -10,6 +10,8 @@ export class ConsumerStats {
   retried = 0;
   deadLettered = 0;
   readonly deadLetteredByReason: Partial<Record<DeadReason, number>> = {};
+  /** Dead-letter writes that failed (the message stayed pending, to be dead-lettered when it comes back). */
+  deadLetterFailures = 0;
   /** Messages handed to the durable retry scheduler. */
   scheduled = 0;
   /** Unrouted messages acked without a handler (counted in `processed` too). */

@@ -8,6 +8,7 @@ import {
 } from '../machines/supervisor-machine.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { ConsumerIo } from './consumer/consumer-io.js';
+import { type CreateGroupInput, createGroup } from './consumer/create-group.js';
 import { ioLogic } from './consumer/io-actor.js';
 import type { ConsumerDeps } from './consumer-deps.js';
 import { workerLogic } from './dispatch/worker-actor.js';
@@ -48,10 +49,13 @@ export function provideMachines(wiring: MachineWiring) {
         live,
       ),
       createGroup: fromPromise(
-        async ({ input }: { input: { stream: string; group: string; startId: string } }) => ({
-          created: await wiring.storage.ensureGroup(input.stream, input.group, input.startId),
-          now: wiring.clock.now(),
-        }),
+        async ({ input }: { input: CreateGroupInput & { id: string; session: string } }) => {
+          const output = await createGroup(depsOf(input.id), input);
+          // The ids read before were of the stream as it was: forget them (else they come back as
+          // the last id seen with the drain's answer, and the next recreation rewinds again).
+          if (output.rewoundTo !== undefined) live.get(input.session)?.forgetLastId();
+          return output;
+        },
       ),
       recover: fromPromise(({ input, signal }: { input: IoInput; signal: AbortSignal }) =>
         ioOf(input).recover(signal),

@@ -2,7 +2,8 @@ import type { DeadReason } from '../machines/dispatch-worker-machine.js';
 
 /**
  * Lifecycle events a runtime reports to `runtime.subscribe(listener)`. Per-message events exist only
- * for the failure path (`message.retrying`, `message.dead-lettered`, `message.scheduled`): the
+ * for the failure path (`message.retrying`, `message.dead-lettered`, `message.dead-letter-failed`,
+ * `message.scheduled`): the
  * success path emits nothing, so subscribing costs nothing per processed message.
  *
  * `consumer.state` reports lifecycle states (creatingGroup, recovering, backoff, draining, stopped,
@@ -16,6 +17,20 @@ export type RuntimeEvent =
   | { type: 'runtime.failed'; at: number; consumerId: string | null; error: string }
   | { type: 'consumer.state'; at: number; consumerId: string; state: string; previous: string | null }
   | { type: 'consumer.group-created'; at: number; consumerId: string; startId: string }
+  | {
+      /**
+       * The group was gone and the stream held nothing at or past the last id this consumer saw
+       * (emptied, or rewritten with lower ids after an empty restart): it was created at `0`
+       * instead of `lastSeenId`, so no new entry is skipped (see docs/operations.md).
+       */
+      type: 'consumer.group-rewound';
+      at: number;
+      consumerId: string;
+      lastSeenId: string;
+      /** True when the stream was empty; false when all its entries were below `lastSeenId`. */
+      streamEmpty: boolean;
+      startId: '0';
+    }
   | { type: 'consumer.backoff'; at: number; consumerId: string; attempt: number; error: string | null }
   | { type: 'consumer.exited'; at: number; consumerId: string; reason: string; error: string | null }
   | { type: 'consumer.restarting'; at: number; consumerId: string; reason: string; attempt: number }
@@ -43,6 +58,20 @@ export type RuntimeEvent =
       reason: DeadReason;
       error: string;
       deadLetterId: string;
+    }
+  | {
+      /**
+       * The dead-letter write (XADD + XACK) failed: the message stays pending and, when it comes
+       * back, is dead-lettered with this `reason` and `error` (see docs/operations.md).
+       */
+      type: 'message.dead-letter-failed';
+      at: number;
+      consumerId: string;
+      messageId: string;
+      reason: DeadReason;
+      error: string;
+      /** Why the write failed. */
+      failure: string;
     }
   | {
       type: 'message.scheduled';

@@ -26,6 +26,8 @@ export function describeEvent(event: RuntimeEvent): string | null {
       return `${event.consumerId}: ${event.previous ?? '(new)'} → ${event.state}`;
     case 'consumer.group-created':
       return `${event.consumerId}: created the group at ${event.startId}`;
+    case 'consumer.group-rewound':
+      return `${event.consumerId}: created the group at 0, not at the last id seen ${event.lastSeenId} (stream ${event.streamEmpty ? 'empty' : 'ids went backwards'})`;
     case 'consumer.backoff':
       return `${event.consumerId}: connection trouble, backing off (attempt ${event.attempt}): ${event.error ?? ''}`;
     case 'consumer.exited':
@@ -36,6 +38,8 @@ export function describeEvent(event: RuntimeEvent): string | null {
       return `${event.consumerId}: restarted (reason ${event.reason}, restarts so far ${event.restarts})`;
     case 'message.dead-lettered':
       return `${event.consumerId}: dead-lettered ${event.messageId} (${event.reason}): ${event.error}`;
+    case 'message.dead-letter-failed':
+      return `${event.consumerId}: could not dead-letter ${event.messageId} (${event.reason}): ${event.failure}`;
     case 'message.retrying':
     case 'message.scheduled':
       return null;

@@ -88,6 +88,11 @@ export function createMetrics(runtime: MetricsSource, options: MetricsOptions = 
   );
   counter('handler_failures_total', 'Failed handler attempts.', (c) => c.failed);
   counter('retries_total', 'Handler attempts retried in process.', (c) => c.retried);
+  counter(
+    'dead_letter_failures_total',
+    'Dead-letter writes that failed; the message stayed pending and is dead-lettered when it comes back.',
+    (c) => c.deadLetterFailures,
+  );
   counter('consumer_restarts_total', 'Restarts of the consumer by its supervisor.', (c) => c.restarts);
   counter(
     'entries_trimmed_total',

@@ -135,6 +135,12 @@ function describe(event: RuntimeEvent, lastExit: Map<string, string>): TimelineE
         ? { ...base, level: 'warn', text: `NOGROUP healed: group recreated at ${event.startId}` }
         : { ...base, level: 'info', text: `group ready at ${event.startId}` };
     }
+    case 'consumer.group-rewound':
+      return {
+        ...base,
+        level: 'warn',
+        text: `group recreated at 0, not at ${event.lastSeenId}: stream ${event.streamEmpty ? 'empty' : 'ids went backwards'}`,
+      };
     case 'consumer.backoff':
       return {
         ...base,
@@ -158,6 +164,12 @@ function describe(event: RuntimeEvent, lastExit: Map<string, string>): TimelineE
         ...base,
         level: 'error',
         text: `dead letter ${event.messageId} (${event.reason}): ${event.error}`,
+      };
+    case 'message.dead-letter-failed':
+      return {
+        ...base,
+        level: 'error',
+        text: `dead letter ${event.messageId} (${event.reason}) not written: ${event.failure}`,
       };
     case 'message.scheduled':
       return { ...base, level: 'warn', text: `durable retry ${event.messageId}, attempt ${event.attempt}` };

@@ -7,8 +7,9 @@
  * timer).
  *
  * - **creatingGroup**: `XGROUP CREATE … MKSTREAM` at the last id this consumer saw (or the configured
- *   start id before it saw any); an existing group is success. → recovering when recovery is due
- *   (always on a fresh start), else → polling.
+ *   start id before it saw any), or at `0` below it when the stream's ids went backwards (`recordGroup`,
+ *   src/actors/consumer/create-group.ts); an existing group is success. → recovering when recovery is
+ *   due (always on a fresh start), else → polling.
  * - **recovering**: re-process this consumer's own pending entries, then walk `XAUTOCLAIM` (every
  *   page) for entries idle past `claim.minIdleMs`; recovered entries go to the workers as capacity
  *   allows. → polling.
@@ -17,12 +18,11 @@
  *   workers are still free and no recovery is due. The loop answers `io.read.done` for its first read
  *   (the consumer is healthy: `recordRead`, stays polling while the loop goes on, output `ready`) and
  *   for the read after which it stops (not `ready`: → dispatching), or `io.read.failed`; the reads in
- *   between are no events, so a consumer under light load costs no transition per read. Every answer
- *   carries the newest id read (`lastId`). The reads are the long-lived `io` actor's work, not an
- *   actor of their own: no actor is created per read.
+ *   between are no events (no transition, no actor per read). Every answer carries the newest id
+ *   read (`lastId`).
  * - **dispatching**: waits for `io.capacity` (enough free workers), then → polling, or → recovering
  *   when `claim.intervalMs` has passed since the last recovery (checked between reads, so a read is
- *   never abandoned). Under light load a consumer never waits here: every read finds free workers.
+ *   never abandoned).
  * - **backoff**: a connection error in any of the above waits `backoffDelay` (exponential, capped,
  *   jittered), then → creatingGroup (which is idempotent). Handlers in flight keep running.
  * - **draining**: on `stop`, or on a NOGROUP / fatal error (from read, claim, ack, …): stop reading,
@@ -38,7 +38,7 @@
  * fields. An `io.read.done` that arrives after a stop (the read was in flight) is ignored in draining:
  * what it read stays pending.
  */
-import { type AnyActorLogic, assign, enqueueActions, fromCallback, setup } from 'xstate';
+import { type AnyActorLogic, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { exponentialDelay, fullStep } from './backoff.js';
 import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
 import type {
@@ -49,7 +49,7 @@ import type {
   IoInput,
 } from './consumer-types.js';
 import { dispatchWorkerMachine } from './dispatch-worker-machine.js';
-import { lastIdOf, maxId, workerId, workerSystemId } from './ids.js';
+import { lastIdOf, maxId, rewoundTo, workerId, workerSystemId } from './ids.js';
 import { unprovided } from './unprovided.js';
 
 export type {
@@ -94,8 +94,8 @@ export const consumerMachine = setup({
     // Any logic taking an IoInput: the runtime's keeps the incarnation's ConsumerIo in its snapshot.
     io: fromCallback<{ type: string }, IoInput>(() => () => {}) as AnyActorLogic,
     createGroup: unprovided<
-      { created: boolean; now: number },
-      { stream: string; group: string; startId: string }
+      { created: boolean; now: number; rewoundTo?: string },
+      { id: string; session: string; stream: string; group: string; startId: string; remembered: boolean }
     >("The consumer's", 'createGroup'),
     recover: unprovided<{ lastId: string | null; now: number }, IoInput>("The consumer's", 'recover'),
     /** Resolves the newest id the incarnation read. */
@@ -129,6 +129,8 @@ export const consumerMachine = setup({
       error: null,
       healthy: true,
     })),
+    /** The group was created at 0, below the last id seen (see createGroup): that id is behind us. */
+    recordGroup: assign({ lastId: ({ context, event }) => rewoundTo(event) ?? context.lastId }),
     /** The read loop or the drain ended: record the newest id it read (a restart starts the group there). */
     recordLastId: assign({
       lastId: ({ context, event }) => maxId(context.lastId, lastIdOf(event)),
@@ -192,18 +194,19 @@ export const consumerMachine = setup({
       invoke: {
         id: 'createGroup',
         src: 'createGroup',
-        input: ({ context }) => ({
-          stream: context.stream,
-          group: context.group,
-          startId: context.lastId ?? context.startId,
+        input: ({ context: { id, session, stream, group, lastId, startId } }) => ({
+          ...{ id, session, stream, group, startId: lastId ?? startId, remembered: lastId !== null },
         }),
         onDone: [
           {
             guard: { type: 'recoveryDue', params: ({ event }) => ({ now: event.output.now }) },
             target: 'recovering',
-            actions: { type: 'report', params: { kind: 'group.created' } },
+            actions: ['recordGroup', { type: 'report', params: { kind: 'group.created' } }],
           },
-          { target: 'polling', actions: { type: 'report', params: { kind: 'group.created' } } },
+          {
+            target: 'polling',
+            actions: ['recordGroup', { type: 'report', params: { kind: 'group.created' } }],
+          },
         ],
         onError: [
           { guard: 'isRetriable', target: 'backoff', actions: 'recordError' },

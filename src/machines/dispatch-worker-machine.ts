@@ -29,7 +29,8 @@
  * - **retrying**: waits the named delay `retryDelay` (exponential with jitter), then → running with
  *   attempt + 1. `abort` → idle (released, stays pending).
  * - **deadLettering**: invokes `deadLetter` (XADD to the dead-letter stream, then XACK). Done → idle
- *   (`recordDeadLetter`); error → idle (`release`: the message stays pending and comes back later).
+ *   (`recordDeadLetter`); error → idle (`recordDeadLetterFailed`, then `release`: the message stays
+ *   pending and comes back later, to be dead-lettered with the same reason).
  * - **scheduling**: invokes `scheduleRetry` (durable delayed re-delivery, then XACK). Done → idle
  *   (`recordScheduled`); error → deadLettering.
  *
@@ -139,6 +140,7 @@ export const dispatchWorkerMachine = setup({
     release: () => {},
     recordRetry: () => {},
     recordDeadLetter: () => {},
+    recordDeadLetterFailed: () => {},
     recordScheduled: () => {},
     clearJob: assign({ job: null }),
   },
@@ -235,7 +237,7 @@ export const dispatchWorkerMachine = setup({
           attempt: context.attempt,
         }),
         onDone: { target: 'idle', actions: ['recordDeadLetter', 'clearJob'] },
-        onError: { target: 'idle', actions: ['release', 'clearJob'] },
+        onError: { target: 'idle', actions: ['recordDeadLetterFailed', 'release', 'clearJob'] },
       },
     },
     scheduling: {

@@ -23,6 +23,11 @@ export function lastIdOf(event: object): string | null {
     : null;
 }
 
+/** The new last id a `createGroup` output carries when the group was created below the old one. */
+export function rewoundTo(event: object): string | undefined {
+  return (event as { output?: { rewoundTo?: string } }).output?.rewoundTo;
+}
+
 /** The id of a consumer's `index`th dispatch worker: `w0 … wN-1`, stable across incarnations. */
 export function workerId(index: number): string {
   return `w${index}`;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConsumerDeps } from '../actors/consumer-deps.js';
 import { ConsumerStats } from '../actors/consumer-stats.js';
+import { DeadLetterMemory } from '../actors/dead-letter-memory.js';
 import type { EventBus } from '../actors/runtime-events.js';
 import type { Clock } from '../clock.js';
 import type { Router } from '../routing/router.js';
@@ -39,6 +40,7 @@ export function consumerDeps<C>(
       logger: shared.logger.child({ consumerId: id, stream, group, consumer }),
       clock: shared.clock,
       stats: new ConsumerStats(),
+      deadLetterMemory: new DeadLetterMemory(),
       bus: shared.bus,
       retryScheduler: options.retryScheduler,
       random: options.random ?? Math.random,

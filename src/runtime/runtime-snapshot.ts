@@ -29,6 +29,8 @@ export interface ConsumerSnapshot {
   retried: number;
   deadLettered: number;
   deadLetteredByReason: Record<string, number>;
+  /** Dead-letter writes that failed (each message stayed pending, to be dead-lettered when it comes back). */
+  deadLetterFailures: number;
   scheduled: number;
   unrouted: number;
   /** Entries removed from the stream by this consumer's `retention` (every group had acked them). */
@@ -103,6 +105,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
         retried: stats.retried,
         deadLettered: stats.deadLettered,
         deadLetteredByReason: { ...stats.deadLetteredByReason },
+        deadLetterFailures: stats.deadLetterFailures,
         scheduled: stats.scheduled,
         unrouted: stats.unrouted,
         trimmed: stats.trimmed,

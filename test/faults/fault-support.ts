@@ -349,6 +349,7 @@ export const RUNTIME_COMMANDS = [
   'xautoclaim',
   'xadd',
   'xgroup|create',
+  'xinfo|groups',
   'evalsha',
   'eval',
   // The stale-consumer cleanup's script (on by default).

@@ -306,4 +306,117 @@ describe('RedisRetryScheduler', () => {
     expect(await redis.xlen(stream)).toBe(1);
     await scheduler.close();
   });
+
+  it('an entry of 5,000 fields is re-delivered whole and the retries behind it are not held up', async () => {
+    const stream = `${prefix}:{wide}`;
+    const scheduler = new RedisRetryScheduler(redis, { pollIntervalMs: 100 });
+    const wide: Record<string, string> = { type: 't', n: 'wide' };
+    for (let i = 0; i < 5000; i++) wide[`f${i}`] = `v${i}`;
+    // Lua's unpack gives up near 8,000 values: the old script failed on this entry at every poll.
+    await scheduler.schedule(stream, { id: '1-0', fields: wide, deliveries: 1 }, 0);
+    for (let i = 0; i < 5; i++) {
+      await scheduler.schedule(
+        stream,
+        { id: `2-${i}`, fields: { type: 't', n: String(i) }, deliveries: 1 },
+        20,
+      );
+    }
+    const seen = new Map<string, Record<string, string>>();
+    const router = new Router();
+    router.on('t', (m) => void seen.set(m.fields.n as string, { ...m.fields }));
+    const runtime = trackRuntime(
+      createRuntime({
+        storage: new RedisStreamStorage(redis),
+        router,
+        logger: silent,
+        retryScheduler: scheduler,
+        consumers: [{ stream, group: 'g', startId: '0', blockMs: 100 }],
+      }),
+    );
+    await runtime.start();
+    try {
+      await waitFor('six re-deliveries', () => (seen.size === 6 ? true : undefined), 5000);
+      expect(seen.get('wide')).toEqual(wide);
+      expect([...seen.keys()].sort()).toEqual(['0', '1', '2', '3', '4', 'wide']);
+      expect(await redis.zcard(`${stream}:retry`)).toBe(0);
+      expect(await redis.xlen(stream)).toBe(6);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it('wide entries are promoted exactly once with several promoters at the same time', async () => {
+    const stream = `${prefix}:{wide-race}`;
+    const schedulers = Array.from({ length: 4 }, () => new RedisRetryScheduler(redis, { batch: 2 }));
+    for (let w = 0; w < 3; w++) {
+      const fields: Record<string, string> = { type: 't', n: String(w) };
+      for (let i = 0; i < 4500; i++) fields[`f${i}`] = String(i);
+      await schedulers[0]!.schedule(stream, { id: `1-${w}`, fields, deliveries: 1 }, 0);
+      await schedulers[0]!.schedule(
+        stream,
+        { id: `2-${w}`, fields: { type: 't', n: `n${w}` }, deliveries: 1 },
+        0,
+      );
+    }
+    try {
+      // Each promoter runs until the set is empty: a promotion whose WATCH kept losing to the others
+      // is left for the next call, never done twice.
+      let promoted = 0;
+      await Promise.all(
+        schedulers.map(async (scheduler) => {
+          for (let i = 0; i < 50 && (await redis.zcard(`${stream}:retry`)) > 0; i++) {
+            promoted += (await scheduler.promote(stream)).promoted;
+          }
+        }),
+      );
+      expect(promoted).toBe(6);
+      const entries = await redis.xrange(stream, '-', '+');
+      expect(entries.map(([, fields]) => fields[3]).sort()).toEqual(['0', '1', '2', 'n0', 'n1', 'n2']);
+      expect(entries.filter(([, fields]) => fields.length === 2 * 4502)).toHaveLength(3);
+      expect(await redis.zcard(`${stream}:retry`)).toBe(0);
+    } finally {
+      await Promise.all(schedulers.map((s) => s.close()));
+    }
+  });
+
+  it('an entry Redis refuses to re-add goes to the dead-letter stream with the reason, logged at error', async () => {
+    const stream = `${prefix}:{refused}`;
+    // A stream whose last id is the largest there is: XADD … * fails with "exhausted the last possible ID".
+    await redis.xadd(stream, '18446744073709551615-18446744073709551615', 'type', 'last');
+    const errors: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const logger = {
+      warn: () => undefined,
+      debug: () => undefined,
+      error: (obj: Record<string, unknown>, msg: string) => void errors.push({ obj, msg }),
+    } as unknown as import('pino').Logger;
+    const scheduler = new RedisRetryScheduler(redis, { logger });
+    const wide: Record<string, string> = { type: 't', n: 'wide' };
+    for (let i = 0; i < 5000; i++) wide[`f${i}`] = `v${i}`;
+    await scheduler.schedule(stream, { id: '1-0', fields: wide, deliveries: 1 }, 0);
+    await scheduler.schedule(stream, { id: '2-0', fields: { type: 't', n: 'narrow' }, deliveries: 1 }, 0);
+    await redis.zadd(`${stream}:retry`, 0, 'not json');
+    const result = await scheduler.promote(stream);
+    expect(result).toMatchObject({ promoted: 0, foreign: 1, deadLettered: 2 });
+    expect(await redis.zrange(`${stream}:retry`, '0', '-1')).toEqual(['not json']);
+    const storage = new RedisStreamStorage(redis);
+    const dead = await storage.range(`${stream}:dead`, {});
+    expect(dead).toHaveLength(2);
+    const byN = new Map(dead.map((entry) => [entry.fields.n, entry.fields]));
+    for (const [n, id, fields] of [
+      ['wide', '1-0', wide],
+      ['narrow', '2-0', { type: 't', n: 'narrow' }],
+    ] as const) {
+      const letter = byN.get(n)!;
+      expect(letter).toMatchObject({
+        ...fields,
+        'x-dead-reason': 'handler-error',
+        'x-source-stream': stream,
+        'x-source-id': id,
+      });
+      expect(letter['x-dead-error']).toMatch(/could not be re-added .*exhausted the last possible ID/);
+    }
+    expect(errors).toHaveLength(2);
+    expect(errors[0]!.msg).toMatch(/moved to the dead-letter stream/);
+    await scheduler.close();
+  });
 });

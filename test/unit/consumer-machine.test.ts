@@ -22,7 +22,14 @@ import {
 
 afterEach(stopStartedActors);
 
-type GroupInput = { stream: string; group: string; startId: string };
+type GroupInput = {
+  id: string;
+  session: string;
+  stream: string;
+  group: string;
+  startId: string;
+  remembered: boolean;
+};
 type DrainInput = IoInput & { timeoutMs: number | null };
 
 /**
@@ -52,7 +59,7 @@ function reads() {
 }
 
 function setupConsumer(overrides: Partial<ConsumerInput> = {}) {
-  const createGroup = controllable<{ created: boolean; now: number }, GroupInput>();
+  const createGroup = controllable<{ created: boolean; now: number; rewoundTo?: string }, GroupInput>();
   const recover = controllable<{ lastId: string | null; now: number }, IoInput>();
   // polling's `read` action: each call starts a read loop, answered by resolve / reject (the
   // session's io.read.done / io.read.failed).
@@ -128,7 +135,14 @@ describe('consumer machine', () => {
       hasScheduler: false,
     });
     expect(h.sessions).toEqual([{ session: 'c#1', id: 'c' }]);
-    expect(h.createGroup.last().input).toEqual({ stream: 's', group: 'g', startId: '$' });
+    expect(h.createGroup.last().input).toEqual({
+      id: 'c',
+      session: 'c#1',
+      stream: 's',
+      group: 'g',
+      startId: '$',
+      remembered: false,
+    });
     h.createGroup.last().resolve({ created: true, now: 1_000 });
     await flushPromises();
     expect(h.value()).toBe('recovering');

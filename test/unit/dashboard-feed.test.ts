@@ -20,6 +20,7 @@ function consumer(id: string): ConsumerSnapshot {
     retried: 0,
     deadLettered: 0,
     deadLetteredByReason: {},
+    deadLetterFailures: 0,
     scheduled: 0,
     unrouted: 0,
     trimmed: 0,

@@ -27,6 +27,7 @@ function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): 
     retried: 0,
     deadLettered: 0,
     deadLetteredByReason: {},
+    deadLetterFailures: 0,
     scheduled: 0,
     unrouted: 0,
     trimmed: 0,

@@ -277,12 +277,17 @@ describe('dead-letter writes', () => {
     expect(calls).toBe(1);
     expect(await h.pendingIds()).toEqual([id]);
     expect(await h.dead()).toEqual([]);
-    // The next recovery (claim.intervalMs) finds it idle and runs it again; this time it is written.
+    // The next recovery (claim.intervalMs) finds it idle and hands it back; it goes straight to the
+    // dead-letter write with its first reason (the handler does not run again), written this time.
     await h.advance(3000, 100);
-    expect(calls).toBe(2);
-    expect((await h.dead()).map((l) => [l.fields['x-source-id'], l.fields['x-deliveries']])).toEqual([
-      [id, '2'],
-    ]);
+    expect(calls).toBe(1);
+    expect(
+      (await h.dead()).map((l) => [
+        l.fields['x-source-id'],
+        l.fields['x-deliveries'],
+        l.fields['x-dead-reason'],
+      ]),
+    ).toEqual([[id, '2', 'handler-error']]);
     expect(await h.pendingIds()).toEqual([]);
   });
 });

@@ -87,6 +87,39 @@ describe('runtime.dispatch', () => {
     expect(payloads).toEqual([{ user_id: '42' }, { user_id: 42 }, { user_id: '7' }]);
   });
 
+  it('converts numbers and booleans among flat fields to strings, as Redis stores them (never drops them)', async () => {
+    const seen: Message[] = [];
+    const router = new Router<Container>().on('booking.confirmed', (message) => void seen.push(message));
+    const { runtime } = runtimeWith(router);
+    const result = await runtime.dispatch({ type: 'booking.confirmed', user_id: 42, vip: true, score: 1.5 });
+    expect(result.outcome).toBe('handled');
+    expect(seen[0]!.payload).toEqual({ user_id: '42', vip: 'true', score: '1.5' });
+    expect(seen[0]!.fields).toEqual({ type: 'booking.confirmed', user_id: '42', vip: 'true', score: '1.5' });
+    // The decoded form's `fields` too.
+    await runtime.dispatch({
+      type: 'booking.confirmed',
+      fields: { user_id: 7 } as unknown as Record<string, string>,
+    });
+    expect(seen[1]!.payload).toEqual({ user_id: '7' });
+  });
+
+  it('rejects, naming the field, an object, array, null or non-finite number among flat fields', async () => {
+    let calls = 0;
+    const router = new Router<Container>().on('t', () => void calls++);
+    const { runtime } = runtimeWith(router);
+    const bad = (message: object) => runtime.dispatch(message as Record<string, string>);
+    await expect(bad({ type: 't', user: { id: 1 } })).rejects.toThrow(
+      new TypeError(
+        'Expected field `user` of the message to be a string, a finite number or a boolean (stream entry fields are strings), got an object; put structured data in `payload` (JSON), e.g. { type, payload: { user: … } }',
+      ),
+    );
+    await expect(bad({ type: 't', tags: ['a'] })).rejects.toThrow(/field `tags` .* got an array/);
+    await expect(bad({ type: 't', user_id: null })).rejects.toThrow(/field `user_id` .* got null/);
+    await expect(bad({ type: 't', n: Number.NaN })).rejects.toThrow(/field `n` .* got NaN/);
+    await expect(bad({ type: 't', fields: { n: {} } })).rejects.toThrow(/field `fields.n`/);
+    expect(calls).toBe(0);
+  });
+
   it('takes fields, stream and id in the decoded form', async () => {
     const seen: Message[] = [];
     const router = new Router<Container>().on('t', (message) => void seen.push(message));

@@ -28,8 +28,14 @@ const CONSUMER: readonly TransitionRow[] = [
   ['(any)', 'io.failed', '', 'draining', 'failFromIo'],
   // creatingGroup: → recovering when recovery is due (always on a fresh start), else → polling;
   // a connection error → backoff; anything else (incl. NOGROUP, which MKSTREAM cannot raise) → draining.
-  ['creatingGroup', 'done:createGroup', 'recoveryDue(event)', 'recovering', 'report(group.created)'],
-  ['creatingGroup', 'done:createGroup', '', 'polling', 'report(group.created)'],
+  [
+    'creatingGroup',
+    'done:createGroup',
+    'recoveryDue(event)',
+    'recovering',
+    'recordGroup, report(group.created)',
+  ],
+  ['creatingGroup', 'done:createGroup', '', 'polling', 'recordGroup, report(group.created)'],
   ['creatingGroup', 'error:createGroup', 'isRetriable', 'backoff', 'recordError'],
   ['creatingGroup', 'error:createGroup', '', 'draining', 'fail'],
   // recovering: → polling; NOGROUP → draining (exit nogroup); connection error → backoff; else → draining.
@@ -125,7 +131,7 @@ const WORKER: readonly TransitionRow[] = [
   ['retrying', 'abort', '', 'idle', 'release, clearJob'],
   // deadLettering: written → idle; the write failed → idle, released (comes back later).
   ['deadLettering', 'done:deadLetter', '', 'idle', 'recordDeadLetter, clearJob'],
-  ['deadLettering', 'error:deadLetter', '', 'idle', 'release, clearJob'],
+  ['deadLettering', 'error:deadLetter', '', 'idle', 'recordDeadLetterFailed, release, clearJob'],
   // scheduling: scheduled → idle; the scheduler failed → deadLettering (handler-error).
   ['scheduling', 'done:scheduleRetry', '', 'idle', 'recordScheduled, clearJob'],
   ['scheduling', 'error:scheduleRetry', '', 'deadLettering', 'assign'],

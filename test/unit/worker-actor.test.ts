@@ -16,8 +16,8 @@ afterEach(stopStartedActors);
 
 /** A worker whose slot holds a message its pool no longer has in flight; the errors its actors reported. */
 function workerOnLeftMessage(overrides: Partial<WorkerInput> = {}) {
-  // Only `inFlight` is read: the message is not in it, so no pool method may be called.
-  const pool = { inFlight: new Map() } as unknown as WorkerPool;
+  // Only `held` is read: the message is not in it, so no pool method may be called.
+  const pool = { held: new Map() } as unknown as WorkerPool;
   const job = new DispatchJob({ id: '7-0', fields: { type: 't' }, deliveries: 1 }, pool);
   const slot = new WorkerSlot(null as unknown as WorkerRef);
   slot.job = job;

@@ -197,6 +197,11 @@ export class ConsumerIo {
    * Stop taking work, let in-flight handlers finish until `timeoutMs`, then abort them through their
    * signal (what did not finish stays pending), and flush acks.
    */
+  /** The group was recreated at 0 below the ids read so far (see create-group.ts): forget them. */
+  forgetLastId(): void {
+    this.#lastId = null;
+  }
+
   async drain(timeoutMs: number | null): Promise<{ lastId: string | null }> {
     this.#closing = true;
     this.#waitingCapacity = false;

@@ -27,10 +27,12 @@ export interface DispatchInput {
 
 /**
  * What `runtime.dispatch` takes: a `DispatchInput`, or the raw fields of a stream entry as a
- * producer wrote them (an object whose values are all strings, read by the wire format:
- * `{ type: 'x', user_id: '42' }` flat, or `{ type: 'x', payload: '{"user_id":42}' }`).
+ * producer wrote them, read by the wire format: `{ type: 'x', user_id: '42' }` flat, or
+ * `{ type: 'x', payload: '{"user_id":42}' }`. Numbers and booleans among flat fields become strings,
+ * as Redis stores them (`{ type: 'x', user_id: 42 }` is `user_id: '42'`); an object, array, `null`
+ * or non-finite number there is a `TypeError` naming the field.
  */
-export type DispatchMessage = DispatchInput | Readonly<Record<string, string>>;
+export type DispatchMessage = DispatchInput | Readonly<Record<string, string | number | boolean>>;
 
 /** Options of `runtime.dispatch`. */
 export interface DispatchOptions {
@@ -66,7 +68,8 @@ let dispatched = 0;
 /**
  * Run every handler matching one message once, in registration order, without any storage: no
  * retries, no ack, no dead letter. Never rejects for a handler's failure (the result carries it);
- * rejects with a `TypeError` only when `input` is not an object.
+ * rejects with a `TypeError` only when `input` is not an object, or has a field no stream entry
+ * could hold (an object, array, `null` or non-finite number among flat fields or in `fields`).
  *
  * @example
  * const result = await dispatchOnce({ router, container, logger, stream: 'bot_events', maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES },
@@ -113,16 +116,15 @@ type Decoded = { ok: true; message: Message } | { ok: false; error: string };
 
 function toMessage<C>(deps: DispatchDeps<C>, input: DispatchMessage): Decoded {
   const limit = { maxPayloadBytes: deps.maxPayloadBytes };
-  if (isRawFields(input)) {
-    return decodeMessage(deps.stream, { id: nextId(), fields: input, deliveries: 1 }, limit);
-  }
+  const raw = rawFieldsOf(input);
+  if (raw !== null) return decodeMessage(deps.stream, { id: nextId(), fields: raw, deliveries: 1 }, limit);
   const given = input as Partial<Record<keyof DispatchInput, unknown>>;
   if (typeof given.type !== 'string' || given.type === '') {
     return { ok: false, error: 'Expected `type` to be a non-empty string; every message needs one' };
   }
   const id = typeof given.id === 'string' ? given.id : nextId();
   const stream = typeof given.stream === 'string' ? given.stream : deps.stream;
-  const fields = { ...(given.fields as Record<string, string> | undefined), type: given.type };
+  const fields = { ...flatFields((given.fields ?? {}) as object, 'fields.'), type: given.type };
   if ('payload' in given) {
     return {
       ok: true,
@@ -137,12 +139,44 @@ function nextId(): string {
   return `dispatch-${Date.now()}-${++dispatched}`;
 }
 
-/** Raw stream fields: every value a string (a decoded input has a non-string `payload` or `fields`). */
-function isRawFields(input: object): input is Readonly<Record<string, string>> {
-  for (const value of Object.values(input)) if (typeof value !== 'string') return false;
-  return true;
+/** The keys of a `DispatchInput`. */
+const INPUT_KEYS = new Set(['type', 'payload', 'fields', 'stream', 'id']);
+
+/**
+ * The fields of `input` when it is raw stream fields, else null (a `DispatchInput`). Raw fields:
+ * every value a string, or any key a `DispatchInput` does not have (`{ type, user_id: 42 }`).
+ */
+function rawFieldsOf(input: object): Record<string, string> | null {
+  const entries = Object.entries(input);
+  if (entries.every(([, value]) => typeof value === 'string')) return input as Record<string, string>;
+  if (entries.every(([key]) => INPUT_KEYS.has(key))) return null;
+  return flatFields(input, '');
+}
+
+/** Every value as Redis would store it: numbers and booleans as strings; anything else a TypeError. */
+function flatFields(source: object, prefix: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (typeof value === 'string') fields[key] = value;
+    else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') {
+      fields[key] = String(value);
+    } else if (typeof value === 'bigint') fields[key] = value.toString();
+    else {
+      const got = describeValue(value);
+      throw new TypeError(
+        `Expected field \`${prefix}${key}\` of the message to be a string, a finite number or a boolean (stream entry fields are strings), got ${got}; put structured data in \`payload\` (JSON), e.g. { type, payload: { ${key}: … } }`,
+      );
+    }
+  }
+  return fields;
 }
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined || typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -10,6 +10,7 @@ import type { Router } from '../../routing/router.js';
 import { decodeMessage, type Message } from '../../wire/message.js';
 import type { ResolvedConsumer } from '../consumer-options.js';
 import type { ConsumerStats } from '../consumer-stats.js';
+import type { DeadLetterMemory } from '../dead-letter-memory.js';
 import { callRoutes, type PassResult } from './call-routes.js';
 import type { DispatchJob } from './dispatch-job.js';
 
@@ -26,6 +27,8 @@ export interface AttemptDeps {
   logger: Logger;
   clock: Clock;
   stats: ConsumerStats;
+  /** Messages whose dead-letter write failed earlier: they go back to deadLettering, same reason. */
+  deadLetterMemory?: DeadLetterMemory;
 }
 
 /** The outcome of a successful attempt (one shared object: no allocation per message). */
@@ -34,6 +37,10 @@ const OK: SettledEvent = Object.freeze({ type: 'handler.settled', outcome: 'ok' 
 /** Decode (once) and check the message; returns a terminal outcome, or null when handlers should run. */
 function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
   const { spec } = deps;
+  const earlier = deps.deadLetterMemory?.get(job.id);
+  if (earlier !== undefined) {
+    return { type: 'handler.settled', outcome: 'dead', reason: earlier.reason, error: earlier.error };
+  }
   if (job.entry.deliveries > spec.deadLetter.maxDeliveries) {
     return {
       type: 'handler.settled',

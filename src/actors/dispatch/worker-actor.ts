@@ -10,6 +10,7 @@ import {
 import {
   canSchedule,
   reportDeadLetter,
+  reportDeadLetterFailed,
   reportRetry,
   reportScheduled,
   scheduleRetry,
@@ -65,6 +66,15 @@ export const workerLogic = dispatchWorkerMachine.provide({
       };
       reportDeadLetter(job.deps, job, input, 'output' in event ? String(event.output) : '');
       job.pool.finish(job);
+    },
+    recordDeadLetterFailed: ({ context, event }) => {
+      const job = jobOf(context.job);
+      if (!job) return; // no longer in flight (the consumer stopped): nothing was written, nothing to report
+      const input: DeadLetterInput = {
+        ...failureInput(context, job),
+        reason: context.deadReason ?? 'handler-error',
+      };
+      reportDeadLetterFailed(job.deps, job, input, 'error' in event ? event.error : undefined);
     },
     recordScheduled: ({ context, event }) => {
       const job = jobOf(context.job);

@@ -1,4 +1,5 @@
 import { exponentialDelay } from '../../machines/backoff.js';
+import { errorText } from '../../machines/classify-error.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../../machines/dispatch-worker-machine.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import { deadLetterFields } from '../../wire/dead-letter-fields.js';
@@ -73,6 +74,7 @@ export function reportDeadLetter(
   input: DeadLetterInput,
   deadLetterId: string,
 ): void {
+  deps.deadLetterMemory.forget(job.id);
   deps.stats.recordDeadLetter(input.reason);
   job.trace?.deadLettered(input.reason, input.error, deps.spec.deadLetter.stream, deadLetterId);
   const { attempt, reason, error } = input;
@@ -87,6 +89,37 @@ export function reportDeadLetter(
       reason: input.reason,
       error: input.error,
       deadLetterId,
+    });
+  }
+}
+
+/**
+ * The dead-letter write failed: log it at error, count it, tell subscribers, and remember the reason,
+ * so the message is dead-lettered for it when it comes back (it stays pending; see DeadLetterMemory).
+ */
+export function reportDeadLetterFailed(
+  deps: ConsumerDeps,
+  job: FailingMessage,
+  input: DeadLetterInput,
+  failure: unknown,
+): void {
+  const { reason, error } = input;
+  deps.deadLetterMemory.remember(job.id, { reason, error });
+  deps.stats.deadLetterFailures++;
+  const text = errorText(failure);
+  deps.logger.error(
+    { messageId: job.id, deadStream: deps.spec.deadLetter.stream, reason, error, failure: text },
+    'could not write the dead letter; the message stays pending and is dead-lettered with this reason when it comes back',
+  );
+  if (deps.bus.active) {
+    deps.bus.emit({
+      type: 'message.dead-letter-failed',
+      at: deps.clock.now(),
+      consumerId: deps.spec.id,
+      messageId: job.id,
+      reason,
+      error,
+      failure: text,
     });
   }
 }

@@ -3,9 +3,21 @@ import { NoGroupError } from '../../errors/no-group-error.js';
 import { RedisCommandError } from '../../errors/redis-command-error.js';
 import { StreamvisorError } from '../../errors/streamvisor-error.js';
 
-// Replies that mean "not now" rather than "never": the server is loading, failing over or busy.
-// They are retriable like a dropped connection, so the consumer backs off instead of exiting.
-const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN', 'READONLY'];
+// Replies that mean "not now" rather than "never": the server is loading, failing over or busy, or
+// out of memory (`maxmemory` with `noeviction` refuses writes until memory is freed). They are
+// retriable like a dropped connection, so the consumer backs off instead of exiting.
+const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN', 'READONLY', 'OOM'];
+
+/**
+ * True for a reply that means "not now" (`LOADING`, `BUSY`, `MASTERDOWN`, `CLUSTERDOWN`, `TRYAGAIN`,
+ * `READONLY`, `OOM`): try again later.
+ *
+ * @example
+ * isTransientReply('LOADING Redis is loading the dataset in memory') // true
+ */
+export function isTransientReply(message: string): boolean {
+  return TRANSIENT_REPLIES.includes(message.split(' ', 1)[0] ?? '');
+}
 
 /** True for an error Redis sent as a reply (`-ERR …`), as opposed to a client or socket error. */
 export function isReplyError(error: unknown): error is Error {
@@ -47,8 +59,7 @@ export function toStorageError(
   if (isReplyError(error)) {
     if (group !== undefined && isNoGroupReply(message))
       return new NoGroupError(stream, group, { cause: error });
-    const word = message.split(' ', 1)[0] ?? '';
-    if (TRANSIENT_REPLIES.includes(word)) {
+    if (isTransientReply(message)) {
       return new ConnectionError(`Redis is not ready for ${command} on "${stream}": ${message}`, {
         cause: error,
       });

@@ -22,7 +22,11 @@ import { deleteIdleConsumersScript } from './redis-scripts.js';
 // Consumer-group commands: XGROUP, XINFO, XACK, XPENDING. Integer replies go through Number():
 // a client created with `stringNumbers` hands them over as strings.
 
-/** `XGROUP CREATE … MKSTREAM`; false on BUSYGROUP. */
+/**
+ * `XGROUP CREATE … MKSTREAM`, unless XINFO GROUPS lists the group already; false when it existed
+ * (also on BUSYGROUP). The check is a read: a write to create a group that exists would be refused
+ * by a Redis out of memory (`-OOM` with `maxmemory` and `noeviction`) although nothing needs writing.
+ */
 export async function ensureGroup(
   ctx: CommandContext,
   stream: string,
@@ -32,12 +36,26 @@ export async function ensureGroup(
   assertName('stream', stream);
   assertName('group', group);
   assertStartId(startId);
+  if (await groupExists(ctx, stream, group)) return false;
   try {
     await ctx.send('XGROUP', 'CREATE', stream, group, startId, 'MKSTREAM');
     return true;
   } catch (error) {
     if (isReplyError(error) && error.message.startsWith('BUSYGROUP')) return false;
     throw failure(ctx, error, 'XGROUP CREATE', stream, group);
+  }
+}
+
+/**
+ * Whether XINFO GROUPS lists `group`. Any refusal (no such key, an ACL without `xinfo|groups`,
+ * WRONGTYPE) answers false: XGROUP CREATE then decides, as it did before this check.
+ */
+async function groupExists(ctx: CommandContext, stream: string, group: string): Promise<boolean> {
+  try {
+    return parseGroups(await ctx.send('XINFO', 'GROUPS', stream)).some((info) => info.name === group);
+  } catch (error) {
+    if (isReplyError(error)) return false;
+    throw failure(ctx, error, 'XINFO GROUPS', stream, group);
   }
 }
 

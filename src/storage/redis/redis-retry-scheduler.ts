@@ -5,7 +5,8 @@ import type { RetryScheduler } from '../retry-scheduler.js';
 import type { StreamEntry } from '../stream-storage.js';
 import type { RedisClient } from './redis-blocking-reads.js';
 import { closeConnection, connectFromUrl, ownConnectionOptions } from './redis-connections.js';
-import { encodeMember, type PromoteResult, promote } from './redis-retry-scripts.js';
+import { type HeldTarget, settleHeld } from './redis-retry-held.js';
+import { encodeMember, type PromoteResult, promoteStep } from './redis-retry-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { retryKey } from './retry-key.js';
 
@@ -22,8 +23,13 @@ export interface RedisRetrySchedulerOptions {
   key?: (stream: string) => string;
   /** Source of time for due dates and the promoter's timer. @default systemClock */
   clock?: Clock;
-  /** Where promoter trouble is logged (`warn`, `debug`). @default none */
-  logger?: Pick<Logger, 'warn' | 'debug'>;
+  /**
+   * The dead-letter stream of a stream's retries that Redis refuses to re-add (see `promote`).
+   * @default `${stream}:dead`
+   */
+  deadLetter?: (stream: string) => string;
+  /** Where promoter trouble is logged (`warn`, `debug`; `error` when it has one). @default none */
+  logger?: Pick<Logger, 'warn' | 'debug'> & Partial<Pick<Logger, 'error'>>;
 }
 
 /** Options of `RedisRetryScheduler.fromUrl(url, options)`. */
@@ -61,7 +67,10 @@ export class RedisRetryScheduler implements RetryScheduler {
   readonly #pollIntervalMs: number;
   readonly #batch: number;
   readonly #key: (stream: string) => string;
-  readonly #logger: Pick<Logger, 'warn' | 'debug'> | undefined;
+  readonly #deadLetter: (stream: string) => string;
+  readonly #logger: RedisRetrySchedulerOptions['logger'];
+  /** A connection of its own for WATCH, opened at the first entry too wide for the script. */
+  #watcher: RedisClient | null = null;
   readonly #streams = new Set<string>();
   #ownsClient = false;
   #timer: unknown = null;
@@ -82,9 +91,13 @@ export class RedisRetryScheduler implements RetryScheduler {
     if (options.key !== undefined && typeof options.key !== 'function') {
       throw new TypeError('Expected `key` to be a function (stream) => string');
     }
+    if (options.deadLetter !== undefined && typeof options.deadLetter !== 'function') {
+      throw new TypeError('Expected `deadLetter` to be a function (stream) => string');
+    }
     this.#client = client;
     this.#clock = options.clock ?? systemClock;
     this.#key = options.key ?? retryKey;
+    this.#deadLetter = options.deadLetter ?? ((stream) => `${stream}:dead`);
     this.#logger = options.logger;
   }
 
@@ -129,9 +142,53 @@ export class RedisRetryScheduler implements RetryScheduler {
     this.#wakeAt(this.#clock.now());
   }
 
-  /** Re-add the due messages of `stream` now, once (the promoter calls this; so may tools). */
-  promote(stream: string): Promise<PromoteResult> {
-    return promote(this.#client, this.#key(stream), stream, this.#clock.now(), this.#batch);
+  /**
+   * Re-add every due message of `stream` now (the promoter calls this; so may tools). Entries too
+   * wide for the script are re-added in a WATCH/MULTI transaction of their own; an entry Redis
+   * refuses to re-add goes to the dead-letter stream (reason `handler-error`, the refusal in
+   * `x-dead-error`), logged at `error`; refusals that pass (OOM, LOADING…) leave it for the next poll.
+   * None of them keeps the messages behind it in the set.
+   */
+  async promote(stream: string): Promise<PromoteResult> {
+    const retryKey = this.#key(stream);
+    const now = this.#clock.now();
+    const target: HeldTarget = {
+      client: this.#client,
+      watcher: () => this.#watchConnection(),
+      retryKey,
+      stream,
+      deadStream: this.#deadLetter(stream),
+      now,
+    };
+    const result: PromoteResult = { promoted: 0, foreign: 0, nextDueAt: null };
+    let offset = 0; // due members left in place so far: the next step looks past them
+    for (;;) {
+      const step = await promoteStep(this.#client, retryKey, stream, now, this.#batch, offset);
+      result.promoted += step.promoted;
+      result.foreign += step.foreign;
+      result.nextDueAt = step.nextDueAt;
+      offset += step.foreign;
+      for (const { member, error } of step.held) {
+        const outcome = await settleHeld(target, member, error);
+        if (outcome.kind === 'promoted') result.promoted++;
+        else if (outcome.kind === 'dead-lettered') {
+          result.deadLettered = (result.deadLettered ?? 0) + 1;
+          this.#logger?.error?.(
+            { stream, key: retryKey, deadStream: target.deadStream, deadLetterId: outcome.id },
+            `${outcome.error}; moved to the dead-letter stream`,
+          );
+        } else {
+          offset++;
+          if (outcome.kind === 'transient') {
+            this.#logger?.warn(
+              { stream, key: retryKey },
+              `scheduled retry not re-added yet: ${outcome.error}`,
+            );
+          }
+        }
+      }
+      if (step.scanned < this.#batch) return result;
+    }
   }
 
   /** Stop the promoter; close the connection when `fromUrl` made it. Idempotent. */
@@ -139,6 +196,7 @@ export class RedisRetryScheduler implements RetryScheduler {
     this.#closing ??= (async () => {
       this.#clearTimer();
       await this.#running?.catch(() => undefined);
+      if (this.#watcher !== null) await closeConnection(this.#watcher, QUIT_TIMEOUT_MS);
       if (this.#ownsClient) await closeConnection(this.#client, QUIT_TIMEOUT_MS);
     })();
     return this.#closing;
@@ -174,23 +232,28 @@ export class RedisRetryScheduler implements RetryScheduler {
     for (const stream of this.#streams) {
       if (this.#closing) break;
       try {
-        for (;;) {
-          const result = await this.promote(stream);
-          if (result.foreign > 0 && !this.#reportedForeign.has(stream)) {
-            this.#reportedForeign.add(stream);
-            this.#logger?.warn(
-              { stream, key: this.#key(stream), count: result.foreign },
-              'due members of the retry set are not scheduler messages; left in place',
-            );
-          }
-          if (result.nextDueAt !== null) nextAt = Math.min(nextAt, result.nextDueAt);
-          if (result.promoted === 0 || result.promoted + result.foreign < this.#batch) break;
+        const result = await this.promote(stream);
+        if (result.foreign > 0 && !this.#reportedForeign.has(stream)) {
+          this.#reportedForeign.add(stream);
+          this.#logger?.warn(
+            { stream, key: this.#key(stream), count: result.foreign },
+            'due members of the retry set are not scheduler messages; left in place',
+          );
         }
+        if (result.nextDueAt !== null) nextAt = Math.min(nextAt, result.nextDueAt);
       } catch (error) {
         this.#logger?.warn({ stream, err: error }, 'could not promote scheduled retries; trying again later');
       }
     }
     return nextAt;
+  }
+
+  #watchConnection(): RedisClient {
+    if (this.#watcher === null) {
+      this.#watcher = this.#client.duplicate();
+      this.#watcher.on('error', () => {}); // reported by the commands that fail
+    }
+    return this.#watcher;
   }
 
   #clearTimer(): void {
