@@ -365,7 +365,9 @@ describe('RedisRetryScheduler', () => {
       await Promise.all(
         schedulers.map(async (scheduler) => {
           for (let i = 0; i < 50 && (await redis.zcard(`${stream}:retry`)) > 0; i++) {
-            promoted += (await scheduler.promote(stream)).promoted;
+            // Awaited first: `promoted += await …` would read the sum before the await and lose updates.
+            const { promoted: now } = await scheduler.promote(stream);
+            promoted += now;
           }
         }),
       );
