@@ -1,6 +1,6 @@
 // The dashboard page in headless Chromium, against a runtime on the shared Redis (unique keys).
 import { existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRuntime,
@@ -10,14 +10,13 @@ import {
   type Runtime,
   startDashboard,
 } from '../../src/index.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import { checkLeaksAtFileEnd } from '../helpers/leak-guard.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 // One page, dashboard and runtime for the file: they open streams and timers on behalf of each test.
 checkLeaksAtFileEnd();
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const TOKEN = 'test-token-4f1c';
 const RUNNING = ['polling', 'dispatching'];
 
@@ -66,10 +65,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       publisher = RedisStreamStorage.fromUrl(sharedRedisUrl());
       dashboard = await startDashboard(runtime, { port: 0, token: TOKEN });
       await runtime.start();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1440, height: 1300 } });
     });
 

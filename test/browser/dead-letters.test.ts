@@ -1,8 +1,8 @@
 // The dashboard's dead-letter panel in headless Chromium, against a runtime on the shared Redis
 // (unique keys): counts by reason, replay puts a message back where it is handled, purge after
 // confirming, the token on actions, and a read-only dashboard.
-import { existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRuntime,
@@ -13,14 +13,13 @@ import {
   type Runtime,
   startDashboard,
 } from '../../src/index.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import { checkLeaksAtFileEnd } from '../helpers/leak-guard.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 // One page, dashboard and runtime for the file: they open streams and timers on behalf of each test.
 checkLeaksAtFileEnd();
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const TOKEN = 'dlq-browser-token-91c';
 
 // In CI (.ci/run installs chromium) a missing browser is a failure, not a skip.
@@ -67,10 +66,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       while ((await storage.length(dead)) < 3 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1440, height: 1300 } });
     });
 
