@@ -38,7 +38,7 @@
  * fields. An `io.read.done` that arrives after a stop (the read was in flight) is ignored in draining:
  * what it read stays pending.
  */
-import { type AnyActorLogic, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { type AnyActorLogic, assign, enqueueActions, fromCallback, setup } from 'xstate';
 import { exponentialDelay, fullStep } from './backoff.js';
 import { errorText, exitReasonOf, isNoGroup, isRetriable } from './classify-error.js';
 import type {
