@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [--variant c16|defaults|c16p48] [--messages N] [--reps N] [--out file]`:
+ * `npx tsx bench/profile.ts [--variant c16|defaults|c16p48|a2] [--messages N] [--reps N] [--out file]`:
  * a CPU profile of streamvisor's timed drains only (the fill, the warm-up and Redis setup are
  * outside the profile), through the same harness as `npm run bench`, on a private redis-server.
  * Writes a `.cpuprofile` (open it in Chrome DevTools) and prints the top self-time functions.
@@ -9,7 +9,8 @@ import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/helpers/redis-server.js';
-import { timeDrain } from './lib/drain.js';
+import { pipelinedBaselineVariant } from './cases/throughput-baseline-pipelined.js';
+import { type DrainVariant, timeDrain } from './lib/drain.js';
 import { DrainStream } from './lib/drain-stream.js';
 import { runMain } from './lib/main.js';
 import { svVariant } from './lib/streamvisor-throughput.js';
@@ -25,11 +26,22 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const VARIANTS = {
+const SV_VARIANTS = {
   c16: { variant: 'concurrency 16', concurrency: 16 },
   defaults: { variant: 'defaults' },
   c16p48: { variant: 'concurrency 16 prefetch 48', concurrency: 16, prefetch: 48 },
 } as const;
+
+/** The drains `--variant` names: streamvisor's, and the pipelined bare loop (a2) to compare with. */
+const VARIANTS: Record<string, () => DrainVariant> = {
+  ...Object.fromEntries(
+    Object.entries(SV_VARIANTS).map(([name, options]) => [
+      name,
+      () => svVariant({ caseId: 'throughput-streamvisor', ...options }),
+    ]),
+  ),
+  a2: () => pipelinedBaselineVariant,
+};
 
 /** Self time per function (name, file, line), most first. */
 function topSelf(profile: Profile, count: number): string[] {
@@ -61,7 +73,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'bench/streamvisor.cpuprofile' },
     },
   });
-  const chosen = VARIANTS[values.variant as keyof typeof VARIANTS];
+  const chosen = VARIANTS[values.variant ?? ''];
   if (chosen === undefined)
     throw new TypeError(
       `Expected \`--variant\` to be one of ${Object.keys(VARIANTS).join(', ')}, got ${values.variant}`,
@@ -93,7 +105,7 @@ async function main(): Promise<void> {
   };
   const session = new Session();
   try {
-    const variant = svVariant({ caseId: 'throughput-streamvisor', ...chosen });
+    const variant = chosen();
     const warmup = await DrainStream.fill(admin, 'svprofile:warmup', ctx.sizes.warmupMessages);
     const timed = await DrainStream.fill(admin, 'svprofile:timed', messages);
     await timeDrain(ctx, variant, warmup, admin);
@@ -105,7 +117,7 @@ async function main(): Promise<void> {
       const f = await timeDrain(ctx, variant, timed, admin);
       const cpuUs = ((f.nodeCpuPercent / 100) * f.durationMs * 1000) / f.messages;
       ctx.log(
-        `${chosen.variant} rep ${rep}: ${Math.round(f.msgPerSec)} msg/s, node cpu ${cpuUs.toFixed(1)} µs/msg`,
+        `${variant.variant} rep ${rep}: ${Math.round(f.msgPerSec)} msg/s, node cpu ${cpuUs.toFixed(1)} µs/msg`,
       );
     }
     const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };

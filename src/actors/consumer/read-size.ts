@@ -1,7 +1,7 @@
 /** Weight of a new sample in the moving averages. */
 const ALPHA = 0.2;
 /** Most entries read ahead of the workers (adaptive mode). */
-export const MAX_READ_AHEAD = 1024;
+export const MAX_READ_AHEAD = 2048;
 /**
  * Round trips of work held ahead of the workers (adaptive mode). The next read goes out when half the
  * read-ahead was taken (consumer-io.ts), so with two round trips of read-ahead one full round
@@ -19,7 +19,7 @@ const READ_AHEAD_ROUND_TRIPS = 2;
  *   (data was waiting, so the read did not block);
  * - while handlers are shorter than a read (`handlerMs < readMs`), the workers would empty a batch
  *   before the next one arrives: read ahead what they run during two round trips,
- *   `2 × concurrency × readMs / handlerMs`, at least `concurrency`, at most `MAX_READ_AHEAD` (1024);
+ *   `2 × concurrency × readMs / handlerMs`, at least `concurrency`, at most `MAX_READ_AHEAD` (2048);
  *   the next read goes out when half of it was taken, so a round trip of work is still queued;
  * - otherwise (slow handlers) no read-ahead: reads ask for no more than the free workers, so other
  *   consumers of the group get the rest.
