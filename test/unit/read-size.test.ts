@@ -22,7 +22,7 @@ describe('adaptive read size', () => {
     size.handled(0.001);
     size.read(5);
     expect(size.readAhead).toBe(MAX_READ_AHEAD);
-    expect(MAX_READ_AHEAD).toBe(1024);
+    expect(MAX_READ_AHEAD).toBe(2048);
   });
 
   it('gives slow handlers no read-ahead: reads ask for free workers only', () => {
