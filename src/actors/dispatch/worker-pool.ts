@@ -256,8 +256,11 @@ export class WorkerPool implements AttemptListener {
    * `x-retry-attempt` as a durable re-delivery would; its worker takes the next ready message.
    */
   park(job: DispatchJob, delayMs: number): void {
+    if (this.closing || job.key === undefined) {
+      this.finish(job);
+      return;
+    }
     if (this.held.get(job.id) !== job) return;
-    if (this.closing || job.key === undefined) return this.finish(job);
     job.redeliver({ ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(scheduledAttempts(job.entry) + 1) });
     decode(this.deps, job);
     this.keys.park(job, job.key, delayMs);
