@@ -110,6 +110,18 @@ describe('LiveFeed', () => {
     feed.close();
   });
 
+  it('reports the keys waiting behind a failing message', async () => {
+    const { source, snapshot } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    feed.setWatched(true);
+    await vi.advanceTimersByTimeAsync(100);
+    snapshot.consumers[1]!.keysWaiting = 3;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(updates.at(-1)?.diff?.consumers).toEqual({ b: { keysWaiting: 3 } });
+    expect(feed.current().view.consumers[1]!.keysWaiting).toBe(3);
+    feed.close();
+  });
+
   it('caps dead letters per sample in the timeline and sums the rest', async () => {
     const { source, emit } = fakeRuntime();
     const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
