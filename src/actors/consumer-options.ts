@@ -79,7 +79,12 @@ export interface ConsumerOptions {
     /** Trim the dead-letter stream to about this many entries. @default unbounded */
     maxLen?: number;
   };
-  /** Messages with the same key run one after another in stream order; others in parallel. */
+  /**
+   * Messages with the same key run one after another in stream order, retries included; others in
+   * parallel. With a `retryScheduler`, a failing message of a key is retried in place (it stays
+   * pending and holds its key for the scheduled delay) rather than re-added behind the later ones;
+   * once it is dead-lettered the key moves on (docs/scaling.md, "Ordered retries").
+   */
   orderingKey?: (message: Message) => string | undefined;
   /** Payloads larger than this are dead-lettered (`malformed-payload`). @default 1048576 */
   maxPayloadBytes?: number;

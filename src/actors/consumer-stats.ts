@@ -16,6 +16,11 @@ export class ConsumerStats {
   scheduled = 0;
   /** Unrouted messages acked without a handler (counted in `processed` too). */
   unrouted = 0;
+  /**
+   * Ordering keys whose message in flight is failing (retrying in process, or waiting in place for
+   * its scheduled retry): their later messages wait until it succeeds or is dead-lettered. A gauge.
+   */
+  keysWaiting = 0;
   /** Entries removed from the stream by this consumer's `retention`. */
   trimmed = 0;
   /** Each handler call's duration (ms), message type and success go to this hook when set (the dashboard sets it). */

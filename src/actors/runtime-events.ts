@@ -87,6 +87,11 @@ export type RuntimeEvent =
       /** When it comes back, ms from now. */
       delayMs: number;
       error: string;
+      /**
+       * True for a message of an ordering key: it was not handed to the scheduler but stays pending
+       * and runs again in place after `delayMs`, its key waiting for it (docs/scaling.md).
+       */
+      inPlace: boolean;
     };
 
 export type RuntimeListener = (event: RuntimeEvent) => void;

@@ -21,6 +21,8 @@ export interface ConsumerView {
   restarts: number;
   lastExit: { reason: string; error: string | null } | null;
   inFlight: number;
+  /** Ordering keys held by a failing message: their later messages wait behind it. */
+  keysWaiting: number;
   processed: number;
   /** Messages processed per second over the last rate window. */
   rate: number;
@@ -83,6 +85,7 @@ export function toView(
         restarts: c.restarts,
         lastExit: c.lastExit,
         inFlight: c.inFlight,
+        keysWaiting: c.keysWaiting,
         processed: c.processed,
         rate: rates.get(c.id) ?? 0,
         failed: c.failed,

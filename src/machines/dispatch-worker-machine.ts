@@ -31,8 +31,9 @@
  * - **deadLettering**: invokes `deadLetter` (XADD to the dead-letter stream, then XACK). Done → idle
  *   (`recordDeadLetter`); error → idle (`recordDeadLetterFailed`, then `release`: the message stays
  *   pending and comes back later, to be dead-lettered with the same reason).
- * - **scheduling**: invokes `scheduleRetry` (durable delayed re-delivery, then XACK). Done → idle
- *   (`recordScheduled`); error → deadLettering.
+ * - **scheduling**: invokes `scheduleRetry` (durable delayed re-delivery, then XACK; a message with an
+ *   ordering key is retried in place instead: no I/O, it stays pending and its pool holds it, and its
+ *   key, for the delay). Done → idle (`recordScheduled`); error → deadLettering.
  *
  * After the failure path (idle again), the consumer sends `run` with its next queued message, if any.
  *

@@ -23,6 +23,11 @@ export interface ConsumerSnapshot {
   state: string;
   restarts: number;
   inFlight: number;
+  /**
+   * Ordering keys held by a failing message (retrying in process, or waiting in place for its
+   * scheduled retry): their later messages wait until it succeeds or is dead-lettered.
+   */
+  keysWaiting: number;
   processed: number;
   /** Failed handler attempts. */
   failed: number;
@@ -100,6 +105,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
         state,
         restarts: source.context?.restarts[spec.id] ?? 0,
         inFlight,
+        keysWaiting: stats.keysWaiting,
         processed: stats.processed,
         failed: stats.failed,
         retried: stats.retried,

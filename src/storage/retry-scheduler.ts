@@ -7,8 +7,9 @@ import type { StreamEntry } from './stream-storage.js';
  * `retry.scheduled.attempts`. Built in: `RedisRetryScheduler` (a sorted set beside the stream) and
  * `MemoryRetryScheduler` (timers on a clock, for `MemoryStreamStorage`).
  *
- * A re-delivered message is a new stream entry (a new id, at the end of the stream): ordering keys
- * order it after what was published meanwhile.
+ * A re-delivered message is a new stream entry (a new id, at the end of the stream). A message with
+ * an ordering key is therefore not handed over: it is retried in place (it stays pending and holds
+ * its key for the same delay; docs/scaling.md, "Ordered retries").
  *
  * @example
  * const retryScheduler: RetryScheduler = {
@@ -21,7 +22,7 @@ export interface RetryScheduler {
   /**
    * Re-add `entry.fields` to `stream` (XADD, a new id) after `delayMs` (ms). The fields already carry
    * the next `x-retry-attempt`. It must be durable before it resolves: the source entry is acked
-   * right after. Scheduling the same entry (same id and fields) twice should re-deliver it once.
+   * right after. Not called for a message with an ordering key (it is retried in place). Scheduling the same entry (same id and fields) twice should re-deliver it once.
    */
   schedule(stream: string, entry: StreamEntry, delayMs: number): Promise<void>;
   /**

@@ -15,6 +15,7 @@ function consumer(id: string): ConsumerSnapshot {
     state: 'polling',
     restarts: 0,
     inFlight: 0,
+    keysWaiting: 0,
     processed: 0,
     failed: 0,
     retried: 0,
@@ -106,6 +107,18 @@ describe('LiveFeed', () => {
     expect(updates.at(-1)?.diff?.consumers?.a).toEqual({ processed: 300, state: 'dispatching' });
     await vi.advanceTimersByTimeAsync(900);
     expect(feed.current().view.consumers[0]!.rate).toBe(300);
+    feed.close();
+  });
+
+  it('reports the keys waiting behind a failing message', async () => {
+    const { source, snapshot } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    feed.setWatched(true);
+    await vi.advanceTimersByTimeAsync(100);
+    snapshot.consumers[1]!.keysWaiting = 3;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(updates.at(-1)?.diff?.consumers).toEqual({ b: { keysWaiting: 3 } });
+    expect(feed.current().view.consumers[1]!.keysWaiting).toBe(3);
     feed.close();
   });
 

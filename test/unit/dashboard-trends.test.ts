@@ -14,6 +14,7 @@ function consumer(id: string): ConsumerSnapshot {
     state: 'polling',
     restarts: 0,
     inFlight: 0,
+    keysWaiting: 0,
     processed: 0,
     failed: 0,
     retried: 0,

@@ -22,6 +22,7 @@ function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): 
     state: 'polling',
     restarts: 0,
     inFlight: 0,
+    keysWaiting: 0,
     processed: 0,
     failed: 0,
     retried: 0,

@@ -65,6 +65,7 @@ describe('durable retries through a RetryScheduler (memory)', () => {
         retryAttempt: 1,
         delayMs: 750,
         error: 'still failing',
+        inPlace: false,
       },
     ]);
     await h.advance(749);

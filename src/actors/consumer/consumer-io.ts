@@ -4,6 +4,7 @@ import { isRecoveryDue, type ReadOutput, workerId, workerSystemId } from '../../
 import type { WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import { maxId } from '../../machines/ids.js';
 import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js';
+import { MAX_WAITING_BEHIND_FAILURES } from '../dispatch/ordering-keys.js';
 import { WorkerPool } from '../dispatch/worker-pool.js';
 import { AckBatcher } from './ack-batcher.js';
 import { OwnershipTimer } from './ownership-timer.js';
@@ -73,9 +74,14 @@ export class ConsumerIo {
     return this.deps.spec.concurrency + this.readSize.readAhead;
   }
 
-  /** Free capacity: workers plus read-ahead, minus messages in flight. */
+  /**
+   * Free capacity: workers plus read-ahead, minus messages in flight. Messages that wait behind a
+   * failing message of their ordering key (for its in-place retry) do not count, up to
+   * `MAX_WAITING_BEHIND_FAILURES`: a failing key does not stop the reads for the other keys.
+   */
   get free(): number {
-    return this.#capacity - this.pool.held.size;
+    const waiting = Math.min(this.pool.keys.waiting, MAX_WAITING_BEHIND_FAILURES);
+    return this.#capacity - this.pool.held.size + waiting;
   }
 
   // ── Reading ──────────────────────────────────────────────────────────────────────────────

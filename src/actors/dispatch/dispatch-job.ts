@@ -1,5 +1,5 @@
 import type { Route } from '../../routing/handler.js';
-import type { StreamEntry } from '../../storage/stream-storage.js';
+import type { StreamEntry, StreamFields } from '../../storage/stream-storage.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import type { Message } from '../../wire/message.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
@@ -47,6 +47,16 @@ export class DispatchJob {
   get entry(): StreamEntry {
     if (this.#entry === null) throw new Error(`Message ${this.id} already left its consumer`);
     return this.#entry;
+  }
+
+  /**
+   * Retried in place (an ordering key's message, instead of a durable retry): from now on the entry
+   * carries `fields` (the next `x-retry-attempt`), as the re-delivered copy would. Its message is
+   * decoded again by the caller; its routes, and those that already succeeded, are kept.
+   */
+  redeliver(fields: StreamFields): void {
+    this.#entry = { ...this.entry, fields };
+    this.message = null;
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   reportDeadLetterFailed,
   reportRetry,
   reportScheduled,
+  retriesInPlace,
   scheduleRetry,
   writeDeadLetter,
 } from '../retry/failure-path.js';
@@ -79,13 +80,11 @@ export const workerLogic = dispatchWorkerMachine.provide({
     recordScheduled: ({ context, event }) => {
       const job = jobOf(context.job);
       if (!job) return;
-      reportScheduled(
-        job.deps,
-        job,
-        failureInput(context, job),
-        'output' in event ? Number(event.output) : 0,
-      );
-      job.pool.finish(job);
+      const delayMs = 'output' in event ? Number(event.output) : 0;
+      reportScheduled(job.deps, job, failureInput(context, job), delayMs);
+      // Retried in place: it stays pending and holds its ordering key meanwhile.
+      if (retriesInPlace(job)) job.pool.park(job, delayMs);
+      else job.pool.finish(job);
     },
   },
   guards: {

@@ -1,8 +1,10 @@
 import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import type { StreamEntry } from '../../storage/stream-storage.js';
+import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../wire/headers.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
+import { OrderingKeys } from './ordering-keys.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
 import { WorkerSlot } from './worker-slot.js';
 
@@ -26,7 +28,9 @@ export interface PoolHost {
  * one at its first attempt takes the next in place (the pool moves the slot: a busy period, see the
  * worker machine's spec), and it returns to `idle` (`handler.settled`) only when nothing is left for
  * it, or a message did not succeed at once.
- * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker.
+ * Ordering keys: a message whose key is in flight waits behind it and runs on the same worker; a
+ * failing one keeps its key until it succeeds or is dead-lettered, also across its durable retries,
+ * which it waits for in place (`park`, see ordering-keys.ts).
  */
 export class WorkerPool implements AttemptListener {
   /**
@@ -43,13 +47,14 @@ export class WorkerPool implements AttemptListener {
   /** Messages run in this turn of the event loop (see `#spend`). */
   #ran = 0;
   readonly #ready = new JobQueue();
-  readonly #keyQueues = new Map<string, DispatchJob[]>();
+  readonly keys: OrderingKeys;
 
   /** `workers`: the worker actors, looked up on first use (they are spawned before the session). */
   constructor(deps: ConsumerDeps, host: PoolHost, workers: () => WorkerRef[]) {
     this.deps = deps;
     this.#host = host;
     this.#workers = workers;
+    this.keys = new OrderingKeys(deps, (job) => this.#due(job));
   }
 
   #idleSlots(): WorkerSlot[] {
@@ -62,12 +67,12 @@ export class WorkerPool implements AttemptListener {
 
   /** Hand entries to workers; entries already in flight here are skipped. */
   dispatch(entries: readonly StreamEntry[]): void {
-    const orderingKey = this.deps.spec.orderingKey;
+    const keyed = this.deps.spec.orderingKey !== undefined;
     for (const entry of entries) {
       if (this.held.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
       this.held.set(job.id, job);
-      if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
+      if (keyed && this.keys.waits(job)) continue;
       this.#ready.push(job);
     }
     this.#wake();
@@ -87,28 +92,6 @@ export class WorkerPool implements AttemptListener {
     // Not empty: checked above.
     slot.job = this.#ready.shift() ?? null;
     slot.worker.send({ type: 'run', job: slot });
-  }
-
-  #waitsForKey(job: DispatchJob, orderingKey: NonNullable<ConsumerDeps['spec']['orderingKey']>): boolean {
-    decode(this.deps, job);
-    if (job.message !== null) {
-      try {
-        job.key = orderingKey(job.message);
-      } catch (error) {
-        this.deps.logger.warn(
-          { messageId: job.id, err: error },
-          'orderingKey threw; the message runs unordered',
-        );
-      }
-    }
-    if (job.key === undefined) return false;
-    const queue = this.#keyQueues.get(job.key);
-    if (queue !== undefined) {
-      queue.push(job);
-      return true;
-    }
-    this.#keyQueues.set(job.key, []);
-    return false;
   }
 
   /**
@@ -208,6 +191,7 @@ export class WorkerPool implements AttemptListener {
   #after(slot: WorkerSlot, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
     if (this.held.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
+    if (event.outcome === 'failed') this.keys.failed(job);
     if (event.outcome === 'ok' && job.attempt === 1) {
       const next = this.#next(job);
       if (next !== undefined) {
@@ -239,6 +223,11 @@ export class WorkerPool implements AttemptListener {
     const slot = job.slot;
     const next = this.#next(job);
     this.#leave(job);
+    this.#handOn(slot, next);
+  }
+
+  /** The worker of `slot` (if any) left its message: it takes `next`, or is idle. */
+  #handOn(slot: WorkerSlot | null, next: DispatchJob | undefined): void {
     if (slot !== null) {
       slot.job = next ?? null;
       // Sent from within the worker's transition: it is processed once the worker is idle.
@@ -258,23 +247,42 @@ export class WorkerPool implements AttemptListener {
   /** What the worker that ran `job` takes next: the next message of its key, else the next ready one. */
   #next(job: DispatchJob): DispatchJob | undefined {
     if (this.closing) return undefined;
-    if (job.key !== undefined) {
-      const queue = this.#keyQueues.get(job.key);
-      if (queue !== undefined) {
-        const next = queue.shift();
-        if (next !== undefined) return next;
-        this.#keyQueues.delete(job.key);
-      }
-    }
-    return this.#ready.shift();
+    return this.keys.next(job) ?? this.#ready.shift();
   }
 
-  /** Stop taking queued work; messages that never started are forgotten (they stay pending). */
+  /**
+   * `job` (of an ordering key, past its in-process attempts) waits `delayMs` for its next attempt in
+   * place of a durable retry: it stays held and pending, keeps its key, and carries the next
+   * `x-retry-attempt` as a durable re-delivery would; its worker takes the next ready message.
+   */
+  park(job: DispatchJob, delayMs: number): void {
+    if (this.closing || job.key === undefined) {
+      this.finish(job);
+      return;
+    }
+    if (this.held.get(job.id) !== job) return;
+    job.redeliver({ ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(scheduledAttempts(job.entry) + 1) });
+    decode(this.deps, job);
+    this.keys.park(job, job.key, delayMs);
+    const slot = job.slot;
+    job.slot = null;
+    this.#handOn(slot, this.#ready.shift());
+  }
+
+  /** A parked message's backoff is over: back in line for a worker (its key waited for it). */
+  #due(job: DispatchJob): void {
+    if (this.held.get(job.id) !== job || this.closing) return;
+    this.#ready.push(job);
+    this.#wake();
+  }
+
+  /** Stop taking queued work; messages that never started, or wait in place, are forgotten (they stay pending). */
   close(): void {
     this.closing = true;
-    for (const queue of this.#keyQueues.values()) for (const job of queue.splice(0)) this.held.delete(job.id);
-    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift())
-      this.held.delete(job.id);
+    const { queued, parked } = this.keys.close();
+    for (const job of parked) job.trace?.released();
+    for (const job of [...queued, ...parked]) this.#leave(job);
+    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift()) this.#leave(job);
   }
 
   /** Abort every running message (it stays pending); `toWorkers` also sends each worker `abort`. */

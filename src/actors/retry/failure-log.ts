@@ -28,7 +28,7 @@ function typeOf(job: FailedMessage): string | null {
 export function logRetry(
   logger: Logger,
   job: FailedMessage,
-  retry: { attempt: number; error: string; delayMs: number; retryAttempt?: number },
+  retry: { attempt: number; error: string; delayMs: number; retryAttempt?: number; inPlace?: boolean },
 ): void {
   logger.warn(
     {
@@ -41,7 +41,9 @@ export function logRetry(
     },
     retry.retryAttempt === undefined
       ? 'handler failed; retrying in process'
-      : 'handler failed; handed to the retry scheduler',
+      : retry.inPlace === true
+        ? 'handler failed; retrying in place after the scheduled delay (its ordering key waits)'
+        : 'handler failed; handed to the retry scheduler',
   );
 }
 

@@ -15,6 +15,8 @@ import { type FailedMessage, logDeadLetter, logRetry } from './failure-log.js';
 export interface FailingMessage extends FailedMessage {
   /** Its span, when tracing is on. */
   readonly trace: MessageTrace | null;
+  /** Its ordering key, when `orderingKey` gave it one. */
+  readonly key: string | undefined;
 }
 
 /** Attempt `attempt` failed and another follows after `delayMs` (the worker picked it): count it, tell subscribers. */
@@ -135,14 +137,26 @@ export function canSchedule(deps: ConsumerDeps, job: FailingMessage): boolean {
 }
 
 /**
+ * Whether a message the retry scheduler would take is retried in place instead: it has an ordering
+ * key. It then stays pending and keeps its key (later messages of the key wait behind it), and runs
+ * again after the same delay, with the same `x-retry-attempt`, as its durable retry would; being
+ * pending, it is re-processed first after a crash too (docs/scaling.md, "Ordered retries").
+ */
+export function retriesInPlace(job: FailingMessage): boolean {
+  return job.key !== undefined;
+}
+
+/**
  * Hand the message to the retry scheduler with the next `x-retry-attempt` and that attempt's delay,
- * then ack the source. Resolves the delay, ms.
+ * then ack the source; a message retried in place (`retriesInPlace`) is neither handed over nor
+ * acked: its worker pool holds it for the delay. Resolves the delay, ms.
  */
 export async function scheduleRetry(deps: ConsumerDeps, job: FailingMessage): Promise<number> {
   const { spec, storage, retryScheduler, random } = deps;
   if (retryScheduler === undefined) throw new Error('No retryScheduler configured');
   const next = scheduledAttempts(job.entry) + 1;
   const delayMs = exponentialDelay(next, spec.retry.scheduled.backoff, random);
+  if (retriesInPlace(job)) return delayMs;
   const entry = { ...job.entry, fields: { ...job.entry.fields, [RETRY_ATTEMPT_FIELD]: String(next) } };
   await retryScheduler.schedule(spec.stream, entry, delayMs);
   await storage.ack(spec.stream, spec.group, [job.id]);
@@ -158,7 +172,8 @@ export function reportScheduled(
   deps.stats.scheduled++;
   const retryAttempt = scheduledAttempts(job.entry) + 1;
   job.trace?.scheduled(retryAttempt, delayMs, input.error);
-  logRetry(deps.logger, job, { attempt: input.attempt, error: input.error, delayMs, retryAttempt });
+  const inPlace = retriesInPlace(job);
+  logRetry(deps.logger, job, { attempt: input.attempt, error: input.error, delayMs, retryAttempt, inPlace });
   if (deps.bus.active) {
     deps.bus.emit({
       type: 'message.scheduled',
@@ -170,6 +185,7 @@ export function reportScheduled(
       retryAttempt,
       delayMs,
       error: input.error,
+      inPlace,
     });
   }
 }

@@ -16,6 +16,7 @@ const STATS = [
   ['deadLettered', 'dead-lettered'],
   ['scheduled', 'durable retries'],
   ['inFlight', 'in flight'],
+  ['keysWaiting', 'keys waiting'],
   ['restarts', 'restarts'],
   ['pending', 'pending'],
   ['lag', 'lag'],

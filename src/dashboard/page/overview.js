@@ -9,6 +9,11 @@ import { sparkPaths } from './trends.js';
 export const COLUMNS = [
   ['rate', 'msg/s', 'messages handled per second, over the last group poll (1 s)'],
   ['inFlight', 'in flight', 'messages being handled now'],
+  [
+    'keysWaiting',
+    'keys waiting',
+    'ordering keys whose later messages wait behind a failing message (retrying, in process or in place after its scheduled delay) until it succeeds or is dead-lettered',
+  ],
   ['pending', 'pending', "the group's pending entries (XINFO GROUPS): delivered, not yet acked"],
   ['lag', 'lag', "the group's lag (XINFO GROUPS): entries not yet delivered to the group"],
   ['processed', 'handled', 'messages whose handlers all succeeded'],
