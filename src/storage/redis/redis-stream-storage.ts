@@ -6,6 +6,7 @@ import type {
   AutoClaimOptions,
   ClaimResult,
   ConsumerInfo,
+  CopyEntryOptions,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
   GroupInfo,
@@ -32,7 +33,7 @@ import {
   ownConnectionOptions,
   whenReady,
 } from './redis-connections.js';
-import { add, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
+import { add, copyEntry, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
 import {
   ack,
   consumers,
@@ -113,10 +114,17 @@ export class RedisStreamStorage implements StreamStorage {
     const margin = options.watchdogMarginMs ?? 1000;
     assertCount('watchdogMarginMs', margin);
     this.#client = client;
-    const send: SendCommand = isCluster(client)
-      ? this.#callWhenClusterReady
-      : (command, ...args) => client.call(command, ...args);
-    this.#ctx = { send, secret: undefined };
+    const send: SendCommand = (command, ...args) => client.call(command, ...args);
+    const callBuffer = client.callBuffer?.bind(client);
+    const sendBuffer: SendCommand | undefined =
+      callBuffer && ((command, ...args) => callBuffer(command, ...args));
+    const ready = isCluster(client) ? this.#whenClusterReady : (call: SendCommand) => call;
+    this.#ctx = {
+      send: ready(send),
+      sendBuffer: sendBuffer && ready(sendBuffer),
+      secret: undefined,
+      logger: options.logger,
+    };
     this.#logger = options.logger;
     this.#reads = new BlockingReads((reader) => this.#openReader(reader), margin);
   }
@@ -144,7 +152,13 @@ export class RedisStreamStorage implements StreamStorage {
     }
     storage.#ownsClient = true;
     const guard = guardDatabase(client, parsed.db, redactUrl(url));
-    storage.#ctx = { send: guard(storage.#ctx.send), secret: parsed.password };
+    const { send, sendBuffer } = storage.#ctx;
+    storage.#ctx = {
+      ...storage.#ctx,
+      send: guard(send),
+      sendBuffer: sendBuffer && guard(sendBuffer),
+      secret: parsed.password,
+    };
     storage.#watchErrors(client, `main connection to ${redactUrl(url)}`);
     return storage;
   }
@@ -241,6 +255,16 @@ export class RedisStreamStorage implements StreamStorage {
     return this.#closing ? closed('deadLetter') : deadLetter(this.#ctx, letter);
   }
 
+  /** `XRANGE source id id` read as bytes, then `XADD stream * …` of those bytes (see `StreamStorage.copyEntry`). */
+  copyEntry(
+    source: string,
+    id: string,
+    stream: string,
+    options: CopyEntryOptions = {},
+  ): Promise<string | null> {
+    return this.#closing ? closed('copyEntry') : copyEntry(this.#ctx, source, id, stream, options);
+  }
+
   /**
    * Close the connections this storage created (the main one when made by `fromUrl`, and every
    * blocking-read connection); a client passed to the constructor stays open. Idempotent, and
@@ -258,10 +282,12 @@ export class RedisStreamStorage implements StreamStorage {
 
   // ioredis keeps commands for a Cluster that has no reachable node in an offline queue forever;
   // wait for the cluster to be ready at most READY_TIMEOUT_MS, then fail with ConnectionError.
-  #callWhenClusterReady = async (command: string, ...args: (string | number)[]): Promise<unknown> => {
-    if (this.#client.status !== 'ready') await whenReady(this.#client, READY_TIMEOUT_MS);
-    return this.#client.call(command, ...args);
-  };
+  #whenClusterReady =
+    (call: SendCommand): SendCommand =>
+    async (command, ...args) => {
+      if (this.#client.status !== 'ready') await whenReady(this.#client, READY_TIMEOUT_MS);
+      return call(command, ...args);
+    };
 
   #openReader(reader: string): RedisClient {
     const connection = duplicateForReads(this.#client);
