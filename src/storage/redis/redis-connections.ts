@@ -217,3 +217,27 @@ export function whenReady(client: RedisClient, timeoutMs: number): Promise<void>
   readiness.set(client, wait);
   return wait;
 }
+
+/**
+ * The sends of a storage on `client`: `call`, and `callBuffer` for Buffer replies (the bytes of
+ * entries that are not UTF-8: redis-exact-entries.ts), `undefined` when the client has none. ioredis
+ * keeps commands for a Cluster with no reachable node in an offline queue forever, so on a Cluster
+ * each send waits for it to be ready at most `readyTimeoutMs`, then fails with ConnectionError.
+ */
+export function clientSends(
+  client: RedisClient,
+  readyTimeoutMs: number,
+): { send: SendCommand; sendBuffer: SendCommand | undefined } {
+  const callBuffer = client.callBuffer?.bind(client);
+  const ready = (call: SendCommand): SendCommand =>
+    isCluster(client)
+      ? async (command, ...args) => {
+          if (client.status !== 'ready') await whenReady(client, readyTimeoutMs);
+          return call(command, ...args);
+        }
+      : call;
+  return {
+    send: ready((command, ...args) => client.call(command, ...args)),
+    sendBuffer: callBuffer && ready((command, ...args) => callBuffer(command, ...args)),
+  };
+}

@@ -25,13 +25,12 @@ import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
 import { autoClaim, claim, touch } from './redis-claim-commands.js';
 import type { CommandContext } from './redis-commands.js';
 import {
+  clientSends,
   closeConnection,
   connectFromUrl,
   duplicateForReads,
   guardDatabase,
-  isCluster,
   ownConnectionOptions,
-  whenReady,
 } from './redis-connections.js';
 import { add, copyEntry, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
 import {
@@ -45,7 +44,6 @@ import {
   pending,
 } from './redis-group-commands.js';
 import { readGroup } from './redis-read-group.js';
-import type { SendCommand } from './redis-scripts.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 
@@ -114,17 +112,7 @@ export class RedisStreamStorage implements StreamStorage {
     const margin = options.watchdogMarginMs ?? 1000;
     assertCount('watchdogMarginMs', margin);
     this.#client = client;
-    const send: SendCommand = (command, ...args) => client.call(command, ...args);
-    const callBuffer = client.callBuffer?.bind(client);
-    const sendBuffer: SendCommand | undefined =
-      callBuffer && ((command, ...args) => callBuffer(command, ...args));
-    const ready = isCluster(client) ? this.#whenClusterReady : (call: SendCommand) => call;
-    this.#ctx = {
-      send: ready(send),
-      sendBuffer: sendBuffer && ready(sendBuffer),
-      secret: undefined,
-      logger: options.logger,
-    };
+    this.#ctx = { ...clientSends(client, READY_TIMEOUT_MS), secret: undefined, logger: options.logger };
     this.#logger = options.logger;
     this.#reads = new BlockingReads((reader) => this.#openReader(reader), margin);
   }
@@ -279,15 +267,6 @@ export class RedisStreamStorage implements StreamStorage {
     this.#reads.close();
     if (this.#ownsClient) await closeConnection(this.#client, QUIT_TIMEOUT_MS);
   }
-
-  // ioredis keeps commands for a Cluster that has no reachable node in an offline queue forever;
-  // wait for the cluster to be ready at most READY_TIMEOUT_MS, then fail with ConnectionError.
-  #whenClusterReady =
-    (call: SendCommand): SendCommand =>
-    async (command, ...args) => {
-      if (this.#client.status !== 'ready') await whenReady(this.#client, READY_TIMEOUT_MS);
-      return call(command, ...args);
-    };
 
   #openReader(reader: string): RedisClient {
     const connection = duplicateForReads(this.#client);
