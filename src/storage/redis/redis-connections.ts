@@ -170,7 +170,7 @@ function nodeOptions(options: RedisOptions): ClusterNodeOptions {
 }
 
 /** `Cluster` vs `Redis` without `instanceof` (works across copies of ioredis). */
-export function isCluster(client: RedisClient): client is Cluster {
+function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster === true;
 }
 
@@ -197,7 +197,7 @@ const readiness = new WeakMap<RedisClient, Promise<void>>();
  * Resolves when `client` is ready; rejects after `timeoutMs` (or at once when it was closed for good).
  * One shared wait per client, so many queued commands add a single listener.
  */
-export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new Error('Connection is closed.'));
   const shared = readiness.get(client);
