@@ -69,6 +69,7 @@ export type {
   AutoClaimOptions,
   ClaimResult,
   ConsumerInfo,
+  CopyEntryOptions,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
   GroupInfo,

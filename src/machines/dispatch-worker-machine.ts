@@ -65,6 +65,7 @@ export const DEAD_REASONS = [
   'max-deliveries',
   'missing-type',
   'malformed-payload',
+  'malformed-encoding',
   'unrouted',
 ] as const;
 

@@ -24,6 +24,12 @@ export interface StreamEntry {
   readonly fields: StreamFields;
   /** How many times the group has delivered this entry, this delivery included (1 for a first read). */
   readonly deliveries: number;
+  /**
+   * Set by a storage of bytes (`RedisStreamStorage`) on an entry with a field name or value that is
+   * not UTF-8: `fields` hold U+FFFD in place of those bytes. The runtime dead-letters it (reason
+   * `malformed-encoding`) with its bytes intact.
+   */
+  readonly malformedEncoding?: true;
 }
 
 /** One entry of a group's pending entries list (XPENDING extended form). */
@@ -138,6 +144,19 @@ export interface DeadLetterWrite {
   readonly fields: StreamFields;
   /** Trim the dead-letter stream to about this many entries. */
   readonly maxLen?: number;
+  /**
+   * The headers `fields` adds to the source entry's fields. With them, a storage of bytes writes the
+   * source entry's own bytes (then these) where `fields` may not hold them (a field read as U+FFFD).
+   */
+  readonly headers?: StreamFields;
+}
+
+/** Options of `copyEntry`. */
+export interface CopyEntryOptions {
+  /** Fields of the source entry not copied. */
+  readonly omit?: readonly string[];
+  /** Fields added after the copied ones (a source field of the same name is not copied). */
+  readonly fields?: StreamFields;
 }
 
 /** Plain entry without a delivery count (XRANGE). */
@@ -261,6 +280,13 @@ export interface StreamStorage {
    * the message. Resolves the dead-letter entry's id.
    */
   deadLetter(letter: DeadLetterWrite): Promise<string>;
+
+  /**
+   * `XADD stream * …` with the fields of entry `id` of `source` exactly as stored (bytes, not decoded
+   * strings; see `CopyEntryOptions`). Resolves the new id, `null` when the entry is not there.
+   * Optional: replay uses it for dead letters read with U+FFFD; a storage of strings has no bytes to keep.
+   */
+  copyEntry?(source: string, id: string, stream: string, options?: CopyEntryOptions): Promise<string | null>;
 
   /**
    * Close every connection and timer this storage opened. Idempotent (the same promise each call);

@@ -1,6 +1,7 @@
 // Replaying and purging dead letters: one implementation behind `streamvisor dlq replay|purge` and the
 // dashboard's buttons, so both resolve a selection, refuse bad input and replay the same way.
 
+import { holdsReplacement } from '../storage/replacement-char.js';
 import type { StreamFields, StreamStorage } from '../storage/stream-storage.js';
 import {
   belongsTo,
@@ -10,7 +11,7 @@ import {
   SCAN_PAGE,
   selectDeadLetters,
 } from './dead-letters.js';
-import { REPLAYED_FROM_FIELD } from './headers.js';
+import { DEAD_LETTER_HEADERS, REPLAYED_FROM_FIELD } from './headers.js';
 
 /** Which dead letters an action touches: some ids, every one of a reason, or all. */
 export type DeadLetterTarget = { ids: readonly string[] } | { reason: string } | { all: true };
@@ -156,7 +157,7 @@ export function replayFields(letter: DeadLetter): StreamFields {
  * await replayDeadLetters(storage, 'orders:dead', letters, 'orders', (done) => bar.update(done))
  */
 export async function replayDeadLetters(
-  storage: Pick<StreamStorage, 'add' | 'delete'>,
+  storage: Pick<StreamStorage, 'add' | 'delete' | 'copyEntry'>,
   deadStream: string,
   letters: readonly DeadLetter[],
   fallbackStream: string,
@@ -167,7 +168,7 @@ export async function replayDeadLetters(
     const stream = letter.sourceStream ?? fallbackStream;
     let id: string;
     try {
-      id = await storage.add(stream, replayFields(letter));
+      id = await writeBack(storage, deadStream, letter, stream);
     } catch (error) {
       const remaining = letters.slice(index).map((l) => l.id);
       throw new ReplayError(
@@ -181,6 +182,27 @@ export async function replayDeadLetters(
     onProgress(replayed.length);
   }
   return replayed;
+}
+
+/**
+ * Add the replayed message to `stream`. Fields read with U+FFFD may not be the bytes stored (a
+ * `malformed-encoding` dead letter holds bytes that are not UTF-8): a storage of bytes copies them
+ * from the dead letter itself (`copyEntry`), so the message goes back exactly as it was written.
+ */
+async function writeBack(
+  storage: Pick<StreamStorage, 'add' | 'copyEntry'>,
+  deadStream: string,
+  letter: DeadLetter,
+  stream: string,
+): Promise<string> {
+  if (storage.copyEntry !== undefined && holdsReplacement(letter.fields)) {
+    const id = await storage.copyEntry(deadStream, letter.id, stream, {
+      omit: DEAD_LETTER_HEADERS,
+      fields: { [REPLAYED_FROM_FIELD]: letter.id },
+    });
+    if (id !== null) return id;
+  }
+  return storage.add(stream, replayFields(letter));
 }
 
 /**

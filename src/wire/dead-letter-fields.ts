@@ -24,8 +24,18 @@ export const MAX_ERROR_LENGTH = 4096;
  * deadLetterFields(entry, { reason: 'handler-error', error: 'boom', sourceStream: 'orders', group: 'g', deliveries: 3, at: Date.now() })
  */
 export function deadLetterFields(entry: StreamEntry, info: DeadLetterInfo): StreamFields {
+  return { ...entry.fields, ...deadLetterHeaders(entry, info) };
+}
+
+/**
+ * The `x-dead-*` headers alone (see `deadLetterFields`): a storage of bytes copies the original
+ * fields from the source entry itself when they were not read as written (`DeadLetterWrite.headers`).
+ *
+ * @example
+ * deadLetterHeaders(entry, { reason: 'malformed-encoding', error: 'not UTF-8', sourceStream: 'orders', group: 'g', deliveries: 1, at: Date.now() })
+ */
+export function deadLetterHeaders(entry: StreamEntry, info: DeadLetterInfo): StreamFields {
   return {
-    ...entry.fields,
     'x-dead-reason': info.reason,
     'x-dead-error':
       info.error.length > MAX_ERROR_LENGTH ? `${info.error.slice(0, MAX_ERROR_LENGTH - 1)}…` : info.error,

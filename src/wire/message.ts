@@ -36,7 +36,10 @@ export interface Message<P = unknown> {
  */
 export type DecodeResult =
   | { ok: true; message: Message }
-  | { ok: false; reason: 'missing-type' | 'malformed-payload'; error: string };
+  | { ok: false; reason: DecodeFailure; error: string };
+
+/** The dead-letter reasons of an entry that is not a message. */
+export type DecodeFailure = 'missing-type' | 'malformed-payload' | 'malformed-encoding';
 
 /**
  * The largest `payload` field decoded by default, in bytes of UTF-8 (1 MiB). Larger payloads are
@@ -50,6 +53,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
 /**
  * Decodes one stream entry by the wire format:
+ * - An entry the storage marked `malformedEncoding` (bytes that are not UTF-8, read as U+FFFD)
+ *   gives reason `malformed-encoding`: its decoded fields are not what was written.
  * - `type` is required; a missing or empty one gives reason `missing-type`.
  * - With a `payload` field, `payload` is its JSON (any JSON value, `null` and numbers included);
  *   invalid JSON, or more than `maxPayloadBytes` bytes of UTF-8 (not parsed then), gives reason
@@ -73,6 +78,14 @@ export function decodeMessage(
   entry: StreamEntry,
   options: { maxPayloadBytes: number },
 ): DecodeResult {
+  if (entry.malformedEncoding === true) {
+    return {
+      ok: false,
+      reason: 'malformed-encoding',
+      error:
+        'Entry has a field name or value that is not valid UTF-8; producers must write UTF-8 text (binary data base64-encoded)',
+    };
+  }
   const fields = entry.fields;
   const type = fields.type;
   if (type === undefined || type === '') {

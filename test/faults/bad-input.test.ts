@@ -17,9 +17,10 @@ import {
 
 // Fault 8: bad input mixed into normal traffic. Each kind has its defined path (docs/contract.md, "Delivery semantics"):
 // - no `type` (or an empty one)           → dead letter, reason missing-type
-// - invalid JSON / binary `payload`       → dead letter, reason malformed-payload
+// - invalid JSON `payload`                → dead letter, reason malformed-payload
 // - a 5 MiB payload (limit 1 MiB)         → dead letter, reason malformed-payload (never parsed)
-// - binary header values beside a payload → handled normally
+// - binary (not UTF-8) `payload` or header → dead letter, reason malformed-encoding (bytes intact:
+//   test/integration/encoding.test.ts); before, its bytes were decoded to U+FFFD and handed on
 // - thousands of unknown types            → acked and counted as unrouted (the default)
 // Normal traffic keeps flowing (every normal message handled), and the heap after GC stays bounded:
 // a second identical flood adds almost nothing to it.
@@ -36,10 +37,10 @@ type Kind =
   | 'unknown';
 const EXPECTED: Record<Kind, string> = {
   normal: 'handled',
-  'binary-header': 'handled',
+  'binary-header': 'dead:malformed-encoding',
   'missing-type': 'dead:missing-type',
   'invalid-json': 'dead:malformed-payload',
-  'binary-payload': 'dead:malformed-payload',
+  'binary-payload': 'dead:malformed-encoding',
   huge: 'dead:malformed-payload',
   unknown: 'unrouted-acked',
 };
@@ -72,7 +73,16 @@ async function flood(
       const seq = JSON.stringify({ seq: start + i, round });
       if (kind === 'normal') pipeline.xadd(stream, '*', 'type', 'job', 'payload', seq);
       else if (kind === 'binary-header')
-        pipeline.xadd(stream, '*', 'type', 'job', 'payload', seq, 'blob', randomBytes(64));
+        pipeline.xadd(
+          stream,
+          '*',
+          'type',
+          'job',
+          'payload',
+          seq,
+          'blob',
+          Buffer.concat([Buffer.from([0xff]), randomBytes(63)]),
+        );
       else if (kind === 'missing-type')
         pipeline.xadd(stream, '*', ...(i % 2 ? ['payload', seq] : ['type', '', 'a', 'b']));
       else if (kind === 'invalid-json')
@@ -168,7 +178,8 @@ async function scenario({ server, admin, ledger }: FaultContext): Promise<void> 
   expect(report.lost).toEqual([]);
   expect(report.unexpected).toEqual([]);
   expect(byReason.get('missing-type')).toHaveLength(400);
-  expect(byReason.get('malformed-payload')).toHaveLength(2 * (200 + 100 + 6));
+  expect(byReason.get('malformed-payload')).toHaveLength(2 * (200 + 6));
+  expect(byReason.get('malformed-encoding')).toHaveLength(2 * (200 + 100));
   // Bounded memory: the second flood (another 30 MiB of huge payloads, 3,000 more unknown types)
   // leaves the heap where the first one left it.
   const [base = 0, afterFirst = 0, afterSecond = 0] = heaps;

@@ -151,16 +151,20 @@ describe('dispatch worker machine', () => {
     expect(h.calls).toEqual(['start@1']);
   });
 
-  it.each(['non-retryable', 'max-deliveries', 'missing-type', 'malformed-payload', 'unrouted'] as const)(
-    'dead outcome (%s) dead-letters at once with its reason',
-    async (reason) => {
-      const h = setupWorker();
-      h.actor.send({ type: 'run', job });
-      h.actor.send({ type: 'handler.settled', outcome: 'dead', reason, error: `because ${reason}` });
-      expect(h.value()).toBe('deadLettering');
-      expect(h.deadLetter.last().input).toMatchObject({ reason, error: `because ${reason}`, attempt: 1 });
-    },
-  );
+  it.each([
+    'non-retryable',
+    'max-deliveries',
+    'missing-type',
+    'malformed-payload',
+    'malformed-encoding',
+    'unrouted',
+  ] as const)('dead outcome (%s) dead-letters at once with its reason', async (reason) => {
+    const h = setupWorker();
+    h.actor.send({ type: 'run', job });
+    h.actor.send({ type: 'handler.settled', outcome: 'dead', reason, error: `because ${reason}` });
+    expect(h.value()).toBe('deadLettering');
+    expect(h.deadLetter.last().input).toMatchObject({ reason, error: `because ${reason}`, attempt: 1 });
+  });
 
   it('a failed dead-letter write releases the message (it stays pending)', async () => {
     const h = setupWorker({ attempts: 1 });

@@ -79,6 +79,23 @@ describe('decodeMessage', () => {
     expect(!result.ok && result.error).toMatch(/empty `type` field/);
   });
 
+  it('refuses an entry the storage marked malformedEncoding before anything else (it may not even have a type)', () => {
+    const entry = {
+      id: '1-0',
+      fields: { payload: '{"a":"f\uFFFDo"}' },
+      deliveries: 1,
+      malformedEncoding: true as const,
+    };
+    const result = decodeMessage('events', entry, limit);
+    expect(result).toMatchObject({ ok: false, reason: 'malformed-encoding' });
+    expect(!result.ok && result.error).toMatch(/not valid UTF-8/);
+    // The same fields without the mark (a producer really sent U+FFFD) decode as usual.
+    expect(decode({ type: 't', payload: '"f\uFFFDo"' })).toMatchObject({
+      ok: true,
+      message: { payload: 'f\uFFFDo' },
+    });
+  });
+
   it('checks the type before the payload', () => {
     expect(decode({ payload: 'not json' })).toMatchObject({ ok: false, reason: 'missing-type' });
   });

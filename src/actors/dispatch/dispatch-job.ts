@@ -1,7 +1,7 @@
 import type { Route } from '../../routing/handler.js';
 import type { StreamEntry, StreamFields } from '../../storage/stream-storage.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
-import type { Message } from '../../wire/message.js';
+import type { DecodeFailure, Message } from '../../wire/message.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerSlot } from './worker-slot.js';
@@ -19,7 +19,7 @@ export class DispatchJob {
   /** Decoded on first use (early when an ordering key is configured). */
   message: Message | null = null;
   /** Set when decoding failed: the job goes straight to the dead-letter path. */
-  decodeError: { reason: 'missing-type' | 'malformed-payload'; error: string } | null = null;
+  decodeError: { reason: DecodeFailure; error: string } | null = null;
   routes: readonly Route<unknown>[] | null = null;
   /** Names of routes that already succeeded for this message (only when there are several). */
   succeeded: Set<string> | null = null;

@@ -2,7 +2,7 @@ import { exponentialDelay } from '../../machines/backoff.js';
 import { errorText } from '../../machines/classify-error.js';
 import type { DeadLetterInput, ScheduleRetryInput } from '../../machines/dispatch-worker-machine.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
-import { deadLetterFields } from '../../wire/dead-letter-fields.js';
+import { deadLetterHeaders } from '../../wire/dead-letter-fields.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../wire/headers.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { type FailedMessage, logDeadLetter, logRetry } from './failure-log.js';
@@ -52,7 +52,7 @@ export function writeDeadLetter(
   input: DeadLetterInput,
 ): Promise<string> {
   const { spec, storage, clock } = deps;
-  const fields = deadLetterFields(job.entry, {
+  const headers = deadLetterHeaders(job.entry, {
     reason: input.reason,
     error: input.error,
     sourceStream: spec.stream,
@@ -60,12 +60,15 @@ export function writeDeadLetter(
     deliveries: job.entry.deliveries,
     at: clock.now(),
   });
+  // With the headers apart, a storage of bytes can copy the original fields byte for byte when
+  // they were not read as written (bytes that are not UTF-8: src/storage/redis/redis-exact-entries.ts).
   return storage.deadLetter({
     deadStream: spec.deadLetter.stream,
     sourceStream: spec.stream,
     group: spec.group,
     id: job.id,
-    fields,
+    fields: { ...job.entry.fields, ...headers },
+    headers,
     ...(spec.deadLetter.maxLen === undefined ? {} : { maxLen: spec.deadLetter.maxLen }),
   });
 }

@@ -1,6 +1,7 @@
 import type { AutoClaimOptions, ClaimResult, StreamEntry } from '../stream-storage.js';
 import { assertCount, assertId, assertIds, assertName, assertOptions } from '../validate.js';
 import { type CommandContext, failure } from './redis-commands.js';
+import { anyReplacement, markMalformed } from './redis-exact-entries.js';
 import { parseClaimScript, parseIds } from './redis-replies.js';
 import { autoClaimScript, claimScript } from './redis-scripts.js';
 
@@ -14,6 +15,12 @@ function assertClaimArgs(stream: string, group: string, consumer: string): void 
   assertName('stream', stream);
   assertName('group', group);
   assertName('consumer', consumer);
+}
+
+/** The claimed entries whose bytes are not UTF-8 marked `malformedEncoding` (redis-exact-entries.ts). */
+async function marked(ctx: CommandContext, stream: string, result: ClaimResult): Promise<ClaimResult> {
+  if (anyReplacement(result.entries)) await markMalformed(ctx, stream, result.entries);
+  return result;
 }
 
 /** One page of an XAUTOCLAIM walk, with delivery counts. */
@@ -32,7 +39,7 @@ export async function autoClaim(
   assertId('cursor', cursor);
   try {
     const args = [group, consumer, options.minIdleMs, cursor, options.count];
-    return parseClaimScript(await autoClaimScript.run(ctx.send, stream, args));
+    return marked(ctx, stream, parseClaimScript(await autoClaimScript.run(ctx.send, stream, args)));
   } catch (error) {
     throw failure(ctx, error, 'XAUTOCLAIM', stream, group);
   }
@@ -54,9 +61,8 @@ export async function claim(
   if (ids.length === 0) return { cursor: '0-0', entries: [], deletedIds: [] };
   try {
     if (ids.length <= CLAIM_CHUNK) {
-      return parseClaimScript(
-        await claimScript.run(ctx.send, stream, [group, consumer, options.minIdleMs, ...ids]),
-      );
+      const args = [group, consumer, options.minIdleMs, ...ids];
+      return marked(ctx, stream, parseClaimScript(await claimScript.run(ctx.send, stream, args)));
     }
     const entries: StreamEntry[] = [];
     const deletedIds: string[] = [];
@@ -66,7 +72,7 @@ export async function claim(
       for (const entry of part.entries) entries.push(entry);
       for (const id of part.deletedIds) deletedIds.push(id);
     }
-    return { cursor: '0-0', entries, deletedIds };
+    return marked(ctx, stream, { cursor: '0-0', entries, deletedIds });
   } catch (error) {
     throw failure(ctx, error, 'XCLAIM', stream, group);
   }

@@ -1,9 +1,13 @@
 import { NoGroupError } from '../../errors/no-group-error.js';
 import { isNoGroupReply, isReplyError, toStorageError } from './redis-errors.js';
+import type { ExactContext } from './redis-exact-entries.js';
 import type { SendCommand } from './redis-scripts.js';
 
-/** What the command functions need from their storage: a way to send, and the secret to scrub. */
-export interface CommandContext {
+/**
+ * What the command functions need from their storage: a way to send, the secret to scrub, and (for
+ * entries whose bytes are not UTF-8) a way to read bytes and a logger.
+ */
+export interface CommandContext extends ExactContext {
   readonly send: SendCommand;
   /** The password, removed from every error message. */
   readonly secret: string | undefined;

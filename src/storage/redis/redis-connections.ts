@@ -170,7 +170,7 @@ function nodeOptions(options: RedisOptions): ClusterNodeOptions {
 }
 
 /** `Cluster` vs `Redis` without `instanceof` (works across copies of ioredis). */
-export function isCluster(client: RedisClient): client is Cluster {
+function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster === true;
 }
 
@@ -197,7 +197,7 @@ const readiness = new WeakMap<RedisClient, Promise<void>>();
  * Resolves when `client` is ready; rejects after `timeoutMs` (or at once when it was closed for good).
  * One shared wait per client, so many queued commands add a single listener.
  */
-export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new Error('Connection is closed.'));
   const shared = readiness.get(client);
@@ -216,4 +216,28 @@ export function whenReady(client: RedisClient, timeoutMs: number): Promise<void>
   }).finally(() => readiness.delete(client));
   readiness.set(client, wait);
   return wait;
+}
+
+/**
+ * The sends of a storage on `client`: `call`, and `callBuffer` for Buffer replies (the bytes of
+ * entries that are not UTF-8: redis-exact-entries.ts), `undefined` when the client has none. ioredis
+ * keeps commands for a Cluster with no reachable node in an offline queue forever, so on a Cluster
+ * each send waits for it to be ready at most `readyTimeoutMs`, then fails with ConnectionError.
+ */
+export function clientSends(
+  client: RedisClient,
+  readyTimeoutMs: number,
+): { send: SendCommand; sendBuffer: SendCommand | undefined } {
+  const callBuffer = client.callBuffer?.bind(client);
+  const ready = (call: SendCommand): SendCommand =>
+    isCluster(client)
+      ? async (command, ...args) => {
+          if (client.status !== 'ready') await whenReady(client, readyTimeoutMs);
+          return call(command, ...args);
+        }
+      : call;
+  return {
+    send: ready((command, ...args) => client.call(command, ...args)),
+    sendBuffer: callBuffer && ready((command, ...args) => callBuffer(command, ...args)),
+  };
 }

@@ -4,6 +4,7 @@ import type { ReadGroupOptions, StreamEntry } from '../stream-storage.js';
 import { assertCount, assertName, assertOptions } from '../validate.js';
 import type { BlockingReads } from './redis-blocking-reads.js';
 import { type CommandContext, failure } from './redis-commands.js';
+import { anyReplacement, markMalformed } from './redis-exact-entries.js';
 import { parseReadGroup } from './redis-replies.js';
 
 /**
@@ -28,14 +29,29 @@ export async function readGroup(
   const blockMs = options.blockMs;
   if (blockMs !== undefined) assertCount('blockMs', blockMs);
   try {
+    let entries: StreamEntry[];
     if (blockMs === undefined) {
       const args = ['GROUP', group, consumer, 'COUNT', options.count, 'STREAMS', stream, '>'];
-      return parseReadGroup(await ctx.send('XREADGROUP', ...args));
+      entries = parseReadGroup(await ctx.send('XREADGROUP', ...args));
+    } else {
+      const args = [
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        options.count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        stream,
+        '>',
+      ];
+      // One reader connection per stream and consumer name: partitions of one consumer share its
+      // name, and one connection serves one blocking read at a time.
+      entries = parseReadGroup(await reads.read(`${stream}/${consumer}`, blockMs, args));
     }
-    const args = ['GROUP', group, consumer, 'COUNT', options.count, 'BLOCK', blockMs, 'STREAMS', stream, '>'];
-    // One reader connection per stream and consumer name: partitions of one consumer share its
-    // name, and one connection serves one blocking read at a time.
-    return parseReadGroup(await reads.read(`${stream}/${consumer}`, blockMs, args));
+    // Rare: an entry read with U+FFFD is read again as bytes (redis-exact-entries.ts).
+    return anyReplacement(entries) ? await markMalformed(ctx, stream, entries) : entries;
   } catch (error) {
     const mapped = failure(ctx, error, 'XREADGROUP', stream, group);
     if (mapped instanceof ConnectionError) {

@@ -71,8 +71,8 @@ end
 return removed
 `;
 
-/** Sends one command and resolves its raw reply (ioredis' `call`). */
-export type SendCommand = (command: string, ...args: (string | number)[]) => Promise<unknown>;
+/** Sends one command and resolves its raw reply (ioredis' `call`, or `callBuffer` for Buffer replies). */
+export type SendCommand = (command: string, ...args: (string | number | Buffer)[]) => Promise<unknown>;
 
 /** A Lua script run by EVALSHA, falling back to EVAL once when the server does not know it yet. */
 export class RedisScript {

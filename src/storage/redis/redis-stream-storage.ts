@@ -6,6 +6,7 @@ import type {
   AutoClaimOptions,
   ClaimResult,
   ConsumerInfo,
+  CopyEntryOptions,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
   GroupInfo,
@@ -24,15 +25,14 @@ import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
 import { autoClaim, claim, touch } from './redis-claim-commands.js';
 import type { CommandContext } from './redis-commands.js';
 import {
+  clientSends,
   closeConnection,
   connectFromUrl,
   duplicateForReads,
   guardDatabase,
-  isCluster,
   ownConnectionOptions,
-  whenReady,
 } from './redis-connections.js';
-import { add, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
+import { add, copyEntry, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
 import {
   ack,
   consumers,
@@ -44,7 +44,6 @@ import {
   pending,
 } from './redis-group-commands.js';
 import { readGroup } from './redis-read-group.js';
-import type { SendCommand } from './redis-scripts.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 
@@ -113,10 +112,7 @@ export class RedisStreamStorage implements StreamStorage {
     const margin = options.watchdogMarginMs ?? 1000;
     assertCount('watchdogMarginMs', margin);
     this.#client = client;
-    const send: SendCommand = isCluster(client)
-      ? this.#callWhenClusterReady
-      : (command, ...args) => client.call(command, ...args);
-    this.#ctx = { send, secret: undefined };
+    this.#ctx = { ...clientSends(client, READY_TIMEOUT_MS), secret: undefined, logger: options.logger };
     this.#logger = options.logger;
     this.#reads = new BlockingReads((reader) => this.#openReader(reader), margin);
   }
@@ -144,7 +140,13 @@ export class RedisStreamStorage implements StreamStorage {
     }
     storage.#ownsClient = true;
     const guard = guardDatabase(client, parsed.db, redactUrl(url));
-    storage.#ctx = { send: guard(storage.#ctx.send), secret: parsed.password };
+    const { send, sendBuffer } = storage.#ctx;
+    storage.#ctx = {
+      ...storage.#ctx,
+      send: guard(send),
+      sendBuffer: sendBuffer && guard(sendBuffer),
+      secret: parsed.password,
+    };
     storage.#watchErrors(client, `main connection to ${redactUrl(url)}`);
     return storage;
   }
@@ -241,6 +243,16 @@ export class RedisStreamStorage implements StreamStorage {
     return this.#closing ? closed('deadLetter') : deadLetter(this.#ctx, letter);
   }
 
+  /** `XRANGE source id id` read as bytes, then `XADD stream * …` of those bytes (see `StreamStorage.copyEntry`). */
+  copyEntry(
+    source: string,
+    id: string,
+    stream: string,
+    options: CopyEntryOptions = {},
+  ): Promise<string | null> {
+    return this.#closing ? closed('copyEntry') : copyEntry(this.#ctx, source, id, stream, options);
+  }
+
   /**
    * Close the connections this storage created (the main one when made by `fromUrl`, and every
    * blocking-read connection); a client passed to the constructor stays open. Idempotent, and
@@ -255,13 +267,6 @@ export class RedisStreamStorage implements StreamStorage {
     this.#reads.close();
     if (this.#ownsClient) await closeConnection(this.#client, QUIT_TIMEOUT_MS);
   }
-
-  // ioredis keeps commands for a Cluster that has no reachable node in an offline queue forever;
-  // wait for the cluster to be ready at most READY_TIMEOUT_MS, then fail with ConnectionError.
-  #callWhenClusterReady = async (command: string, ...args: (string | number)[]): Promise<unknown> => {
-    if (this.#client.status !== 'ready') await whenReady(this.#client, READY_TIMEOUT_MS);
-    return this.#client.call(command, ...args);
-  };
 
   #openReader(reader: string): RedisClient {
     const connection = duplicateForReads(this.#client);
