@@ -17,6 +17,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
+import { assertRangePreview, type PreviewEntry, previewEntry, type RangePreviewOptions } from '../range-preview.js';
 import { assertTrimAcked, type TrimAckedOptions } from '../trim-acked.js';
 import {
   assertCount,
@@ -179,6 +180,15 @@ export class MemoryStreamStorage implements StreamStorage {
     return target
       .range(start, end, options.count ?? 0)
       .map((entry) => ({ id: entry.id, fields: { ...entry.fields } }));
+  }
+
+  async rangePreview(stream: string, options: RangePreviewOptions): Promise<PreviewEntry[]> {
+    this.#open('rangePreview');
+    assertRangePreview(stream, options);
+    const start = parseBound('XRANGE', options.start ?? '-', 'start');
+    const end = parseBound('XRANGE', options.end ?? '+', 'end');
+    const entries = this.#keys.stream(stream)?.range(start, end, options.count ?? 0) ?? [];
+    return entries.map((entry) => previewEntry(entry, options));
   }
 
   async delete(stream: string, ids: readonly string[]): Promise<number> {

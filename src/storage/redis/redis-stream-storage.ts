@@ -18,6 +18,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
+import type { PreviewEntry, RangePreviewOptions } from '../range-preview.js';
 import type { TrimAckedOptions } from '../trim-acked.js';
 import { assertCount } from '../validate.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
@@ -43,6 +44,7 @@ import {
   groups,
   pending,
 } from './redis-group-commands.js';
+import { rangePreview } from './redis-range-preview.js';
 import { readGroup } from './redis-read-group.js';
 import type { SendCommand } from './redis-scripts.js';
 import { trimAcked } from './redis-trim-commands.js';
@@ -201,6 +203,10 @@ export class RedisStreamStorage implements StreamStorage {
 
   range(stream: string, options: RangeOptions = {}): Promise<RangeEntry[]> {
     return this.#closing ? closed('range') : range(this.#ctx, stream, options);
+  }
+
+  rangePreview(stream: string, options: RangePreviewOptions): Promise<PreviewEntry[]> {
+    return this.#closing ? closed('rangePreview') : rangePreview(this.#ctx, stream, options);
   }
 
   delete(stream: string, ids: readonly string[]): Promise<number> {
