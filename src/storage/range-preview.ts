@@ -40,7 +40,10 @@ export const PREVIEW_MAX_FIELDS = 32;
  * @example
  * assertRangePreview('orders:dead', { maxValueBytes: 1024 })
  */
-export function assertRangePreview(stream: unknown, options: unknown): asserts options is RangePreviewOptions {
+export function assertRangePreview(
+  stream: unknown,
+  options: unknown,
+): asserts options is RangePreviewOptions {
   assertName('stream', stream);
   assertOptions(options);
   const { start, end, count, maxValueBytes, maxFields, keep } = options as Record<string, unknown>;

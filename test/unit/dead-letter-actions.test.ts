@@ -8,7 +8,7 @@ import {
   replayDeadLetters,
   resolveDeadLetters,
 } from '../../src/wire/dead-letter-actions.js';
-import { readDeadLetterPage } from '../../src/wire/dead-letters.js';
+import { readDeadLetterPage } from '../../src/wire/dead-letter-page.js';
 
 const letter = (n: number, reason = 'handler-error', source = 'orders'): StreamFields => ({
   type: 't',
@@ -68,6 +68,7 @@ describe('dead-letter reading and actions', () => {
         return storage.add(stream, fields);
       },
       delete: (stream: string, ids: readonly string[]) => storage.delete(stream, ids),
+      range: storage.range.bind(storage),
     };
     const error = await replayDeadLetters(failing, 'd', letters, 'orders').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayError);

@@ -1,5 +1,11 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import {
+  assertRangePreview,
+  type PreviewEntry,
+  previewEntry,
+  type RangePreviewOptions,
+} from '../range-preview.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -17,7 +23,6 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
-import { assertRangePreview, type PreviewEntry, previewEntry, type RangePreviewOptions } from '../range-preview.js';
 import { assertTrimAcked, type TrimAckedOptions } from '../trim-acked.js';
 import {
   assertCount,
