@@ -13,7 +13,7 @@
  * - Every method of a closed storage rejects with `StorageClosedError`, except `close()`.
  */
 
-import type { PreviewEntry, RangePreviewOptions } from './range-preview.js';
+import type { PreviewEntry, RangePreviewOptions } from './preview-entry.js';
 import type { TrimAckedOptions } from './trim-acked.js';
 
 /** Field/value pairs of a stream entry. Values are strings (Redis stores bytes; see the wire format). */

@@ -4,7 +4,8 @@
 // stream of 8 MiB entries must not bring 8 MiB per entry into the process (issue 25, item 6). The
 // whole entry is read only for one letter on request (`loadDeadLetter`, with a size limit) and, one
 // at a time, to replay it.
-import { type PreviewEntry, previewEntry, type RangePreviewOptions } from '../storage/range-preview.js';
+import type { PreviewEntry, RangePreviewOptions } from '../storage/preview-entry.js';
+import { previewEntry } from '../storage/range-preview.js';
 import type { RangeEntry, RangeOptions, StreamFields, StreamStorage } from '../storage/stream-storage.js';
 import { DEAD_LETTER_HEADERS } from './headers.js';
 

@@ -1,11 +1,7 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
-import {
-  assertRangePreview,
-  type PreviewEntry,
-  previewEntry,
-  type RangePreviewOptions,
-} from '../range-preview.js';
+import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
+import { assertRangePreview, previewEntry } from '../range-preview.js';
 import type {
   AddOptions,
   AutoClaimOptions,

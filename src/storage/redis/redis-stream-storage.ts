@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
-import type { PreviewEntry, RangePreviewOptions } from '../range-preview.js';
+import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
 import type {
   AddOptions,
   AutoClaimOptions,

@@ -80,6 +80,22 @@ export function previewCases(use: UseFixture): void {
       expect(await preview(key('missing'), { maxValueBytes: 8 })).toEqual([]);
     });
 
+    it('reads big entries whole on the server: 6 of 1 MiB, with and without count', async (ctx) => {
+      const { storage, key } = use();
+      const preview = previewer(storage);
+      if (preview === undefined) return ctx.skip();
+      const stream = key('s');
+      const mib = 'm'.repeat(1024 * 1024);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await storage.add(stream, { i: String(i), blob: mib }));
+      const all = await preview(stream, { maxValueBytes: 4 });
+      expect(all.map((entry) => entry.id)).toEqual(ids);
+      expect(all.map((entry) => entry.bytes)).toEqual(ids.map(() => 1 + 1 + 4 + mib.length));
+      const five = await preview(stream, { maxValueBytes: 4, count: 5, start: nth(ids, 0) });
+      expect(five.map((entry) => entry.id)).toEqual(ids.slice(0, 5));
+      expect(five[4]?.fields).toEqual({ i: '4', blob: 'mmmm' });
+    });
+
     it('rejects a bad maxValueBytes, maxFields or keep with a TypeError naming it', async (ctx) => {
       const { storage, key } = use();
       const preview = previewer(storage);
