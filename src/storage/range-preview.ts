@@ -34,7 +34,7 @@ export function assertRangePreview(
  * @example
  * cutUtf8('héllo', 2) // 'h' (é is two bytes)
  */
-export function cutUtf8(value: string, maxBytes: number): string {
+function cutUtf8(value: string, maxBytes: number): string {
   // At most maxBytes characters hold at least maxBytes bytes: encode only that head, not the value.
   const head = Buffer.from(value.slice(0, maxBytes), 'utf8');
   if (head.length <= maxBytes) return value.slice(0, maxBytes);
