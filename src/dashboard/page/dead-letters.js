@@ -204,9 +204,11 @@ function createPanel(stream, deadStream, readOnly, call) {
     const partial = letter.omittedFields > 0 || Object.keys(letter.truncated ?? {}).length > 0;
     renderDetail(letter, partial ? 'a preview: loading the whole dead letter…' : null);
     if (!partial) return;
+    // Only into the detail still open on this letter (not one closed or switched meanwhile).
+    const open = () => !detail.hidden && detail.dataset.detailOf === id;
     call(`${base}/${encodeURIComponent(id)}`).then(
-      (body) => detail.dataset.detailOf === id && renderDetail(body.letter, null),
-      (error) => detail.dataset.detailOf === id && renderDetail(letter, `a preview: ${error.message}`),
+      (body) => open() && renderDetail(body.letter, null),
+      (error) => open() && renderDetail(letter, `a preview: ${error.message}`),
     );
   }
 
