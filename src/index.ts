@@ -53,6 +53,7 @@ export {
   MemoryStreamStorage,
   type MemoryStreamStorageOptions,
 } from './storage/memory/memory-stream-storage.js';
+export type { PreviewEntry, RangePreviewOptions } from './storage/preview-entry.js';
 export type { RedisClient } from './storage/redis/redis-client.js';
 export {
   RedisRetryScheduler,

@@ -8,9 +8,16 @@ import {
   replayDeadLetters,
   resolveDeadLetters,
 } from '../wire/dead-letter-actions.js';
-import { type DeadLetter, type Selection, selectDeadLetters } from '../wire/dead-letters.js';
+import {
+  DEFAULT_MAX_DEAD_LETTER_BYTES,
+  type DeadLetter,
+  DeadLetterTooLargeError,
+  loadDeadLetter,
+  type Selection,
+  selectDeadLetters,
+} from '../wire/dead-letters.js';
 import { integerArg, streamIdsArg } from './arguments.js';
-import { escapeControls, formatDuration, line, printJson, table, truncate } from './output.js';
+import { escapeControls, formatBytes, formatDuration, line, printJson, table, truncate } from './output.js';
 import { startProgress } from './progress.js';
 import { type RedisSession, redisOption, requireRedisUrl, withRedis } from './redis.js';
 import { UsageError } from './usage-error.js';
@@ -23,6 +30,7 @@ interface DlqOptions {
   reason?: string;
   all?: boolean;
   count?: number;
+  maxBytes?: number;
   yes?: boolean;
   json?: boolean;
 }
@@ -85,7 +93,7 @@ function ageOf(letter: DeadLetter): string {
 }
 
 function listCommand(): Command {
-  return dlqSubcommand('list', 'list dead letters, oldest first')
+  return dlqSubcommand('list', 'list dead letters, oldest first (field values cut to 1 KiB: a preview)')
     .addOption(reasonOption('only dead letters with this x-dead-reason'))
     .addOption(new Option('--count <n>', 'at most this many').argParser(integerArg(1)).default(100))
     .addHelpText('after', '\nExample:\n  streamvisor dlq list --stream orders --reason handler-error --json')
@@ -101,10 +109,11 @@ function listCommand(): Command {
       if (letters.length === 0) return line(`no dead letters in ${deadStreamOf(options)}`);
       line(
         table(
-          ['Id', 'Dead', 'Reason', 'Type', 'Deliveries', 'Source id', 'Error'],
+          ['Id', 'Dead', 'Size', 'Reason', 'Type', 'Deliveries', 'Source id', 'Error'],
           letters.map((l) => [
             l.id,
             ageOf(l),
+            formatBytes(l.bytes),
             l.reason ?? '-',
             l.type ?? '-',
             l.deliveries ?? '-',
@@ -119,16 +128,26 @@ function listCommand(): Command {
 function showCommand(): Command {
   return dlqSubcommand('show', 'show one dead letter with every field')
     .addOption(new Option('--id <id>', 'the dead-letter id').argParser((v) => streamIdsArg(v, undefined)))
+    .addOption(
+      new Option('--max-bytes <n>', 'refuse (exit 1) a dead letter bigger than this many bytes')
+        .argParser(integerArg(1))
+        .default(DEFAULT_MAX_DEAD_LETTER_BYTES),
+    )
     .addHelpText('after', '\nExample:\n  streamvisor dlq show --stream orders --id 1700000000000-0')
     .action(async (options: DlqOptions) => {
       const id = options.id?.[0];
       if (id === undefined) throw new UsageError('pass --id ID (see `streamvisor dlq list`)');
       const url = await requireRedisUrl(options.redis);
-      const { letters } = await withRedis(url, async (session) => {
+      const maxBytes = options.maxBytes ?? DEFAULT_MAX_DEAD_LETTER_BYTES;
+      const letter = await withRedis(url, async (session) => {
         await requireKnownStream(session, options);
-        return selectDeadLetters(session.storage, deadStreamOf(options), { ids: [id] });
+        return loadDeadLetter(session.storage, deadStreamOf(options), id, { maxBytes }).catch((error) => {
+          if (!(error instanceof DeadLetterTooLargeError)) throw error;
+          throw new Error(
+            `${error.message} (${formatBytes(error.bytes)}); \`dlq list --json\` shows its preview, or pass --max-bytes ${error.bytes} to show it whole (add --json > file.json to keep it out of the terminal)`,
+          );
+        });
       });
-      const letter = letters[0];
       if (letter === undefined) throw new Error(`no dead letter ${id} in ${deadStreamOf(options)}`);
       if (options.json) return printJson(letter);
       // Every value came from a producer: escaped, newlines too, so none can paint a fake line.
@@ -142,6 +161,7 @@ function showCommand(): Command {
       line(`source:        ${safe(letter.sourceStream)} ${escapeControls(letter.sourceId ?? '')}`);
       line(`group:         ${safe(letter.group)}`);
       line(`deliveries:    ${safe(letter.deliveries)}`);
+      line(`size:          ${formatBytes(letter.bytes)} (${letter.bytes} bytes)`);
       line('fields:');
       for (const [key, value] of Object.entries(letter.fields))
         line(`  ${escapeControls(key)}: ${pretty(key, value)}`);

@@ -95,6 +95,18 @@ export function formatDuration(ms: number | null): string {
 }
 
 /**
+ * A size for humans: `512 B`, `1.5 KiB`, `8.0 MiB`.
+ *
+ * @example
+ * formatBytes(8 * 1024 * 1024) // '8.0 MiB'
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
  * Shorten text to `max` characters (an ellipsis marks the cut) and fold it onto one line.
  *
  * @example

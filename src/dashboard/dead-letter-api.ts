@@ -1,8 +1,10 @@
 /**
  * The dashboard's dead-letter endpoints, under `/api/dead-letters`:
  * - `GET  /api/dead-letters` → `{ readOnly, streams: [{ stream, deadStream }] }`;
- * - `GET  /api/dead-letters/<stream>?reason=&before=&limit=` → a page, newest first, with counts by reason;
- * - `GET  /api/dead-letters/<stream>/<id>` → one dead letter;
+ * - `GET  /api/dead-letters/<stream>?reason=&before=&limit=` → a page, newest first, with counts by
+ *   reason; each letter a preview (values cut to 1 KiB, on the Redis server) with its full `bytes`;
+ * - `GET  /api/dead-letters/<stream>/<id>` → one whole dead letter, or 413 when it is over
+ *   `maxDeadLetterBytes` (it is then not read);
  * - `POST /api/dead-letters/<stream>/replay|purge` with `{ ids } | { reason } | { all: true }`
  *   (purge also `confirm: true`) → what was touched.
  * The actions are the CLI's (`streamvisor dlq replay|purge`, src/wire/dead-letter-actions.ts).
@@ -19,7 +21,8 @@ import {
   replayDeadLetters,
   resolveDeadLetters,
 } from '../wire/dead-letter-actions.js';
-import { readDeadLetterPage, selectDeadLetters } from '../wire/dead-letters.js';
+import { readDeadLetterPage } from '../wire/dead-letter-page.js';
+import { DeadLetterTooLargeError, loadDeadLetter } from '../wire/dead-letters.js';
 import { ApiError, readTarget, sendJson } from './dead-letter-http.js';
 import type { DashboardSource } from './live-feed.js';
 
@@ -29,6 +32,8 @@ const LOGGED_IDS = 100;
 
 export interface DeadLetterApiOptions {
   readOnly: boolean;
+  /** Largest dead letter the detail endpoint reads whole, bytes. */
+  maxDeadLetterBytes: number;
   logger: Logger;
   /** Where the action counters are registered (the dashboard's `/metrics`). */
   registry: Registry;
@@ -98,7 +103,9 @@ export function createDeadLetterApi(runtime: DashboardSource, options: DeadLette
   const show = async (stream: string, id: string) => {
     const deadStream = deadStreamOf(stream);
     if (!STREAM_ID.test(id)) throw new ApiError(400, `a dead-letter id is a stream id like 1-0, got "${id}"`);
-    const [letter] = (await selectDeadLetters(runtime.storage, deadStream, { ids: [id] })).letters;
+    const letter = await loadDeadLetter(runtime.storage, deadStream, id, {
+      maxBytes: options.maxDeadLetterBytes,
+    });
     if (letter === undefined) throw new ApiError(404, `no dead letter ${id} in ${deadStream}`);
     return { stream, deadStream, letter };
   };
@@ -175,7 +182,14 @@ export function createDeadLetterApi(runtime: DashboardSource, options: DeadLette
         sendJson(res, 200, await route(req, url));
       } catch (error) {
         if (error instanceof ApiError) sendJson(res, error.status, { error: error.message, ...error.extra });
-        else if (error instanceof DeadLetterTargetError) {
+        else if (error instanceof DeadLetterTooLargeError) {
+          sendJson(res, 413, {
+            error: `${error.message}: the list shows its preview; read it whole with \`streamvisor dlq show --id ${error.id} --max-bytes ${error.bytes}\`, or raise startDashboard's \`maxDeadLetterBytes\``,
+            id: error.id,
+            bytes: error.bytes,
+            limit: error.limit,
+          });
+        } else if (error instanceof DeadLetterTargetError) {
           sendJson(res, error.problem === 'other-stream' ? 400 : 404, {
             error: error.message,
             problem: error.problem,

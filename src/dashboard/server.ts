@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
+import { DEFAULT_MAX_DEAD_LETTER_BYTES } from '../wire/dead-letters.js';
 import { createTokenCheck } from './auth.js';
 import { createDeadLetterApi } from './dead-letter-api.js';
 import { sendJson } from './dead-letter-http.js';
@@ -40,6 +41,12 @@ export interface DashboardOptions {
   historyMs?: number;
   /** Show the dead letters without the replay and purge buttons, and refuse those actions (403). @default false */
   readOnly?: boolean;
+  /**
+   * Largest dead letter the page's detail view (`GET /api/dead-letters/<stream>/<id>`) reads whole,
+   * bytes (integer ≥ 1); a bigger one answers 413 with its size, without being read. Lists always
+   * show a preview (values cut to 1 KiB on the Redis server), whatever the size. @default 1048576 (1 MiB)
+   */
+  maxDeadLetterBytes?: number;
   /** Dead-letter actions are logged here at `info`. @default pino at level 'warn' */
   logger?: Logger;
 }
@@ -123,7 +130,12 @@ function validate(options: DashboardOptions): void {
       throw new TypeError(`Expected \`${key}\` to be a number ≥ 10 (ms), got ${String(value)}`);
     }
   }
-  const { historyMs } = options;
+  const { historyMs, maxDeadLetterBytes: maxBytes } = options;
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+    throw new TypeError(
+      `Expected \`maxDeadLetterBytes\` to be an integer ≥ 1 (bytes), got ${String(maxBytes)}`,
+    );
+  }
   if (historyMs !== undefined && (!Number.isFinite(historyMs) || historyMs < 10_000)) {
     throw new TypeError(`Expected \`historyMs\` to be a number ≥ 10000 (ms), got ${String(historyMs)}`);
   }
@@ -157,6 +169,7 @@ export async function startDashboard(
   const metrics = createMetrics(runtime);
   const deadLetters = createDeadLetterApi(runtime, {
     readOnly: options.readOnly === true,
+    maxDeadLetterBytes: options.maxDeadLetterBytes ?? DEFAULT_MAX_DEAD_LETTER_BYTES,
     logger,
     registry: metrics.registry,
   });

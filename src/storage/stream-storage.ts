@@ -13,6 +13,7 @@
  * - Every method of a closed storage rejects with `StorageClosedError`, except `close()`.
  */
 
+import type { PreviewEntry, RangePreviewOptions } from './preview-entry.js';
 import type { TrimAckedOptions } from './trim-acked.js';
 
 /** Field/value pairs of a stream entry. Values are strings (Redis stores bytes; see the wire format). */
@@ -236,6 +237,16 @@ export interface StreamStorage {
 
   /** `XRANGE stream start end [COUNT count]`. A missing stream resolves `[]`. */
   range(stream: string, options?: RangeOptions): Promise<RangeEntry[]>;
+
+  /**
+   * `XRANGE` with every entry cut to a bounded size: per entry its id, its true size in bytes, and
+   * its fields with values cut to `maxValueBytes` (at a character boundary; `truncated` gives the full
+   * length), at most `maxFields` of them besides `keep`. What lists show (dead letters): a list of big
+   * entries costs the preview, not the entries. `RedisStreamStorage` cuts on the server (a Lua
+   * script), so the whole entries never reach this process. A missing stream resolves `[]`.
+   * Optional: without it, callers read whole entries with `range` and cut them in process.
+   */
+  rangePreview?(stream: string, options: RangePreviewOptions): Promise<PreviewEntry[]>;
 
   /** `XDEL stream ...ids`. Resolves how many were deleted. */
   delete(stream: string, ids: readonly string[]): Promise<number>;

@@ -3,14 +3,8 @@
 
 import { holdsReplacement } from '../storage/replacement-char.js';
 import type { StreamFields, StreamStorage } from '../storage/stream-storage.js';
-import {
-  belongsTo,
-  type DeadLetter,
-  NO_REASON,
-  readDeadLetterPage,
-  SCAN_PAGE,
-  selectDeadLetters,
-} from './dead-letters.js';
+import { belongsTo, NO_REASON, readDeadLetterPage } from './dead-letter-page.js';
+import { type DeadLetter, isPartial, SCAN_PAGE, selectDeadLetters, toDeadLetter } from './dead-letters.js';
 import { DEAD_LETTER_HEADERS, REPLAYED_FROM_FIELD } from './headers.js';
 
 /** Which dead letters an action touches: some ids, every one of a reason, or all. */
@@ -82,7 +76,8 @@ export interface ResolveOptions {
 const done = (action: DeadLetterAction) => (action === 'replay' ? 'replayed' : 'purged');
 
 /**
- * The dead letters of `deadStream` a target names, oldest first. Throws `DeadLetterTargetError`
+ * The dead letters of `deadStream` a target names, oldest first, as previews (see `readDeadLetters`:
+ * enough to check and list them; `replayDeadLetters` reads each whole in its turn). Throws `DeadLetterTargetError`
  * (nothing touched) for ids that are not there or belong to another source stream, and, with
  * `requireMatch`, for a reason no dead letter has.
  *
@@ -90,7 +85,7 @@ const done = (action: DeadLetterAction) => (action === 'replay' ? 'replayed' : '
  * const letters = await resolveDeadLetters(storage, 'orders:dead', { reason: 'handler-error' }, { action: 'replay' })
  */
 export async function resolveDeadLetters(
-  storage: Pick<StreamStorage, 'range'>,
+  storage: Pick<StreamStorage, 'range' | 'rangePreview'>,
   deadStream: string,
   target: DeadLetterTarget,
   options: ResolveOptions,
@@ -149,7 +144,9 @@ export function replayFields(letter: DeadLetter): StreamFields {
 /**
  * Put dead letters back on their source stream (`x-source-stream`, else `fallbackStream`) and delete
  * them from `deadStream`, one by one: add first, then delete, so a crash in between duplicates a
- * message but never loses one. When a message cannot be written back, stops with a `ReplayError`
+ * message but never loses one. A preview (`resolveDeadLetters`' letters) is read whole just before it
+ * is written back, so at most one whole entry is in memory at a time; one that is no longer there
+ * (replayed or purged meanwhile) is skipped. When a message cannot be written back, stops with a `ReplayError`
  * that lists what was replayed; that dead letter and the later ones stay where they are.
  * `onProgress` is called after each.
  *
@@ -157,14 +154,16 @@ export function replayFields(letter: DeadLetter): StreamFields {
  * await replayDeadLetters(storage, 'orders:dead', letters, 'orders', (done) => bar.update(done))
  */
 export async function replayDeadLetters(
-  storage: Pick<StreamStorage, 'add' | 'delete' | 'copyEntry'>,
+  storage: Pick<StreamStorage, 'add' | 'delete' | 'range' | 'copyEntry'>,
   deadStream: string,
   letters: readonly DeadLetter[],
   fallbackStream: string,
   onProgress: (done: number) => void = () => {},
 ): Promise<Replayed[]> {
   const replayed: Replayed[] = [];
-  for (const [index, letter] of letters.entries()) {
+  for (const [index, listed] of letters.entries()) {
+    const letter = isPartial(listed) ? await readWhole(storage, deadStream, listed.id) : listed;
+    if (letter === undefined) continue;
     const stream = letter.sourceStream ?? fallbackStream;
     let id: string;
     try {
@@ -182,6 +181,15 @@ export async function replayDeadLetters(
     onProgress(replayed.length);
   }
   return replayed;
+}
+
+async function readWhole(
+  storage: Pick<StreamStorage, 'range'>,
+  deadStream: string,
+  id: string,
+): Promise<DeadLetter | undefined> {
+  const [entry] = await storage.range(deadStream, { start: id, end: id, count: 1 });
+  return entry === undefined ? undefined : toDeadLetter(entry);
 }
 
 /**

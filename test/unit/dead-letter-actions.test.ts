@@ -8,7 +8,8 @@ import {
   replayDeadLetters,
   resolveDeadLetters,
 } from '../../src/wire/dead-letter-actions.js';
-import { readDeadLetterPage } from '../../src/wire/dead-letters.js';
+import { readDeadLetterPage } from '../../src/wire/dead-letter-page.js';
+import { PREVIEW_VALUE_BYTES } from '../../src/wire/dead-letters.js';
 
 const letter = (n: number, reason = 'handler-error', source = 'orders'): StreamFields => ({
   type: 't',
@@ -68,6 +69,7 @@ describe('dead-letter reading and actions', () => {
         return storage.add(stream, fields);
       },
       delete: (stream: string, ids: readonly string[]) => storage.delete(stream, ids),
+      range: storage.range.bind(storage),
     };
     const error = await replayDeadLetters(failing, 'd', letters, 'orders').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayError);
@@ -79,5 +81,28 @@ describe('dead-letter reading and actions', () => {
     expect(replayError.remaining).toEqual([letters[1]?.id, letters[2]?.id]);
     expect((await storage.range('d')).map((e) => e.id)).toEqual(replayError.remaining);
     expect(await storage.length('orders')).toBe(1);
+  });
+
+  it('lists previews of big letters, yet a replay writes the whole original back', async () => {
+    const storage = new MemoryStreamStorage();
+    const big = JSON.stringify({ blob: 'é'.repeat(300_000) }); // 600 KiB of 2-byte characters
+    const fields = { ...letter(1), payload: big, 'x-note': 'kept' };
+    await storage.add('d', fields);
+    const [listed] = await resolveDeadLetters(storage, 'd', { all: true }, { action: 'replay' });
+    // 9 ASCII bytes, then 2-byte characters: the cut falls inside one, so it stops a byte short.
+    const cut = listed?.fields.payload ?? '';
+    expect(Buffer.byteLength(cut)).toBe(PREVIEW_VALUE_BYTES - 1);
+    expect(big.startsWith(cut)).toBe(true);
+    expect(listed?.truncated).toEqual({ payload: Buffer.byteLength(big) });
+    expect(listed?.bytes).toBe(Buffer.byteLength(Object.entries(fields).flat().join('')));
+    await replayDeadLetters(storage, 'd', listed ? [listed] : [], 'orders');
+    const [replayed] = await storage.range('orders');
+    expect(replayed?.fields).toEqual({
+      type: 't',
+      payload: big,
+      'x-note': 'kept',
+      'x-replayed-from': listed?.id,
+    });
+    expect(await storage.length('d')).toBe(0);
   });
 });

@@ -196,12 +196,27 @@ function createPanel(stream, deadStream, readOnly, call) {
     return row;
   }
 
+  // A list row is a preview (values cut to 1 KiB by the server): the detail shows it at once and,
+  // when something was cut, asks for the whole letter, which the server refuses (413) over its limit.
   function showDetail(id) {
     const letter = state.letters.find((l) => l.id === id);
     if (!letter) return;
+    const partial = letter.omittedFields > 0 || Object.keys(letter.truncated ?? {}).length > 0;
+    renderDetail(letter, partial ? 'a preview: loading the whole dead letter…' : null);
+    if (!partial) return;
+    // Only into the detail still open on this letter (not one closed or switched meanwhile).
+    const open = () => !detail.hidden && detail.dataset.detailOf === id;
+    call(`${base}/${encodeURIComponent(id)}`).then(
+      (body) => open() && renderDetail(body.letter, null),
+      (error) => open() && renderDetail(letter, `a preview: ${error.message}`),
+    );
+  }
+
+  function renderDetail(letter, note) {
     detail.replaceChildren();
     const close = h('button', { type: 'button', 'data-action': 'close' }, 'close');
     detail.append(h('h4', {}, `dead letter ${letter.id}`), close);
+    if (note) detail.append(h('p', { class: 'dlq-note' }, note));
     if (letter.error) detail.append(h('p', { class: 'dlq-error-text' }, letter.error));
     const list = h('dl');
     const headers = {
@@ -211,15 +226,21 @@ function createPanel(stream, deadStream, readOnly, call) {
       group: letter.group,
       deliveries: letter.deliveries,
       'dead at': letter.deadAt ? new Date(letter.deadAt).toISOString() : null,
+      size: `${letter.bytes} bytes`,
     };
     for (const [key, value] of Object.entries(headers))
       list.append(h('dt', {}, key), h('dd', {}, String(value ?? '–')));
+    const truncated = letter.truncated ?? {};
     for (const [key, value] of Object.entries(letter.fields)) {
       list.append(h('dt', {}, key));
       const dd = h('dd', { 'data-field': key });
-      dd.append(key === 'payload' ? h('pre', {}, pretty(value)) : document.createTextNode(value));
+      const cut = key in truncated;
+      dd.append(key === 'payload' && !cut ? h('pre', {}, pretty(value)) : document.createTextNode(value));
+      if (cut) dd.append(h('span', { class: 'dlq-cut' }, ` … (cut: ${truncated[key]} bytes in all)`));
       list.append(dd);
     }
+    if (letter.omittedFields > 0)
+      list.append(h('dt', {}, '…'), h('dd', {}, `${letter.omittedFields} more fields`));
     detail.append(list);
     detail.hidden = false;
     detail.dataset.detailOf = letter.id;

@@ -1,5 +1,7 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
+import { assertRangePreview, previewEntry } from '../range-preview.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -179,6 +181,15 @@ export class MemoryStreamStorage implements StreamStorage {
     return target
       .range(start, end, options.count ?? 0)
       .map((entry) => ({ id: entry.id, fields: { ...entry.fields } }));
+  }
+
+  async rangePreview(stream: string, options: RangePreviewOptions): Promise<PreviewEntry[]> {
+    this.#open('rangePreview');
+    assertRangePreview(stream, options);
+    const start = parseBound('XRANGE', options.start ?? '-', 'start');
+    const end = parseBound('XRANGE', options.end ?? '+', 'end');
+    const entries = this.#keys.stream(stream)?.range(start, end, options.count ?? 0) ?? [];
+    return entries.map((entry) => previewEntry(entry, options));
   }
 
   async delete(stream: string, ids: readonly string[]): Promise<number> {

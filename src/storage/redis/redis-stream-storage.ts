@@ -1,6 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -43,6 +44,7 @@ import {
   groups,
   pending,
 } from './redis-group-commands.js';
+import { rangePreview } from './redis-range-preview.js';
 import { readGroup } from './redis-read-group.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
@@ -203,6 +205,10 @@ export class RedisStreamStorage implements StreamStorage {
 
   range(stream: string, options: RangeOptions = {}): Promise<RangeEntry[]> {
     return this.#closing ? closed('range') : range(this.#ctx, stream, options);
+  }
+
+  rangePreview(stream: string, options: RangePreviewOptions): Promise<PreviewEntry[]> {
+    return this.#closing ? closed('rangePreview') : rangePreview(this.#ctx, stream, options);
   }
 
   delete(stream: string, ids: readonly string[]): Promise<number> {
