@@ -3,6 +3,7 @@ import { claimCases } from './storage-contract/claims.js';
 import { entryCases } from './storage-contract/entries.js';
 import { errorCases } from './storage-contract/errors.js';
 import { groupCases } from './storage-contract/groups.js';
+import { leaseCases } from './storage-contract/leases.js';
 import { readCases } from './storage-contract/reads.js';
 import { retentionCases } from './storage-contract/retention.js';
 import { vitest } from './storage-contract/vitest.js';
@@ -80,5 +81,6 @@ export function describeStreamStorageContract(
     claimCases(use);
     errorCases(use);
     retentionCases(use);
+    leaseCases(use);
   });
 }

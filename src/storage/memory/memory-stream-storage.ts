@@ -17,6 +17,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
+import type { LeaseStore } from '../lease-store.js';
 import { assertTrimAcked, type TrimAckedOptions } from '../trim-acked.js';
 import {
   assertCount,
@@ -31,6 +32,7 @@ import {
 import { autoClaim, claim, touch } from './memory-claim-commands.js';
 import { MemoryGroup } from './memory-group.js';
 import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from './memory-group-commands.js';
+import { MemoryLeases } from './memory-leases.js';
 import { MemoryKeyspace, toStreamEntry } from './memory-keyspace.js';
 import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
 import { REDIS_NODE_LIMITS } from './memory-stream-nodes.js';
@@ -75,6 +77,8 @@ export class MemoryStreamStorage implements StreamStorage {
   readonly kind = 'memory' as const;
   readonly #keys: MemoryKeyspace;
   #closing: Promise<void> | undefined;
+  /** Partition leases and runtime membership (`assignment: 'leased'`) on this storage's clock. */
+  readonly leases: LeaseStore;
 
   constructor(options: MemoryStreamStorageOptions = {}) {
     const maxEntries = options.streamNodeMaxEntries ?? REDIS_NODE_LIMITS.maxEntries;
@@ -82,6 +86,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertCount('streamNodeMaxEntries', maxEntries, 0);
     assertCount('streamNodeMaxBytes', maxBytes, 0);
     this.#keys = new MemoryKeyspace(options.clock ?? systemClock, { maxEntries, maxBytes });
+    this.leases = new MemoryLeases(options.clock ?? systemClock, () => this.#closing !== undefined);
   }
 
   async ensureGroup(stream: string, group: string, startId = '$'): Promise<boolean> {

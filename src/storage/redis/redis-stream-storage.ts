@@ -18,6 +18,7 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
+import type { LeaseStore } from '../lease-store.js';
 import type { TrimAckedOptions } from '../trim-acked.js';
 import { assertCount } from '../validate.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
@@ -43,6 +44,7 @@ import {
   groups,
   pending,
 } from './redis-group-commands.js';
+import { RedisLeases } from './redis-leases.js';
 import { readGroup } from './redis-read-group.js';
 import type { SendCommand } from './redis-scripts.js';
 import { trimAcked } from './redis-trim-commands.js';
@@ -101,6 +103,11 @@ export class RedisStreamStorage implements StreamStorage {
   #ctx: CommandContext;
   #ownsClient = false;
   #closing: Promise<void> | null = null;
+  /** Partition leases and runtime membership (`assignment: 'leased'`), see lease-store.ts. */
+  readonly leases: LeaseStore = new RedisLeases(() => {
+    if (this.#closing) throw new StorageClosedError('leases');
+    return this.#ctx;
+  });
 
   /**
    * Wrap an ioredis client, as the application created it. The client is not closed by `close()`.
