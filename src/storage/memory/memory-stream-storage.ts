@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import type { LeaseStore } from '../lease-store.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -17,7 +18,6 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
-import type { LeaseStore } from '../lease-store.js';
 import { assertTrimAcked, type TrimAckedOptions } from '../trim-acked.js';
 import {
   assertCount,
@@ -32,8 +32,8 @@ import {
 import { autoClaim, claim, touch } from './memory-claim-commands.js';
 import { MemoryGroup } from './memory-group.js';
 import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from './memory-group-commands.js';
-import { MemoryLeases } from './memory-leases.js';
 import { MemoryKeyspace, toStreamEntry } from './memory-keyspace.js';
+import { MemoryLeases } from './memory-leases.js';
 import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
 import { REDIS_NODE_LIMITS } from './memory-stream-nodes.js';
 import { trimAckedEntries } from './memory-trim.js';

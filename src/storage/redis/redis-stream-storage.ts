@@ -1,6 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import type { LeaseStore } from '../lease-store.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -18,7 +19,6 @@ import type {
   StreamFields,
   StreamStorage,
 } from '../stream-storage.js';
-import type { LeaseStore } from '../lease-store.js';
 import type { TrimAckedOptions } from '../trim-acked.js';
 import { assertCount } from '../validate.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
