@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LeaseCluster } from '../helpers/lease-cluster.js';
 
@@ -26,3 +27,85 @@ describe('leased partitions on MemoryStreamStorage and a simulated clock', () =>
     await c.stop(b);
   });
 });
+
+type Step =
+  | { kind: 'join' }
+  | { kind: 'leave' | 'crash'; who: number }
+  | { kind: 'publish'; count: number }
+  | { kind: 'advance'; ms: number };
+
+const step = fc.oneof(
+  { arbitrary: fc.constant<Step>({ kind: 'join' }), weight: 2 },
+  { arbitrary: fc.nat(9).map((who): Step => ({ kind: 'leave', who })), weight: 1 },
+  { arbitrary: fc.nat(9).map((who): Step => ({ kind: 'crash', who })), weight: 1 },
+  {
+    arbitrary: fc.integer({ min: 1, max: 30 }).map((count): Step => ({ kind: 'publish', count })),
+    weight: 3,
+  },
+  { arbitrary: fc.integer({ min: 100, max: 4_000 }).map((ms): Step => ({ kind: 'advance', ms })), weight: 4 },
+);
+
+describe('leased partitions: a model of join, leave, crash and expiry', () => {
+  it('never has two holders of a partition; after a quiet period every partition has one live owner, shares balanced; nothing lost, order kept', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 3, maxLength: 14 }),
+        fc.integer({ min: 1, max: 1e9 }),
+        async (steps, seed) => {
+          const TTL = 2_000;
+          const failing = (key: string, seq: number) => (seed + seq * 31 + key.length) % 5 === 0;
+          const c = new LeaseCluster({
+            partitions: 6,
+            leaseTtlMs: TTL,
+            failsFirst: failing,
+            handlerMs: (_, seq) => 5 + ((seq * 7 + seed) % 40),
+          });
+          const exclusive = () => {
+            const shared = c.holders().findIndex((h) => h.length > 1);
+            if (shared >= 0)
+              throw new Error(`partition ${shared} held by ${c.holders()[shared]?.join(' and ')}`);
+            return false;
+          };
+          let joined = 0;
+          const live = () => c.members.filter((m) => !m.cut && !m.stopped);
+          try {
+            c.join(`r${joined++}`);
+            for (const s of steps) {
+              if (s.kind === 'join') c.join(`r${joined++}`);
+              else if (s.kind === 'publish') await c.publish(s.count, 8);
+              else if (s.kind === 'advance')
+                await c.driver.waitFor(exclusive, { maxMs: s.ms }).catch(rethrowUnlessTimeout);
+              else {
+                const alive = live();
+                const member = alive[s.who % Math.max(1, alive.length)];
+                // Keep one runtime alive, or nothing could finish the work.
+                if (member === undefined || alive.length === 1) continue;
+                if (s.kind === 'crash') member.cut = true;
+                else await c.stop(member);
+              }
+            }
+            // Quiet: the dead runtimes' members and leases expire, the live ones balance.
+            await c.driver.waitFor(exclusive, { maxMs: 4 * TTL }).catch(rethrowUnlessTimeout);
+            const holders = c.holders();
+            const names = new Set(live().map((m) => m.name));
+            expect(holders.map((h) => h.length)).toEqual([1, 1, 1, 1, 1, 1]);
+            expect(holders.every((h) => names.has(h[0] ?? ''))).toBe(true);
+            const counts = [...names].map((name) => holders.filter((h) => h[0] === name).length);
+            expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+            await c.driver.waitFor(() => c.firstHandled.size === c.published.length, { maxMs: 60_000 });
+            await c.driver.advance(1_000);
+            expect(c.violations).toEqual([]);
+          } finally {
+            for (const member of c.members) if (!member.stopped) await c.stop(member);
+          }
+          expect(await c.pendingCount()).toBe(0);
+        },
+      ),
+      { numRuns: 25, seed: 23, endOnFailure: true },
+    );
+  }, 120_000);
+});
+
+function rethrowUnlessTimeout(error: unknown): void {
+  if (!(error instanceof Error) || !error.message.startsWith('Condition not met')) throw error;
+}
