@@ -32,7 +32,7 @@ export interface ResolvedLease {
 }
 
 /** Shortest lease: a renewal every third of it must fit in a loaded event loop. */
-export const MIN_LEASE_TTL_MS = 1000;
+const MIN_LEASE_TTL_MS = 1000;
 
 /**
  * Check `assignment` and `leaseTtlMs` of consumer `index`; resolves the lease's TTL, or `null` when

@@ -1,5 +1,3 @@
-import { assertCount, assertName } from './validate.js';
-
 /**
  * Leases and membership for partitions leased to one runtime at a time (`assignment: 'leased'`):
  * a lease is a key holding its owner's token with a TTL, taken only when free, renewed and released
@@ -32,11 +30,4 @@ export interface LeaseStore {
   announce(key: string, member: string, ttlMs: number): Promise<string[]>;
   /** Remove `member` from the set `key` at once (a graceful leave). */
   leave(key: string, member: string): Promise<void>;
-}
-
-/** Argument checks every LeaseStore runs before it touches anything. */
-export function assertLease(key: unknown, owner: unknown, ttlMs?: unknown): void {
-  assertName('key', key);
-  assertName('owner', owner);
-  if (ttlMs !== undefined) assertCount('ttlMs', ttlMs, 1);
 }

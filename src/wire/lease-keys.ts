@@ -18,6 +18,19 @@ export function leaseKey(stream: string, group: string, index: number): string {
 }
 
 /**
+ * The lease key of a partition's physical stream (`orders:{3}`) for `group`; `null` when `stream` is
+ * not a partition (no `:{<index>}` suffix).
+ *
+ * @example
+ * partitionLeaseKey('orders:{3}', 'billing') // 'orders:{3}:lease:billing'
+ */
+export function partitionLeaseKey(stream: string, group: string): string | null {
+  assertName('group', group);
+  if (!/:\{\d+\}$/.test(stream)) return null;
+  return `${stream}:lease:${group}`;
+}
+
+/**
  * The sorted set of runtimes sharing `stream`'s partitions in `group`: `${stream}:lease-members:${group}`,
  * each member scored by when it expires unless announced again.
  *
@@ -28,10 +41,4 @@ export function membersKey(stream: string, group: string): string {
   assertName('stream', stream);
   assertName('group', group);
   return `${stream}:lease-members:${group}`;
-}
-
-/** The runtime name in an owner token `<name>/<random>` (the token itself when it has no `/`). */
-export function ownerName(token: string): string {
-  const slash = token.lastIndexOf('/');
-  return slash > 0 ? token.slice(0, slash) : token;
 }

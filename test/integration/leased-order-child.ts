@@ -29,7 +29,7 @@ const say = (record: Record<string, unknown>) => process.stdout.write(`${JSON.st
 const router = new Router().on('step', async (message, ctx) => {
   const { key, seq } = message.payload as { key: string; seq: number };
   if (ctx.attempt === 1) say({ sv: 'start', stream: message.stream, id: message.id, key, seq, at: now() });
-  await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 4));
+  await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
   if (ctx.attempt === 1 && Math.random() * config.failEvery < 1) throw new Error('first attempt fails');
 });
 
@@ -45,6 +45,8 @@ const runtime = createRuntime({
       partitions: config.partitions,
       ...(config.leased ? { assignment: 'leased' as const, leaseTtlMs: config.leaseTtlMs } : {}),
       concurrency: 8,
+      // Read ahead of the workers, so a process holds messages it has not started (as fast handlers do).
+      prefetch: 32,
       blockMs: 500,
       orderingKey: (message) => message.fields[PARTITION_KEY_FIELD],
       retry: { attempts: 5, backoff: { initialMs: 100, maxMs: 200 } },

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { streamStatus } from '../../src/cli/status-report.js';
+import { resolveConsumers } from '../../src/runtime/runtime-options.js';
 import { LeaseCluster } from '../helpers/lease-cluster.js';
 
 describe('leased partitions on MemoryStreamStorage and a simulated clock', () => {
@@ -109,3 +111,66 @@ describe('leased partitions: a model of join, leave, crash and expiry', () => {
 function rethrowUnlessTimeout(error: unknown): void {
   if (!(error instanceof Error) || !error.message.startsWith('Condition not met')) throw error;
 }
+
+describe('leased partitions: options, snapshot and status', () => {
+  it('rejects bad lease options with errors that say what to change', () => {
+    const base = { stream: 'orders', group: 'g' };
+    expect(() => resolveConsumers({ ...base, assignment: 'leased' }, 1)).toThrow(
+      /consumers\[1\]\.partitions.*add `partitions: N`/,
+    );
+    expect(() =>
+      resolveConsumers({ ...base, partitions: 2, assignment: 'leased', leaseTtlMs: 999 }, 0),
+    ).toThrow(new RangeError('Expected `consumers[0].leaseTtlMs` to be at least 1000 ms, got 999'));
+    expect(() => resolveConsumers({ ...base, partitions: 2, leaseTtlMs: 5_000 }, 0)).toThrow(
+      /assignment: 'leased'/,
+    );
+    expect(() => resolveConsumers({ ...base, partitions: 2, assignment: 'x' as 'leased' }, 0)).toThrow(
+      TypeError,
+    );
+    const [first] = resolveConsumers({ ...base, consumer: 'pod-1', partitions: 2, assignment: 'leased' }, 0);
+    expect(first).toMatchObject({
+      id: 'orders:{0}/g/pod-1',
+      consumer: 'partition-0',
+      lease: { ttlMs: 10_000, owner: 'pod-1' },
+    });
+  });
+
+  it('reports each partition’s owner in the snapshot, the events and `status`; the consumer names the runtime', async () => {
+    const c = new LeaseCluster({ partitions: 2, leaseTtlMs: 1_000 });
+    const a = c.join('a');
+    await c.driver.advance(500);
+    const snapshot = a.runtime.snapshot();
+    expect(snapshot.consumers.map((s) => s.consumer)).toEqual(['a', 'a']);
+    expect(snapshot.partitions).toEqual([
+      {
+        consumerId: 'orders:{0}/billing/a',
+        stream: 'orders:{0}',
+        group: 'billing',
+        partition: 0,
+        owner: expect.stringMatching(/^a\//),
+        mine: true,
+      },
+      {
+        consumerId: 'orders:{1}/billing/a',
+        stream: 'orders:{1}',
+        group: 'billing',
+        partition: 1,
+        owner: expect.stringMatching(/^a\//),
+        mine: true,
+      },
+    ]);
+    const [status] = await streamStatus(c.storage, ['orders:{1}']);
+    expect(status?.groups[0]?.owner).toBe(snapshot.partitions?.[1]?.owner);
+    await c.stop(a);
+    expect(
+      a.events
+        .filter((e) => e.type === 'partition.lease')
+        .map((e) => e.type === 'partition.lease' && e.change),
+    ).toEqual(['acquired', 'acquired', 'released', 'released']);
+    // stop() released the leases at once: nothing waits for the TTL.
+    expect(await c.storage.leases.owners(['orders:{0}:lease:billing', 'orders:{1}:lease:billing'])).toEqual([
+      null,
+      null,
+    ]);
+  });
+});

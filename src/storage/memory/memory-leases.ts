@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
-import { assertLease, type LeaseStore } from '../lease-store.js';
-import { assertName } from '../validate.js';
+import type { LeaseStore } from '../lease-store.js';
+import { assertLease, assertName } from '../validate.js';
 
 /**
  * `LeaseStore` in process, on the storage's clock (so a simulated clock expires leases and members in

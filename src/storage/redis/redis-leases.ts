@@ -1,5 +1,5 @@
-import { assertLease, type LeaseStore } from '../lease-store.js';
-import { assertName } from '../validate.js';
+import type { LeaseStore } from '../lease-store.js';
+import { assertLease, assertName } from '../validate.js';
 import { type CommandContext, failure } from './redis-commands.js';
 import { RedisScript } from './redis-scripts.js';
 
