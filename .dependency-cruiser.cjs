@@ -32,15 +32,17 @@ const upward = layers.slice(0, -1).map(([name, path], i) => ({
 }));
 
 // Inside src/actors: the shared types at its root sit below the roles; retry below dispatch below
-// consumer; the wiring that provides the machines (provide-machines.ts) on top.
+// consumer; the wiring that provides the machines (provide-machines.ts) on top; lease (the partition
+// lease managers, used by the runtime) beside the roles, on the shared types only.
 const wiring = '^src/actors/provide-machines\\.ts$';
 const actorRules = [
   ['testing', '^src/testing/', '^src/cli/'],
   [
     'actors-shared',
     `^src/actors/(?!provide-machines)[^/]+\\.ts$`,
-    `^src/actors/(consumer|dispatch|retry)/|${wiring}`,
+    `^src/actors/(consumer|dispatch|retry|lease)/|${wiring}`,
   ],
+  ['actors-lease', '^src/actors/lease/', `^src/actors/(consumer|dispatch|retry)/|${wiring}`],
   ['actors-retry', '^src/actors/retry/', `^src/actors/(consumer|dispatch)/|${wiring}`],
   ['actors-dispatch', '^src/actors/dispatch/', `^src/actors/consumer/|${wiring}`],
   ['actors-consumer', '^src/actors/consumer/', wiring],

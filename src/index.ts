@@ -7,6 +7,7 @@ export type {
   DispatchOptions,
   DispatchResult,
 } from './actors/dispatch/dispatch-once.js';
+export type { LeaseOptions } from './actors/lease-options.js';
 export type { RetentionOptions } from './actors/retention-options.js';
 export type { RuntimeEvent, RuntimeListener } from './actors/runtime-events.js';
 export type { Clock } from './clock.js';
@@ -33,6 +34,7 @@ export { Router } from './routing/router.js';
 export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';
 export { createRuntime, Runtime } from './runtime/runtime.js';
 export type { RuntimeDispatch } from './runtime/runtime-dispatch.js';
+export type { PartitionSnapshot } from './runtime/runtime-leases.js';
 export type {
   ConsumerOptions,
   InspectOption,
@@ -45,6 +47,7 @@ export type {
   RuntimeStatus,
   WorkerSnapshot,
 } from './runtime/runtime-snapshot.js';
+export type { LeaseStore } from './storage/lease-store.js';
 export {
   MemoryRetryScheduler,
   type MemoryRetrySchedulerOptions,

@@ -9,6 +9,7 @@ import type { MessageTracer } from '../telemetry/message-tracer.js';
 import type { ResolvedConsumer } from './consumer-options.js';
 import type { ConsumerStats } from './consumer-stats.js';
 import type { DeadLetterMemory } from './dead-letter-memory.js';
+import type { PartitionLease } from './partition-lease.js';
 import type { EventBus } from './runtime-events.js';
 
 /** What a consumer incarnation's I/O session works with (one set per consumer, shared by incarnations). */
@@ -27,6 +28,8 @@ export interface ConsumerDeps {
   random: () => number;
   /** `null` unless tracing is on and an OpenTelemetry SDK is registered: then messages cost nothing extra. */
   tracer: MessageTracer | null;
+  /** With `assignment: 'leased'`: this runtime's hold on the partition (see partition-lease.ts). */
+  lease?: PartitionLease;
 }
 
 /** Events the session sends to its consumer machine: the machine's `io.*` events. */

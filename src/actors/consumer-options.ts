@@ -3,10 +3,11 @@ import { assertCount, assertName, assertStartId, describe } from '../storage/val
 import type { Message } from '../wire/message.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/message.js';
 import { assertPartitionable, assertPartitions, partitionStream } from '../wire/partitions.js';
+import { type LeaseOptions, partitionReader, type ResolvedLease, resolveLeaseTtl } from './lease-options.js';
 import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention-options.js';
 
 /** One supervised consumer: a stream, a group, and how to consume it. */
-export interface ConsumerOptions {
+export interface ConsumerOptions extends LeaseOptions {
   stream: string;
   group: string;
   /** Consumer name within the group. Give a stable one (e.g. the pod name) to re-process this
@@ -127,6 +128,8 @@ export interface ResolvedConsumer {
   staleConsumerMs: number | null;
   /** `null`: the stream is never trimmed. */
   retention: ResolvedRetention | null;
+  /** With `assignment: 'leased'`: the partition's lease (then `consumer` is the partition's reader). */
+  lease?: ResolvedLease;
 }
 
 let consumerCounter = 0;
@@ -147,25 +150,32 @@ export function positive(what: string, value: number | undefined, fallback: numb
  *   .map((c) => c.id) // ['orders:{0}/billing/pod-1', 'orders:{1}/billing/pod-1']
  */
 export function resolveConsumers(options: ConsumerOptions, index: number): ResolvedConsumer[] {
-  if (typeof options !== 'object' || options === null || options.partitions === undefined) {
-    return [resolveConsumer(options, index)];
-  }
-  const { partitions, ...single } = options;
+  if (typeof options !== 'object' || options === null) return [resolveConsumer(options, index)];
+  const ttlMs = resolveLeaseTtl(options, index);
+  if (options.partitions === undefined) return [resolveConsumer(options, index)];
+  const { partitions, assignment: _, leaseTtlMs: __, ...single } = options;
   assertPartitions(`consumers[${index}].partitions`, partitions);
   assertPartitionable(`consumers[${index}].stream`, options.stream);
   if (options.consumer !== undefined) assertName(`consumers[${index}].consumer`, options.consumer);
   const consumer = options.consumer ?? defaultConsumerName();
-  return Array.from({ length: partitions }, (_, i) =>
-    resolveConsumer(
+  return Array.from({ length: partitions }, (_, i) => {
+    const stream = partitionStream(options.stream, i);
+    const resolved = resolveConsumer(
       {
         ...single,
-        stream: partitionStream(options.stream, i),
-        consumer,
-        ...(options.id === undefined ? {} : { id: `${options.id}:{${i}}` }),
+        stream,
+        // A leased partition is read by a group consumer of its own, so its PEL follows the partition.
+        consumer: ttlMs === null ? consumer : partitionReader(i),
+        id: options.id === undefined ? `${stream}/${options.group}/${consumer}` : `${options.id}:{${i}}`,
       },
       index,
-    ),
-  );
+    );
+    if (ttlMs === null) return resolved;
+    return {
+      ...resolved,
+      lease: { stream: options.stream, partition: i, partitions, ttlMs, owner: consumer },
+    };
+  });
 }
 
 function defaultConsumerName(): string {

@@ -92,6 +92,22 @@ export type RuntimeEvent =
        * and runs again in place after `delayMs`, its key waiting for it (docs/scaling.md).
        */
       inPlace: boolean;
+    }
+  | {
+      /**
+       * A leased partition (`assignment: 'leased'`) changed hands in this runtime: `acquired`,
+       * `released` (handed over to balance the runtimes, or on stop) or `lost` (its renewal failed or
+       * came too late: the partition was fenced at once).
+       */
+      type: 'partition.lease';
+      at: number;
+      consumerId: string;
+      /** The partition's stream, e.g. `orders:{3}`. */
+      stream: string;
+      partition: number;
+      change: 'acquired' | 'released' | 'lost';
+      /** This runtime's owner token (`<consumer name>/<random>`). */
+      owner: string;
     };
 
 export type RuntimeListener = (event: RuntimeEvent) => void;

@@ -40,6 +40,8 @@ export function describeEvent(event: RuntimeEvent): string | null {
       return `${event.consumerId}: dead-lettered ${event.messageId} (${event.reason}): ${event.error}`;
     case 'message.dead-letter-failed':
       return `${event.consumerId}: could not dead-letter ${event.messageId} (${event.reason}): ${event.failure}`;
+    case 'partition.lease':
+      return `${event.consumerId}: partition ${event.partition} lease ${event.change} (${event.owner})`;
     case 'message.retrying':
     case 'message.scheduled':
       return null;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { NoGroupError, type StreamStorage } from '../index.js';
+import { partitionLeaseKey } from '../wire/lease-keys.js';
 
 /** One consumer of a group, as `status` reports it. */
 interface ConsumerStatus {
@@ -20,6 +21,11 @@ interface GroupStatus {
   oldestPendingAgeMs: number | null;
   /** Idle time (ms) of the oldest pending entry: since it was last delivered or touched. */
   oldestPendingIdleMs: number | null;
+  /**
+   * A leased partition's owner runtime (`assignment: 'leased'`), from its lease key; `null` when
+   * free, not leased, or the stream is not a partition.
+   */
+  owner: string | null;
 }
 
 /** One stream, as `status --json` prints it. */
@@ -69,9 +75,11 @@ async function groupStatus(
   now: number,
 ): Promise<GroupStatus | null> {
   try {
-    const [consumers, oldest] = await Promise.all([
+    const lease = partitionLeaseKey(stream, group.name);
+    const [consumers, oldest, owners] = await Promise.all([
       storage.consumers(stream, group.name),
       group.pending > 0 ? storage.pending(stream, group.name, { count: 1 }) : Promise.resolve([]),
+      lease === null || storage.leases === undefined ? [null] : storage.leases.owners([lease]),
     ]);
     const first = oldest[0];
     return {
@@ -82,6 +90,7 @@ async function groupStatus(
       lastDeliveredId: group.lastDeliveredId,
       oldestPendingAgeMs: first ? ageOfId(first.id, now) : null,
       oldestPendingIdleMs: first ? first.idleMs : null,
+      owner: owners[0] ?? null,
     };
   } catch (error) {
     // The group was destroyed between XINFO GROUPS and now: it is simply gone.

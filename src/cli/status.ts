@@ -16,7 +16,8 @@ function render(report: StreamStatus[]): void {
   const groupRows: (string | number)[][] = [];
   const consumerRows: (string | number)[][] = [];
   for (const s of report) {
-    if (s.groups.length === 0) groupRows.push([s.stream, s.length, s.deadLetters, '-', '-', '-', '-', '-']);
+    if (s.groups.length === 0)
+      groupRows.push([s.stream, s.length, s.deadLetters, '-', '-', '-', '-', '-', '-']);
     for (const g of s.groups) {
       groupRows.push([
         s.stream,
@@ -29,6 +30,7 @@ function render(report: StreamStatus[]): void {
         g.oldestPendingAgeMs === null
           ? '-'
           : `${formatDuration(g.oldestPendingAgeMs)} (idle ${formatDuration(g.oldestPendingIdleMs)})`,
+        g.owner ?? '-',
       ]);
       for (const c of g.consumers)
         consumerRows.push([s.stream, g.name, c.name, c.pending, formatDuration(c.idleMs)]);
@@ -36,7 +38,17 @@ function render(report: StreamStatus[]): void {
   }
   line(
     table(
-      ['Stream', 'Entries', 'Dead letters', 'Group', 'Consumers', 'Pending', 'Lag', 'Oldest pending'],
+      [
+        'Stream',
+        'Entries',
+        'Dead letters',
+        'Group',
+        'Consumers',
+        'Pending',
+        'Lag',
+        'Oldest pending',
+        'Owner',
+      ],
       groupRows,
     ),
   );

@@ -171,6 +171,12 @@ function describe(event: RuntimeEvent, lastExit: Map<string, string>): TimelineE
         level: 'error',
         text: `dead letter ${event.messageId} (${event.reason}) not written: ${event.failure}`,
       };
+    case 'partition.lease':
+      return {
+        ...base,
+        level: event.change === 'lost' ? 'warn' : 'info',
+        text: `partition ${event.partition} lease ${event.change} by ${event.owner}`,
+      };
     case 'message.scheduled':
       return { ...base, level: 'warn', text: `durable retry ${event.messageId}, attempt ${event.attempt}` };
     case 'message.retrying':

@@ -33,6 +33,8 @@ const CONSUMER: Shape = {
     consumer: true,
     id: true,
     partitions: true,
+    assignment: true,
+    leaseTtlMs: true,
     staleConsumerMs: true,
     count: true,
     prefetch: true,

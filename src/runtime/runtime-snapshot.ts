@@ -2,6 +2,7 @@ import type { AnyActorRef } from 'xstate';
 import type { ConsumerStats } from '../actors/consumer-stats.js';
 import { workerId } from '../machines/ids.js';
 import type { SupervisorContext } from '../machines/supervisor-machine.js';
+import type { PartitionSnapshot } from './runtime-leases.js';
 import type { ResolvedConsumer } from './runtime-options.js';
 
 export type RuntimeStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -47,6 +48,8 @@ export interface ConsumerSnapshot {
 export interface RuntimeSnapshot {
   status: Exclude<RuntimeStatus, 'idle'>;
   consumers: ConsumerSnapshot[];
+  /** With leased partitions (`assignment: 'leased'`): each partition and its owner runtime. */
+  partitions?: PartitionSnapshot[];
 }
 
 interface SnapshotSource {
@@ -56,68 +59,69 @@ interface SnapshotSource {
   children: Record<string, AnyActorRef | undefined>;
   context: SupervisorContext | null;
   lastExit: Map<string, { reason: string; error: string | null }>;
+  partitions: PartitionSnapshot[] | null;
 }
 
 export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
-  return {
-    status: source.status,
-    consumers: source.consumers.map((spec) => {
-      const stats = source.stats.get(spec.id);
-      if (stats === undefined)
-        throw new Error(`No stats for consumer "${spec.id}": the runtime makes them for each`);
-      const ref = source.children[spec.id];
-      const child = ref?.getSnapshot() as
-        | {
-            value: unknown;
-            status: string;
-            children: Record<string, AnyActorRef | undefined>;
-          }
-        | undefined;
-      let state: string;
-      if (child) state = String(child.value);
-      else if (source.status === 'running' || source.status === 'starting') state = 'restarting';
-      else state = source.status === 'failed' ? 'exited' : 'stopped';
-      const workers: WorkerSnapshot[] = [];
-      let inFlight = 0;
-      if (child) {
-        for (let i = 0; i < spec.concurrency; i++) {
-          const id = workerId(i);
-          // The worker actor's own state and context: `job` is the message its handlers are on.
-          const worker = child.children[id]?.getSnapshot() as
-            | { value: unknown; context: { job: { id: string } | null; attempt: number } }
-            | undefined;
-          if (!worker) continue;
-          const busy = worker.value !== 'idle';
-          if (busy) inFlight++;
-          workers.push({
-            id,
-            state: String(worker.value),
-            messageId: busy ? (worker.context.job?.id ?? null) : null,
-            attempt: busy ? worker.context.attempt : 0,
-          });
+  const consumers = source.consumers.map((spec): ConsumerSnapshot => {
+    const stats = source.stats.get(spec.id);
+    if (stats === undefined)
+      throw new Error(`No stats for consumer "${spec.id}": the runtime makes them for each`);
+    const ref = source.children[spec.id];
+    const child = ref?.getSnapshot() as
+      | {
+          value: unknown;
+          status: string;
+          children: Record<string, AnyActorRef | undefined>;
         }
+      | undefined;
+    let state: string;
+    if (child) state = String(child.value);
+    else if (source.status === 'running' || source.status === 'starting') state = 'restarting';
+    else state = source.status === 'failed' ? 'exited' : 'stopped';
+    const workers: WorkerSnapshot[] = [];
+    let inFlight = 0;
+    if (child) {
+      for (let i = 0; i < spec.concurrency; i++) {
+        const id = workerId(i);
+        // The worker actor's own state and context: `job` is the message its handlers are on.
+        const worker = child.children[id]?.getSnapshot() as
+          | { value: unknown; context: { job: { id: string } | null; attempt: number } }
+          | undefined;
+        if (!worker) continue;
+        const busy = worker.value !== 'idle';
+        if (busy) inFlight++;
+        workers.push({
+          id,
+          state: String(worker.value),
+          messageId: busy ? (worker.context.job?.id ?? null) : null,
+          attempt: busy ? worker.context.attempt : 0,
+        });
       }
-      return {
-        id: spec.id,
-        stream: spec.stream,
-        group: spec.group,
-        consumer: spec.consumer,
-        state,
-        restarts: source.context?.restarts[spec.id] ?? 0,
-        inFlight,
-        keysWaiting: stats.keysWaiting,
-        processed: stats.processed,
-        failed: stats.failed,
-        retried: stats.retried,
-        deadLettered: stats.deadLettered,
-        deadLetteredByReason: { ...stats.deadLetteredByReason },
-        deadLetterFailures: stats.deadLetterFailures,
-        scheduled: stats.scheduled,
-        unrouted: stats.unrouted,
-        trimmed: stats.trimmed,
-        lastExit: source.lastExit.get(spec.id) ?? null,
-        workers,
-      };
-    }),
-  };
+    }
+    return {
+      id: spec.id,
+      stream: spec.stream,
+      group: spec.group,
+      // A leased partition's reader belongs to the partition: name the runtime that owns it.
+      consumer: spec.lease?.owner ?? spec.consumer,
+      state,
+      restarts: source.context?.restarts[spec.id] ?? 0,
+      inFlight,
+      keysWaiting: stats.keysWaiting,
+      processed: stats.processed,
+      failed: stats.failed,
+      retried: stats.retried,
+      deadLettered: stats.deadLettered,
+      deadLetteredByReason: { ...stats.deadLetteredByReason },
+      deadLetterFailures: stats.deadLetterFailures,
+      scheduled: stats.scheduled,
+      unrouted: stats.unrouted,
+      trimmed: stats.trimmed,
+      lastExit: source.lastExit.get(spec.id) ?? null,
+      workers,
+    };
+  });
+  const { status, partitions } = source;
+  return partitions === null ? { status, consumers } : { status, consumers, partitions };
 }

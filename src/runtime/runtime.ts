@@ -18,12 +18,14 @@ import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import { MemoryStreamStorage } from '../storage/memory/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
 import { startTracing } from '../telemetry/message-tracer.js';
+import { closeResources, withinMs } from './close-resources.js';
 import { consumerDeps } from './consumer-deps.js';
 import { ConsumerStates } from './consumer-states.js';
 import { createDefaultLogger } from './default-logger.js';
 import { buildHealth, type RuntimeHealth } from './health.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
 import { dispatchFor, type RuntimeDispatch } from './runtime-dispatch.js';
+import { RuntimeLeases } from './runtime-leases.js';
 import {
   type ResolvedConsumer,
   type RuntimeOptions,
@@ -51,6 +53,8 @@ export class Runtime<C = unknown> {
   #loggers = new Map<string, Logger>();
   /** Per consumer, what its sessions work with (shared by its incarnations). */
   #deps: Map<string, ConsumerDeps>;
+  /** The lease managers of leased partitions (`assignment: 'leased'`), if any. */
+  #leases: RuntimeLeases | null;
   #actor: Actor<ReturnType<typeof provideMachines>['supervisor']> | null = null;
   #status: RuntimeStatus = 'idle';
   #startPromise: Promise<void> | null = null;
@@ -78,6 +82,10 @@ export class Runtime<C = unknown> {
     this.#bus = new EventBus((error) => this.#logger.error({ err: error }, 'a runtime event listener threw'));
     const shared = { storage: this.storage, clock: this.#clock, logger: this.#logger, bus: this.#bus };
     this.#deps = consumerDeps(this.consumers, options, shared);
+    this.#leases = RuntimeLeases.create(this.consumers, this.#deps, {
+      ...shared,
+      random: options.random ?? Math.random,
+    });
     for (const [id, deps] of this.#deps) {
       this.#loggers.set(id, deps.logger);
       this.#stats.set(id, deps.stats);
@@ -139,6 +147,7 @@ export class Runtime<C = unknown> {
       error: (error) => this.#onSupervisorDone({ reason: 'failed', consumerId: null, error: String(error) }),
     });
     this.#actor.start();
+    this.#leases?.start();
     this.#options.retryScheduler?.start?.([...new Set(this.consumers.map((c) => c.stream))]);
     this.#bus.emit({ type: 'runtime.started', at: this.#clock.now() });
     return this.#startPromise;
@@ -168,12 +177,7 @@ export class Runtime<C = unknown> {
       this.#bus.emit({ type: 'runtime.stopping', at: this.#clock.now() });
       actor.send({ type: 'stop', timeoutMs });
       // Drains end by their own deadline (plus the abort grace); this bound only guards against a bug.
-      const guard = new Promise<null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), timeoutMs + 5_000);
-        timer.unref();
-        void this.#done.then(() => clearTimeout(timer));
-      });
-      const output = await Promise.race([this.#done, guard]);
+      const output = await withinMs(this.#done, timeoutMs + 5_000);
       if (output === null) {
         this.#logger.error('consumers did not drain in time; stopping them forcibly');
         actor.stop();
@@ -188,14 +192,8 @@ export class Runtime<C = unknown> {
     this.#bus.emit({ type: 'runtime.stopped', at: this.#clock.now() });
   }
 
-  async #closeResources(): Promise<void> {
-    const closes: Promise<unknown>[] = [];
-    if (this.#options.closeStorage !== false) closes.push(this.storage.close());
-    if (this.#options.retryScheduler?.close) closes.push(this.#options.retryScheduler.close());
-    const results = await Promise.allSettled(closes);
-    for (const result of results) {
-      if (result.status === 'rejected') this.#logger.warn({ err: result.reason }, 'error while closing');
-    }
+  #closeResources(): Promise<void> {
+    return closeResources(this.#leases, this.storage, this.#options, this.#logger);
   }
 
   /** The current state of every consumer, with counters. Cheap: call it as often as you like. */
@@ -208,6 +206,7 @@ export class Runtime<C = unknown> {
       children: (snapshot?.children ?? {}) as Record<string, AnyActorRef | undefined>,
       context: snapshot?.context ?? null,
       lastExit: this.#reporter.lastExit,
+      partitions: this.#leases?.partitions() ?? null,
     });
   }
 
@@ -246,7 +245,6 @@ export class Runtime<C = unknown> {
   get done(): Promise<void> {
     return this.#done.then(() => undefined);
   }
-
   #onConsumerState(id: string, state: string, previous: string | null, busy: boolean): void {
     if (state !== 'creatingGroup' && !this.#ready.has(id)) {
       this.#ready.add(id);

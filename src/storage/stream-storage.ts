@@ -14,6 +14,7 @@
  */
 
 import type { PreviewEntry, RangePreviewOptions } from './preview-entry.js';
+import type { LeaseStore } from './lease-store.js';
 import type { TrimAckedOptions } from './trim-acked.js';
 
 /** Field/value pairs of a stream entry. Values are strings (Redis stores bytes; see the wire format). */
@@ -281,6 +282,13 @@ export interface StreamStorage {
    * (both storages here have it).
    */
   trimAcked?(stream: string, options?: TrimAckedOptions): Promise<number>;
+
+  /**
+   * Partition leases and runtime membership, for consumers with `assignment: 'leased'` (see
+   * lease-store.ts). Optional: both storages here have it; a storage without it cannot run leased
+   * consumers (`createRuntime` says so).
+   */
+  readonly leases?: LeaseStore;
 
   /** `XGROUP DESTROY stream group`. Resolves whether a group was destroyed. Blocked readers get `NoGroupError`. */
   destroyGroup(stream: string, group: string): Promise<boolean>;

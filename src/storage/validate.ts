@@ -114,3 +114,10 @@ export function assertPendingOptions(
   assertCount('minIdleMs', minIdleMs, 0);
   return { start, end, minIdleMs };
 }
+
+/** Argument checks every LeaseStore runs before it touches anything (see lease-store.ts). */
+export function assertLease(key: unknown, owner: unknown, ttlMs?: unknown): void {
+  assertName('key', key);
+  assertName('owner', owner);
+  if (ttlMs !== undefined) assertCount('ttlMs', ttlMs, 1);
+}

@@ -4,6 +4,7 @@ import { entryCases } from './storage-contract/entries.js';
 import { errorCases } from './storage-contract/errors.js';
 import { groupCases } from './storage-contract/groups.js';
 import { previewCases } from './storage-contract/previews.js';
+import { leaseCases } from './storage-contract/leases.js';
 import { readCases } from './storage-contract/reads.js';
 import { retentionCases } from './storage-contract/retention.js';
 import { vitest } from './storage-contract/vitest.js';
@@ -82,5 +83,6 @@ export function describeStreamStorageContract(
     errorCases(use);
     retentionCases(use);
     previewCases(use);
+    leaseCases(use);
   });
 }

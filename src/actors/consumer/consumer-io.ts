@@ -7,6 +7,7 @@ import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js
 import { MAX_WAITING_BEHIND_FAILURES } from '../dispatch/ordering-keys.js';
 import { WorkerPool } from '../dispatch/worker-pool.js';
 import { AckBatcher } from './ack-batcher.js';
+import { LeaseGate } from './lease-gate.js';
 import { OwnershipTimer } from './ownership-timer.js';
 import { ReadSize } from './read-size.js';
 import { recoverPending } from './recover-pending.js';
@@ -32,6 +33,8 @@ export class ConsumerIo {
   #acks: AckBatcher;
   #ownership: OwnershipTimer;
   #retention: RetentionTimer | null;
+  /** With `assignment: 'leased'`: reads and starts only while this runtime holds the partition. */
+  #gate: LeaseGate | null = null;
   #closing = false;
   #disposed = false;
   #ownPelDone = false;
@@ -62,6 +65,20 @@ export class ConsumerIo {
     });
     this.#ownership = new OwnershipTimer(deps, () => [...this.pool.held.keys()]);
     this.#retention = RetentionTimer.start(deps);
+    if (deps.lease !== undefined) this.#gate = new LeaseGate(deps.lease, this);
+  }
+
+  /** The session is stopping (draining or disposed). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  fencePool(): void {
+    this.pool.close();
+  }
+
+  unfencePool(): void {
+    if (!this.#closing) this.pool.closing = false;
   }
 
   /** Messages held here: running, retrying, waiting for their ordering key or for a worker. */
@@ -100,13 +117,21 @@ export class ConsumerIo {
 
   async #loop(): Promise<void> {
     for (let first = true; ; first = false) {
-      const output = await this.#poll();
+      const output = this.#gate === null ? await this.#poll() : await this.#pollLeased(this.#gate, first);
       if (first || !output.ready) this.#sendBack({ type: 'io.read.done', output });
       if (!output.ready) return;
     }
   }
 
-  async #poll(): Promise<ReadOutput> {
+  /** A leased partition's read: only while the lease is held, never blocking past it (lease-gate.ts). */
+  async #pollLeased(gate: LeaseGate, first: boolean): Promise<ReadOutput> {
+    const now = () => this.deps.clock.now();
+    const blockMs = await gate.beforeRead(first, now);
+    if (blockMs === null) return { count: 0, lastId: this.#lastId, now: now(), ready: !this.#closing };
+    return this.#poll(gate, Math.min(this.deps.spec.blockMs, blockMs));
+  }
+
+  async #poll(gate: LeaseGate | null = null, blockMs = this.deps.spec.blockMs): Promise<ReadOutput> {
     const { spec, storage, clock } = this.deps;
     const max = Math.min(spec.count ?? Infinity, this.#capacity);
     // Without read-ahead, handlers that finish within this turn of the event loop free their workers
@@ -115,14 +140,15 @@ export class ConsumerIo {
     if (this.readSize.readAhead === 0 && this.free < max) await yieldToEventLoop();
     const count = Math.max(1, Math.min(max, this.free));
     const started = performance.now();
-    const entries = await storage.readGroup(spec.stream, spec.group, spec.consumer, {
-      count,
-      blockMs: spec.blockMs,
-    });
+    const read = storage.readGroup(spec.stream, spec.group, spec.consumer, { count, blockMs });
+    const epoch = gate?.lease.epoch ?? 0;
+    let entries = gate === null ? await read : await gate.track(read);
     // A full batch means entries were waiting: the read did not block, its time is a round trip.
     if (entries.length === count) this.readSize.read(performance.now() - started);
     // A stop that came while the read was in flight: leave what it returned pending.
     if (this.#closing) return { count: 0, lastId: this.#lastId, now: clock.now(), ready: false };
+    // The lease was lost or handed over while the read was in flight: the next owner takes them.
+    if (gate !== null && !gate.mayDispatch(epoch)) entries = [];
     this.pool.dispatch(entries);
     const last = entries.at(-1);
     if (last !== undefined) this.#lastId = maxId(this.#lastId, last.id);
@@ -136,9 +162,13 @@ export class ConsumerIo {
    * walk XAUTOCLAIM over the whole PEL for entries idle past `claim.minIdleMs` (see recover-pending.ts).
    */
   async recover(signal: AbortSignal): Promise<{ lastId: string | null; now: number }> {
-    const ownPel = !this.#ownPelDone;
+    // A leased partition's pending entries are re-processed by its gate when the lease is gained;
+    // claims run only while the lease is held and that was done.
+    const gate = this.#gate;
+    const ownPel = gate === null && !this.#ownPelDone;
     const stopped = () => signal.aborted || this.#closing;
-    const { complete, lastId } = await recoverPending(this, { ownPel, stopped });
+    const claims = gate === null || gate.settled;
+    const { complete, lastId } = await recoverPending(this, { ownPel, stopped, claims });
     if (ownPel && complete) this.#ownPelDone = true;
     this.#lastRecoveryAt = this.deps.clock.now();
     return { lastId, now: this.#lastRecoveryAt };
@@ -210,6 +240,7 @@ export class ConsumerIo {
 
   async drain(timeoutMs: number | null): Promise<{ lastId: string | null }> {
     this.#closing = true;
+    this.deps.lease?.wake();
     this.#waitingCapacity = false;
     for (const resolve of this.#freeWaiters.splice(0)) resolve();
     // Messages still waiting for a worker or their ordering key never started: leave them pending.
@@ -247,6 +278,7 @@ export class ConsumerIo {
     this.#closing = true;
     this.#ownership.stop();
     this.#retention?.stop();
+    this.#gate?.dispose();
     this.#acks.close();
     this.pool.close();
     this.pool.abortAll(

@@ -25,11 +25,12 @@ export interface RecoveryHost {
  * 2. walk XAUTOCLAIM over the whole PEL (every page, not just the first) for entries idle past
  *    `claim.minIdleMs` in other consumers (their owners died);
  * 3. remove consumer names idle past `staleConsumerMs` that have nothing pending.
+ * `claims: false` stops after step 1 (a leased partition's new owner: see lease-gate.ts).
  * Resolves whether it went through (`stopped()` cuts it short) and the newest id it recovered.
  */
 export async function recoverPending(
   host: RecoveryHost,
-  options: { ownPel: boolean; stopped: () => boolean },
+  options: { ownPel: boolean; stopped: () => boolean; claims?: boolean },
 ): Promise<{ complete: boolean; lastId: string | null }> {
   const { spec, storage, logger } = host.deps;
   const { stopped } = options;
@@ -68,6 +69,7 @@ export async function recoverPending(
       }
     }
   }
+  if (options.claims === false) return { complete: true, lastId };
   let cursor = '0-0';
   do {
     await host.whenFree();

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
 import { assertRangePreview, previewEntry } from '../range-preview.js';
+import type { LeaseStore } from '../lease-store.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -34,6 +35,7 @@ import { autoClaim, claim, touch } from './memory-claim-commands.js';
 import { MemoryGroup } from './memory-group.js';
 import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from './memory-group-commands.js';
 import { MemoryKeyspace, toStreamEntry } from './memory-keyspace.js';
+import { MemoryLeases } from './memory-leases.js';
 import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
 import { REDIS_NODE_LIMITS } from './memory-stream-nodes.js';
 import { trimAckedEntries } from './memory-trim.js';
@@ -77,6 +79,8 @@ export class MemoryStreamStorage implements StreamStorage {
   readonly kind = 'memory' as const;
   readonly #keys: MemoryKeyspace;
   #closing: Promise<void> | undefined;
+  /** Partition leases and runtime membership (`assignment: 'leased'`) on this storage's clock. */
+  readonly leases: LeaseStore;
 
   constructor(options: MemoryStreamStorageOptions = {}) {
     const maxEntries = options.streamNodeMaxEntries ?? REDIS_NODE_LIMITS.maxEntries;
@@ -84,6 +88,7 @@ export class MemoryStreamStorage implements StreamStorage {
     assertCount('streamNodeMaxEntries', maxEntries, 0);
     assertCount('streamNodeMaxBytes', maxBytes, 0);
     this.#keys = new MemoryKeyspace(options.clock ?? systemClock, { maxEntries, maxBytes });
+    this.leases = new MemoryLeases(options.clock ?? systemClock, () => this.#closing !== undefined);
   }
 
   async ensureGroup(stream: string, group: string, startId = '$'): Promise<boolean> {

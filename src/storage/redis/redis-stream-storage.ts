@@ -2,6 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
+import type { LeaseStore } from '../lease-store.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -45,6 +46,7 @@ import {
   pending,
 } from './redis-group-commands.js';
 import { rangePreview } from './redis-range-preview.js';
+import { RedisLeases } from './redis-leases.js';
 import { readGroup } from './redis-read-group.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
@@ -102,6 +104,11 @@ export class RedisStreamStorage implements StreamStorage {
   #ctx: CommandContext;
   #ownsClient = false;
   #closing: Promise<void> | null = null;
+  /** Partition leases and runtime membership (`assignment: 'leased'`), see lease-store.ts. */
+  readonly leases: LeaseStore = new RedisLeases(() => {
+    if (this.#closing) throw new StorageClosedError('leases');
+    return this.#ctx;
+  });
 
   /**
    * Wrap an ioredis client, as the application created it. The client is not closed by `close()`.
