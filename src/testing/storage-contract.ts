@@ -1,4 +1,5 @@
 import type { StreamStorage } from '../storage/stream-storage.js';
+import { ackAndAddCases } from './storage-contract/ack-and-add.js';
 import { claimCases } from './storage-contract/claims.js';
 import { entryCases } from './storage-contract/entries.js';
 import { errorCases } from './storage-contract/errors.js';
@@ -80,5 +81,6 @@ export function describeStreamStorageContract(
     claimCases(use);
     errorCases(use);
     retentionCases(use);
+    ackAndAddCases(use);
   });
 }

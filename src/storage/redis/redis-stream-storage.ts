@@ -8,6 +8,7 @@ import type {
   ConsumerInfo,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
+  EntryWrite,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -20,6 +21,8 @@ import type {
 } from '../stream-storage.js';
 import type { TrimAckedOptions } from '../trim-acked.js';
 import { assertCount } from '../validate.js';
+import { keySlot } from './key-slot.js';
+import { ackAndAdd } from './redis-ack-and-add.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
 import { autoClaim, claim, touch } from './redis-claim-commands.js';
 import type { CommandContext } from './redis-commands.js';
@@ -239,6 +242,15 @@ export class RedisStreamStorage implements StreamStorage {
 
   deadLetter(letter: DeadLetterWrite): Promise<string> {
     return this.#closing ? closed('deadLetter') : deadLetter(this.#ctx, letter);
+  }
+
+  ackAndAdd(stream: string, group: string, id: string, entries: readonly EntryWrite[]): Promise<boolean> {
+    return this.#closing ? closed('ackAndAdd') : ackAndAdd(this.#ctx, stream, group, id, entries);
+  }
+
+  /** On a Cluster, whether `a` and `b` hash to one slot (`CLUSTER KEYSLOT`); on one server, always. */
+  sameSlot(a: string, b: string): boolean {
+    return !isCluster(this.#client) || keySlot(a) === keySlot(b);
   }
 
   /**
