@@ -1,5 +1,5 @@
 import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-machine.js';
-import type { StreamEntry } from '../../storage/stream-storage.js';
+import type { EntryWrite, StreamEntry } from '../../storage/stream-storage.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
@@ -13,6 +13,8 @@ export const TURN_BUDGET = 64;
 export interface PoolHost {
   /** A message succeeded: ack it. */
   ack(id: string): void;
+  /** A message whose handlers published with `ctx.publish` succeeded: ack it with its outputs. */
+  ackWith(id: string, outputs: readonly EntryWrite[]): void;
   /** A message left the pool (acked, dead-lettered, scheduled, released). */
   freed(): void;
   /** One message's handlers took `ms` (feeds the adaptive read size). */
@@ -211,9 +213,11 @@ export class WorkerPool implements AttemptListener {
     if (event.outcome === 'ok' && job.attempt === 1) {
       const next = this.#next(job);
       if (next !== undefined) {
+        const outputs = job.outputs;
         this.#leave(job);
         this.deps.stats.processed++;
-        this.#host.ack(job.id);
+        if (outputs === null) this.#host.ack(job.id);
+        else this.#host.ackWith(job.id, outputs);
         slot.job = next;
         this.#host.freed();
         return next;
@@ -226,7 +230,8 @@ export class WorkerPool implements AttemptListener {
   /** The message succeeded and its worker goes idle: ack it. */
   complete(job: DispatchJob): void {
     this.deps.stats.processed++;
-    this.#host.ack(job.id);
+    if (job.outputs === null) this.#host.ack(job.id);
+    else this.#host.ackWith(job.id, job.outputs);
     this.finish(job);
   }
 
