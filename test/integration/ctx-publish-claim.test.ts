@@ -103,3 +103,29 @@ describe('a message finished by a slow consumer and by the one that claimed it (
     expect(outputs.sort()).toEqual(['{"by":"fast"}', '{"by":"slow"}']);
   });
 });
+
+describe('RedisStreamStorage.ackAndAdd (shared Redis)', () => {
+  it('a target key that is not a stream fails the call before the XACK: nothing is acked or written', async () => {
+    const prefix = uniquePrefix();
+    const stream = `${prefix}:in`;
+    const redis = testClient(sharedRedisUrl());
+    const storage = RedisStreamStorage.fromUrl(sharedRedisUrl());
+    try {
+      await storage.ensureGroup(stream, 'g', '0');
+      const id = await storage.add(stream, { type: 't' });
+      await storage.readGroup(stream, 'g', 'c', { count: 1 });
+      await redis.set(`${prefix}:string`, 'not a stream');
+      const call = storage.ackAndAdd(stream, 'g', id, [
+        { stream: `${prefix}:out`, fields: { type: 'first' } },
+        { stream: `${prefix}:string`, fields: { type: 'second' } },
+      ]);
+      await expect(call).rejects.toThrow(/WRONGTYPE .*:string holds a string, not a stream/);
+      expect(await pendingCount(redis, stream, 'g')).toBe(1);
+      expect(await storage.length(`${prefix}:out`)).toBe(0);
+    } finally {
+      await storage.close();
+      redis.disconnect();
+      await cleanupKeys(prefix);
+    }
+  });
+});
