@@ -71,6 +71,7 @@ export type {
   ConsumerInfo,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
+  EntryWrite,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -91,4 +92,4 @@ export {
 } from './wire/headers.js';
 export type { Message } from './wire/message.js';
 export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './wire/partitions.js';
-export { type Published, type PublishOptions, publish } from './wire/publish.js';
+export { type OutputMessage, type Published, type PublishOptions, publish } from './wire/publish.js';
