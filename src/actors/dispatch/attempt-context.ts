@@ -84,13 +84,16 @@ export class AttemptContext implements HandlerContext<unknown> {
   }
 
   /**
-   * The attempt is over: what its succeeded handlers published joins the message's outputs (written
-   * with its ack); `ctx.publish` throws from now on.
+   * The attempt is over (`ok`: its last handler succeeded): what its succeeded handlers published
+   * joins the message's outputs (written with its ack); `ctx.publish` throws from now on.
    */
-  end(): void {
+  end(ok: boolean): void {
     this.#ended = true;
-    const kept = this.#outputs?.close();
-    if (kept == null) return;
+    const outputs = this.#outputs;
+    if (outputs === null) return;
+    outputs.settled(ok);
+    const kept = outputs.close();
+    if (kept === null) return;
     const job = this.#job;
     job.outputs = job.outputs === null ? kept : job.outputs.concat(kept);
   }

@@ -138,25 +138,23 @@ export function runAttempt(
       result = route.handler(message, ctx);
     } catch (error) {
       timed?.(performance.now() - started, type, false);
-      ctx.end();
+      ctx.end(false);
       return failed(deps, job, attempt, error);
     }
     if (!isThenable(result)) {
       timed?.(performance.now() - started, type, true);
-      ctx.settled(true);
-      ctx.end();
+      ctx.end(true);
       return settle(job, OK);
     }
     result.then(
       () => {
         timed?.(performance.now() - started, type, true);
-        ctx.settled(true);
-        ctx.end();
+        ctx.end(true);
         listener.attemptSettled(job, settle(job, OK));
       },
       (error: unknown) => {
         timed?.(performance.now() - started, type, false);
-        ctx.end();
+        ctx.end(false);
         listener.attemptSettled(job, failed(deps, job, attempt, error));
       },
     );
@@ -230,7 +228,7 @@ async function runRoutes(
   } finally {
     if (timer !== undefined) deps.clock.clearTimeout(timer);
     job.controller = null;
-    ctx.end();
+    ctx.end(false);
   }
   if (result.ended === 'stopped') return { type: 'handler.settled', outcome: 'released' };
   if (!result.failed) return OK;
