@@ -76,6 +76,7 @@ export type {
   CopyEntryOptions,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
+  EntryWrite,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -96,4 +97,4 @@ export {
 } from './wire/headers.js';
 export type { Message } from './wire/message.js';
 export { fnv1a32, partitionOf, partitionStream, partitionStreams } from './wire/partitions.js';
-export { type Published, type PublishOptions, publish } from './wire/publish.js';
+export { type OutputMessage, type Published, type PublishOptions, publish } from './wire/publish.js';

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Logger } from 'pino';
 import type { Message } from '../wire/message.js';
+import type { PublishOptions } from '../wire/publish.js';
 
 /**
  * What a handler gets besides the message.
@@ -24,6 +25,24 @@ export interface HandlerContext<C = unknown> {
    * (`messageId`, `messageType`).
    */
   readonly log: Logger;
+  /**
+   * Publish a message (encoded as `publish()` does: `key`, `partitions`, `headers`, `maxLen`, trace
+   * context) **with this message's ack**: it is buffered, and written only when the message
+   * succeeds, in one atomic step with its XACK, and only if that XACK acked it. A message a slow
+   * consumer and the consumer that claimed it both finish, or one re-run after a crash, writes its
+   * outputs once. A handler that fails drops what it published (retry, durable retry, dead letter,
+   * stop: nothing is written); handlers of the message that already succeeded keep theirs.
+   * `runtime.dispatch` returns what was published instead of writing it.
+   *
+   * @throws TypeError on a bad argument (as `publish()`); on a Redis Cluster when the target stream
+   *   is not in the consumed stream's slot (give both one hash tag, or use `publish()`, at least
+   *   once); when the storage has no `ackAndAdd`; when called after the handler settled.
+   * @example
+   * router.on('order.paid', (message, ctx) => {
+   *   ctx.publish('invoices', 'invoice.due', { orderId: message.payload.orderId })
+   * })
+   */
+  publish(stream: string, type: string, payload?: unknown, options?: PublishOptions): void;
 }
 
 /**

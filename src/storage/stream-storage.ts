@@ -161,6 +161,14 @@ export interface CopyEntryOptions {
   readonly fields?: StreamFields;
 }
 
+/** One entry to add with `ackAndAdd`: `XADD stream [MAXLEN ~ maxLen] * …fields`. */
+export interface EntryWrite {
+  readonly stream: string;
+  readonly fields: StreamFields;
+  /** Trim `stream` to about this many entries (`MAXLEN ~`), ≥ 1. @default unbounded */
+  readonly maxLen?: number;
+}
+
 /** Plain entry without a delivery count (XRANGE). */
 export interface RangeEntry {
   readonly id: string;
@@ -306,6 +314,24 @@ export interface StreamStorage {
    * Optional: replay uses it for dead letters read with U+FFFD; a storage of strings has no bytes to keep.
    */
   copyEntry?(source: string, id: string, stream: string, options?: CopyEntryOptions): Promise<string | null>;
+
+  /**
+   * Acknowledge `id` in `group` of `stream` and, only if that XACK acked it (the entry was pending
+   * in the group, whichever consumer owned it), add `entries` in order, all in one atomic step (one
+   * Lua script on Redis). Resolves whether the entry was acked: `false` means another consumer (or
+   * an earlier call) acked it first, and nothing was written. So a message two consumers both finish
+   * (a slow one and the one that claimed it) writes its outputs once. Raises `NoGroupError` when the
+   * group or stream is missing, and a `TypeError` on a bad entry before anything is acked. Optional:
+   * `ctx.publish` in handlers needs it (both storages here have it).
+   */
+  ackAndAdd?(stream: string, group: string, id: string, entries: readonly EntryWrite[]): Promise<boolean>;
+
+  /**
+   * Whether keys `a` and `b` can be written in one atomic step (`ackAndAdd`): always on one Redis
+   * server and in memory; on a Redis Cluster only when they hash to the same slot (a shared hash tag,
+   * `{orders}` and `{orders}:out`). Optional: without it, any two keys can.
+   */
+  sameSlot?(a: string, b: string): boolean;
 
   /**
    * Close every connection and timer this storage opened. Idempotent (the same promise each call);

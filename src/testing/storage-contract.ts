@@ -1,4 +1,5 @@
 import type { StreamStorage } from '../storage/stream-storage.js';
+import { ackAndAddCases } from './storage-contract/ack-and-add.js';
 import { claimCases } from './storage-contract/claims.js';
 import { entryCases } from './storage-contract/entries.js';
 import { errorCases } from './storage-contract/errors.js';
@@ -84,5 +85,6 @@ export function describeStreamStorageContract(
     retentionCases(use);
     previewCases(use);
     leaseCases(use);
+    ackAndAddCases(use);
   });
 }

@@ -1,4 +1,4 @@
-import type { StreamStorage } from '../storage/stream-storage.js';
+import type { EntryWrite, StreamStorage } from '../storage/stream-storage.js';
 import { assertCount, assertName, describe } from '../storage/validate.js';
 import { injectTraceContext } from '../telemetry/inject-trace-context.js';
 import { PARTITION_KEY_FIELD } from './headers.js';
@@ -66,6 +66,37 @@ export async function publish(
   if (typeof storage !== 'object' || storage === null || typeof storage.add !== 'function') {
     throw new TypeError(`Expected \`storage\` to be a StreamStorage, got ${describe(storage)}`);
   }
+  const { stream: target, fields, partition, maxLen } = encodePublish(stream, type, payload, options);
+  const id = await storage.add(target, fields, maxLen === undefined ? {} : { maxLen });
+  return { stream: target, id, partition };
+}
+
+/**
+ * A message encoded as `publish` writes it (wire format, partition, headers, trace context), not yet
+ * written: what `ctx.publish` buffers until its message's ack, and what `runtime.dispatch` returns.
+ */
+export interface OutputMessage extends EntryWrite {
+  /** The physical stream (`orders:{3}`, or `orders` when not partitioned). */
+  readonly stream: string;
+  /** The partition, or `null` when not partitioned. */
+  readonly partition: number | null;
+}
+
+/**
+ * Encode one message the way `publish` writes it, without writing it: `{ stream, fields, partition,
+ * maxLen? }`. The one encoder behind `publish` and `ctx.publish`.
+ *
+ * @throws TypeError on a bad argument, as `publish`.
+ * @example
+ * encodePublish('orders', 'order.paid', { orderId: 42 }, { key: 'customer-7', partitions: 12 })
+ * // → { stream: 'orders:{9}', partition: 9, fields: { type: 'order.paid', payload: '{"orderId":42}', 'x-partition-key': 'customer-7' } }
+ */
+export function encodePublish(
+  stream: string,
+  type: string,
+  payload: unknown,
+  options: PublishOptions = {},
+): OutputMessage {
   assertName('stream', stream);
   assertName('type', type);
   if (typeof options !== 'object' || options === null) {
@@ -108,6 +139,7 @@ export async function publish(
         : Math.min(Math.floor(random() * partitions), partitions - 1);
     target = partitionStream(stream, partition);
   }
-  const id = await storage.add(target, fields, maxLen === undefined ? {} : { maxLen });
-  return { stream: target, id, partition };
+  return maxLen === undefined
+    ? { stream: target, fields, partition }
+    : { stream: target, fields, partition, maxLen };
 }

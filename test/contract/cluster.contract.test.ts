@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keySlot } from '../../src/storage/redis/key-slot.js';
 import { RedisStreamStorage } from '../../src/storage/redis/redis-stream-storage.js';
 import { describeStreamStorageContract } from '../../src/testing/index.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
@@ -53,4 +54,20 @@ describeStreamStorageContract('RedisStreamStorage on new Cluster(nodes), RESP3',
       client.disconnect();
     },
   };
+});
+
+describe('RedisStreamStorage.sameSlot on a Cluster', () => {
+  it('agrees with CLUSTER KEYSLOT, and refuses keys of different slots', async () => {
+    const storage = RedisStreamStorage.fromUrl(cluster.url);
+    try {
+      const keys = ['foo', 'bar', 'orders', '{orders}:out', 'orders:{3}', 'out:{3}', 'é✓{}x', 'a{}b{c}'];
+      for (const key of keys)
+        expect(keySlot(key), key).toBe(Number(await admin.call('CLUSTER', 'KEYSLOT', key)));
+      expect(storage.sameSlot('orders', '{orders}:out')).toBe(true);
+      expect(storage.sameSlot('in:{3}', 'out:{3}')).toBe(true);
+      expect(storage.sameSlot('foo', 'bar')).toBe(false);
+    } finally {
+      await storage.close();
+    }
+  });
 });

@@ -18,7 +18,7 @@
  * Started as `node --import tsx test/faults/worker-process.ts` (see fault-support.ts).
  */
 import { pino } from 'pino';
-import { createRuntime, RedisStreamStorage, Router, type RuntimeEvent } from '../../src/index.js';
+import { createRuntime, publish, RedisStreamStorage, Router, type RuntimeEvent } from '../../src/index.js';
 
 export interface WorkerConfig {
   url: string;
@@ -36,6 +36,11 @@ export interface WorkerConfig {
   stopTimeoutMs?: number;
   /** The type handled; every other type is unrouted. @default 'job' */
   type?: string;
+  /**
+   * Write one output per message to `stream` (type `done`, header `x-source-id`: the message's id),
+   * before the handler's pause: with the ack (`ctx.publish`) or at once (`publish()`). @default none
+   */
+  output?: { stream: string; via: 'ctx.publish' | 'publish' };
 }
 
 const config = JSON.parse(process.env.SV_WORKER ?? '{}') as WorkerConfig;
@@ -61,6 +66,12 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 const handlerMs = config.handlerMs ?? 0;
 const router = new Router();
 router.on(config.type ?? 'job', async (message, ctx) => {
+  const output = config.output;
+  if (output !== undefined) {
+    const headers = { 'x-source-id': message.id };
+    if (output.via === 'ctx.publish') ctx.publish(output.stream, 'done', {}, { headers });
+    else await publish(storage, output.stream, 'done', {}, { headers });
+  }
   const ms = Array.isArray(handlerMs)
     ? handlerMs[0] + Math.floor(Math.random() * (handlerMs[1] - handlerMs[0] + 1))
     : handlerMs;

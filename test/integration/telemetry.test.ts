@@ -344,4 +344,31 @@ describe('OpenTelemetry traces (shared Redis)', { timeout: 15_000 }, () => {
     expect(spans.map((span) => span.parentSpanContext?.spanId)).toEqual(producers);
     expect(active).toEqual(spans.map((span) => span.spanContext().spanId));
   });
+
+  it('ctx.publish carries the consumer span as traceparent to its outputs, after an await too', async () => {
+    let traceId = '';
+    await withRuntime(
+      (router, prefix) =>
+        router.on('order.paid', async (_message, ctx) => {
+          ctx.publish(`${prefix}:out`, 'sync', {});
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          ctx.publish(`${prefix}:out`, 'after-await', {});
+        }),
+      async (stream, storage) => {
+        await producer.startActiveSpan('checkout', async (span) => {
+          traceId = span.spanContext().traceId;
+          await publish(storage, stream, 'order.paid', {});
+          span.end();
+        });
+        await eventually(() => consumerSpans().length === 1, 5000, 'the consumer span');
+        const out = stream.replace(/:events$/, ':out');
+        await eventually(async () => (await storage.length(out)) === 2, 5000, 'the outputs');
+        const [span] = consumerSpans() as [ReadableSpan];
+        const parents = (await storage.range(out)).map((entry) => entry.fields.traceparent);
+        const expected = `00-${traceId}-${span.spanContext().spanId}-01`;
+        expect(span.spanContext().traceId).toBe(traceId);
+        expect(parents).toEqual([expected, expected]);
+      },
+    );
+  });
 });

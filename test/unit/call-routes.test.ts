@@ -18,6 +18,7 @@ const ctx = {
   container: undefined,
   signal: new AbortController().signal,
   attempt: 1,
+  publish: () => {},
   log: undefined as never,
 };
 

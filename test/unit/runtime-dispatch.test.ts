@@ -274,4 +274,39 @@ describe('runtime.dispatch', () => {
     expect(result).toMatchObject({ outcome: 'failed', handlers: [] });
     expect(result.error).toBeInstanceOf(NonRetryableError);
   });
+
+  it('returns what the handlers published with ctx.publish, without writing it (the untouchable storage)', async () => {
+    const router = new Router<Container>()
+      .on('order.paid', (message, ctx) => {
+        ctx.publish('invoices', 'invoice.due', message.payload, { headers: { 'x-source-id': message.id } });
+        ctx.publish('ledger', 'ledger.entry', { n: 1 }, { key: 'customer-7', partitions: 12 });
+      })
+      .on(
+        'order.paid',
+        (_message, ctx) => {
+          ctx.publish('audit', 'dropped', {});
+          throw new Error('this handler failed: its outputs are dropped');
+        },
+        { name: 'failing' },
+      );
+    const { runtime } = runtimeWith(router);
+    const result = await runtime.dispatch({ type: 'order.paid', payload: { orderId: 42 }, id: 'm-1' });
+    expect(result.outcome).toBe('failed');
+    expect(result.published).toEqual([
+      {
+        stream: 'invoices',
+        partition: null,
+        fields: { type: 'invoice.due', payload: '{"orderId":42}', 'x-source-id': 'm-1' },
+      },
+      {
+        stream: 'ledger:{9}',
+        partition: 9,
+        fields: { type: 'ledger.entry', payload: '{"n":1}', 'x-partition-key': 'customer-7' },
+      },
+    ]);
+    const quiet = await runtimeWith(new Router<Container>().on('t', () => {})).runtime.dispatch({
+      type: 't',
+    });
+    expect(quiet).toEqual({ outcome: 'handled', handlers: [expect.any(String)] });
+  });
 });

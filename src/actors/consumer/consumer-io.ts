@@ -3,11 +3,13 @@ import { errorText, exitReasonOf } from '../../machines/classify-error.js';
 import { isRecoveryDue, type ReadOutput, workerId, workerSystemId } from '../../machines/consumer-machine.js';
 import type { WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import { maxId } from '../../machines/ids.js';
+import type { EntryWrite } from '../../storage/stream-storage.js';
 import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js';
 import { MAX_WAITING_BEHIND_FAILURES } from '../dispatch/ordering-keys.js';
 import { WorkerPool } from '../dispatch/worker-pool.js';
 import { AckBatcher } from './ack-batcher.js';
 import { LeaseGate } from './lease-gate.js';
+import { OutputAcks } from './output-acks.js';
 import { OwnershipTimer } from './ownership-timer.js';
 import { ReadSize } from './read-size.js';
 import { recoverPending } from './recover-pending.js';
@@ -31,6 +33,7 @@ export class ConsumerIo {
   #freeWaiters: Array<() => void> = [];
   #settleWaiters: Array<() => void> = [];
   #acks: AckBatcher;
+  #outputAcks: OutputAcks;
   #ownership: OwnershipTimer;
   #retention: RetentionTimer | null;
   /** With `assignment: 'leased'`: reads and starts only while this runtime holds the partition. */
@@ -51,6 +54,10 @@ export class ConsumerIo {
     const workers = (): WorkerRef[] =>
       Array.from({ length: spec.concurrency }, (_, i) => system.get(workerSystemId(session, workerId(i))));
     this.pool = new WorkerPool(deps, this, workers);
+    const onError = (error: unknown) => {
+      if (this.#closing) return;
+      this.#sendBack({ type: 'io.failed', reason: exitReasonOf(error), error: errorText(error) });
+    };
     this.#acks = new AckBatcher({
       storage: deps.storage,
       stream: spec.stream,
@@ -58,11 +65,9 @@ export class ConsumerIo {
       retryMs: 200,
       setTimer: (fn, ms) => deps.clock.setTimeout(fn, ms),
       clearTimer: (handle) => deps.clock.clearTimeout(handle),
-      onError: (error) => {
-        if (this.#closing) return;
-        this.#sendBack({ type: 'io.failed', reason: exitReasonOf(error), error: errorText(error) });
-      },
+      onError,
     });
+    this.#outputAcks = new OutputAcks(deps, onError);
     this.#ownership = new OwnershipTimer(deps, () => [...this.pool.held.keys()]);
     this.#retention = RetentionTimer.start(deps);
     if (deps.lease !== undefined) this.#gate = new LeaseGate(deps.lease, this);
@@ -176,7 +181,9 @@ export class ConsumerIo {
 
   /** Ids handled here whose batched XACK has not landed yet (see recover-pending.ts). */
   unconfirmedAcks(): ReadonlySet<string> {
-    return this.#acks.unconfirmed();
+    const withOutputs = this.#outputAcks.unconfirmed();
+    const batched = this.#acks.unconfirmed();
+    return withOutputs.size === 0 ? batched : new Set([...batched, ...withOutputs]);
   }
 
   /** Resolves when there is free capacity (at once when stopping). */
@@ -214,6 +221,10 @@ export class ConsumerIo {
 
   ack(id: string): void {
     this.#acks.add(id);
+  }
+
+  ackWith(id: string, outputs: readonly EntryWrite[]): void {
+    this.#outputAcks.add(id, outputs);
   }
 
   handled(ms: number): void {
@@ -256,7 +267,7 @@ export class ConsumerIo {
       // A message waiting for its next attempt is released by the abort itself, at once.
       if (this.pool.held.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
     }
-    await this.#acks.flush();
+    await Promise.all([this.#acks.flush(), this.#outputAcks.flush()]);
     return { lastId: this.#lastId };
   }
 
@@ -280,6 +291,7 @@ export class ConsumerIo {
     this.#retention?.stop();
     this.#gate?.dispose();
     this.#acks.close();
+    this.#outputAcks.close();
     this.pool.close();
     this.pool.abortAll(
       new ConsumerStoppingError(

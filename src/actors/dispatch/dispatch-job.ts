@@ -2,6 +2,7 @@ import type { Route } from '../../routing/handler.js';
 import type { StreamEntry, StreamFields } from '../../storage/stream-storage.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import type { DecodeFailure, Message } from '../../wire/message.js';
+import type { OutputMessage } from '../../wire/publish.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerSlot } from './worker-slot.js';
@@ -34,6 +35,11 @@ export class DispatchJob {
   attempt = 0;
   /** When its current attempt started (`performance.now()`), for the adaptive read size. */
   startedAt = 0;
+  /**
+   * What its handlers that succeeded published with `ctx.publish`: written with its ack
+   * (`ackAndAdd`), dropped on any other end. Null when they published nothing (the batched XACK).
+   */
+  outputs: OutputMessage[] | null = null;
   /** The message's span, from its first attempt to its settlement, when tracing is on (src/telemetry). */
   trace: MessageTrace | null = null;
 
@@ -71,6 +77,7 @@ export class DispatchJob {
     this.#entry = null;
     this.message = null;
     this.routes = null;
+    this.outputs = null;
   }
 
   /** The consumer's dependencies (spec, storage, stats, …). */

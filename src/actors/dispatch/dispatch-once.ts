@@ -3,7 +3,9 @@ import { NonRetryableError } from '../../errors/non-retryable-error.js';
 import type { HandlerContext, Route } from '../../routing/handler.js';
 import type { Router } from '../../routing/router.js';
 import { decodeMessage, type Message } from '../../wire/message.js';
+import { encodePublish, type OutputMessage } from '../../wire/publish.js';
 import { callRoutes } from './call-routes.js';
+import { PublishBuffer } from './publish-buffer.js';
 
 /**
  * A message given to `runtime.dispatch` in decoded form. `payload` is handed to handlers as it is;
@@ -51,6 +53,12 @@ export interface DispatchResult {
   handlers: string[];
   /** The first failure: a `NonRetryableError` for a message that cannot be decoded or fails a schema. */
   error?: Error;
+  /**
+   * What the handlers that succeeded published with `ctx.publish`, encoded as a consumer would
+   * write them with the ack, in order; not written anywhere. Absent when they published nothing (so
+   * results stay `{ outcome, handlers }` for handlers that do not publish).
+   */
+  published?: OutputMessage[];
 }
 
 /** What `dispatchOnce` runs handlers with: the runtime's router, container and logger. */
@@ -96,20 +104,30 @@ export async function dispatchOnce<C>(
     return { outcome: 'failed', handlers: [], error: asError(error) };
   }
   if (routes.length === 0) return { outcome: 'unrouted', handlers: [] };
+  const outputs = new PublishBuffer();
   const ctx: HandlerContext<C> = {
     container: deps.container,
     signal: options.signal ?? new AbortController().signal,
     attempt: 1,
     log: deps.logger.child({ messageId: message.id, messageType: message.type, dispatch: true }),
+    publish: (stream, type, payload, publishOptions) =>
+      outputs.add(encodePublish(stream, type, payload, publishOptions)),
   };
   const handlers: string[] = [];
   const { failed, failure } = await callRoutes(routes, message, ctx, {
-    started: (route) => handlers.push(route.name),
+    started: (route) => {
+      outputs.settled(false);
+      handlers.push(route.name);
+    },
+    succeeded: () => outputs.settled(true),
     endOnNonRetryable: false,
   });
-  return !failed
+  const published = outputs.close();
+  const result: DispatchResult = !failed
     ? { outcome: 'handled', handlers }
     : { outcome: 'failed', handlers, error: asError(failure) };
+  if (published !== null) result.published = published;
+  return result;
 }
 
 type Decoded = { ok: true; message: Message } | { ok: false; error: string };

@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
 import { HandlerTimeoutError } from '../../errors/handler-timeout-error.js';
 import { NonRetryableError } from '../../errors/non-retryable-error.js';
 import { errorText } from '../../machines/classify-error.js';
 import type { SettledEvent } from '../../machines/dispatch-worker-machine.js';
-import type { HandlerContext, Route } from '../../routing/handler.js';
+import type { Route } from '../../routing/handler.js';
 import type { Router } from '../../routing/router.js';
+import type { StreamStorage } from '../../storage/stream-storage.js';
 import { decodeMessage, type Message } from '../../wire/message.js';
 import type { ResolvedConsumer } from '../consumer-options.js';
 import type { ConsumerStats } from '../consumer-stats.js';
 import type { DeadLetterMemory } from '../dead-letter-memory.js';
+import { AttemptContext } from './attempt-context.js';
 import { callRoutes, type PassResult } from './call-routes.js';
 import type { DispatchJob } from './dispatch-job.js';
 
@@ -22,6 +23,8 @@ interface Admitted {
 
 export interface AttemptDeps {
   spec: ResolvedConsumer;
+  /** Where `ctx.publish` checks its target (`ackAndAdd`, `sameSlot`). */
+  storage: StreamStorage;
   router: Router<unknown>;
   container: unknown;
   logger: Logger;
@@ -129,24 +132,29 @@ export function runAttempt(
     const timed = deps.stats.onHandlerDuration;
     const started = timed === undefined ? 0 : performance.now();
     const type = message.type;
+    const ctx = new AttemptContext(deps, job, attempt);
     let result: unknown;
     try {
-      result = route.handler(message, new AttemptContext(deps, job, attempt));
+      result = route.handler(message, ctx);
     } catch (error) {
       timed?.(performance.now() - started, type, false);
+      ctx.end(false);
       return failed(deps, job, attempt, error);
     }
     if (!isThenable(result)) {
       timed?.(performance.now() - started, type, true);
+      ctx.end(true);
       return settle(job, OK);
     }
     result.then(
       () => {
         timed?.(performance.now() - started, type, true);
+        ctx.end(true);
         listener.attemptSettled(job, settle(job, OK));
       },
       (error: unknown) => {
         timed?.(performance.now() - started, type, false);
+        ctx.end(false);
         listener.attemptSettled(job, failed(deps, job, attempt, error));
       },
     );
@@ -198,12 +206,15 @@ async function runRoutes(
       : deps.clock.setTimeout(() => controller.abort(new HandlerTimeoutError(timeoutMs)), timeoutMs);
   const duration = deps.stats.onHandlerDuration;
   let result: PassResult;
+  const ctx = new AttemptContext(deps, job, attempt);
   try {
-    result = await callRoutes(routes, message, new AttemptContext(deps, job, attempt), {
+    result = await callRoutes(routes, message, ctx, {
       // A stop released the message: start none of its other handlers (it stays pending).
       stopped: () => job.released,
       skip: (route) => job.succeeded?.has(route.name) === true,
+      started: () => ctx.started(),
       succeeded: (route) => {
+        ctx.settled(true);
         if (routes.length === 1) return;
         job.succeeded ??= new Set();
         job.succeeded.add(route.name);
@@ -217,47 +228,11 @@ async function runRoutes(
   } finally {
     if (timer !== undefined) deps.clock.clearTimeout(timer);
     job.controller = null;
+    ctx.end(false);
   }
   if (result.ended === 'stopped') return { type: 'handler.settled', outcome: 'released' };
   if (!result.failed) return OK;
   return failed(deps, job, attempt, result.failure);
-}
-
-/**
- * `ctx` of a handler. The child logger is made only when a handler asks for it, and so is the
- * AbortController behind `ctx.signal` (unless the attempt has a timeout, which makes it up front).
- */
-class AttemptContext implements HandlerContext<unknown> {
-  readonly container: unknown;
-  readonly attempt: number;
-  #deps: AttemptDeps;
-  #job: DispatchJob;
-  /** Kept here: a handler may still log after its message left the pool (acked, or released by a stop). */
-  #type: string | undefined;
-  #log: Logger | undefined;
-
-  constructor(deps: AttemptDeps, job: DispatchJob, attempt: number) {
-    this.container = deps.container;
-    this.attempt = attempt;
-    this.#deps = deps;
-    this.#job = job;
-    this.#type = job.message?.type;
-  }
-
-  get signal(): AbortSignal {
-    const job = this.#job;
-    if (job.controller === null) {
-      job.controller = new AbortController();
-      // A stop that already released the message: the signal starts aborted.
-      if (job.released) job.controller.abort(new ConsumerStoppingError());
-    }
-    return job.controller.signal;
-  }
-
-  get log(): Logger {
-    this.#log ??= this.#deps.logger.child({ messageId: this.#job.id, messageType: this.#type });
-    return this.#log;
-  }
 }
 
 /** Why no handler took a message: none registered for its type, or every one filtered it out. */

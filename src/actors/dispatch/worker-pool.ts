@@ -1,5 +1,5 @@
 import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-machine.js';
-import type { StreamEntry } from '../../storage/stream-storage.js';
+import type { EntryWrite, StreamEntry } from '../../storage/stream-storage.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../wire/headers.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { DispatchJob } from './dispatch-job.js';
@@ -15,6 +15,8 @@ export const TURN_BUDGET = 64;
 export interface PoolHost {
   /** A message succeeded: ack it. */
   ack(id: string): void;
+  /** A message whose handlers published with `ctx.publish` succeeded: ack it with its outputs. */
+  ackWith(id: string, outputs: readonly EntryWrite[]): void;
   /** A message left the pool (acked, dead-lettered, scheduled, released). */
   freed(): void;
   /** One message's handlers took `ms` (feeds the adaptive read size). */
@@ -195,9 +197,11 @@ export class WorkerPool implements AttemptListener {
     if (event.outcome === 'ok' && job.attempt === 1) {
       const next = this.#next(job);
       if (next !== undefined) {
+        const outputs = job.outputs;
         this.#leave(job);
         this.deps.stats.processed++;
-        this.#host.ack(job.id);
+        if (outputs === null) this.#host.ack(job.id);
+        else this.#host.ackWith(job.id, outputs);
         slot.job = next;
         this.#host.freed();
         return next;
@@ -210,7 +214,8 @@ export class WorkerPool implements AttemptListener {
   /** The message succeeded and its worker goes idle: ack it. */
   complete(job: DispatchJob): void {
     this.deps.stats.processed++;
-    this.#host.ack(job.id);
+    if (job.outputs === null) this.#host.ack(job.id);
+    else this.#host.ackWith(job.id, job.outputs);
     this.finish(job);
   }
 

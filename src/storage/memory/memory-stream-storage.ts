@@ -10,6 +10,7 @@ import type {
   ConsumerInfo,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
+  EntryWrite,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -31,6 +32,7 @@ import {
   assertRangeBound,
   assertStartId,
 } from '../validate.js';
+import { ackAndAdd } from './memory-ack-and-add.js';
 import { autoClaim, claim, touch } from './memory-claim-commands.js';
 import { MemoryGroup } from './memory-group.js';
 import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from './memory-group-commands.js';
@@ -266,6 +268,16 @@ export class MemoryStreamStorage implements StreamStorage {
     const id = this.#add(letter.deadStream, letter.fields, letter.maxLen);
     this.#keys.group(letter.sourceStream, letter.group).found.ack([canonicalId('XACK', letter.id)]);
     return id;
+  }
+
+  async ackAndAdd(
+    stream: string,
+    group: string,
+    id: string,
+    entries: readonly EntryWrite[],
+  ): Promise<boolean> {
+    this.#open('ackAndAdd');
+    return ackAndAdd(this.#keys, stream, group, id, entries);
   }
 
   /**

@@ -170,7 +170,7 @@ function nodeOptions(options: RedisOptions): ClusterNodeOptions {
 }
 
 /** `Cluster` vs `Redis` without `instanceof` (works across copies of ioredis). */
-function isCluster(client: RedisClient): client is Cluster {
+export function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster === true;
 }
 

@@ -84,13 +84,21 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Run with one key (so a Cluster routes it by that key's slot) through `call`, e.g. `client.call`. */
-  async run(call: SendCommand, key: string, args: readonly (string | number)[]): Promise<unknown> {
+  /**
+   * Run with one key, or several of one Cluster slot (a Cluster routes it by their slot), through
+   * `call`, e.g. `client.call`.
+   */
+  async run(
+    call: SendCommand,
+    key: string | readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const keys = typeof key === 'string' ? [key] : key;
     try {
-      return await call('EVALSHA', this.sha, 1, key, ...args);
+      return await call('EVALSHA', this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!isReplyError(error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return call('EVAL', this.source, 1, key, ...args);
+      return call('EVAL', this.source, keys.length, ...keys, ...args);
     }
   }
 }

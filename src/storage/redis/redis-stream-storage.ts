@@ -11,6 +11,7 @@ import type {
   CopyEntryOptions,
   DeadLetterWrite,
   DeleteIdleConsumersOptions,
+  EntryWrite,
   GroupInfo,
   PendingEntry,
   PendingOptions,
@@ -23,6 +24,8 @@ import type {
 } from '../stream-storage.js';
 import type { TrimAckedOptions } from '../trim-acked.js';
 import { assertCount } from '../validate.js';
+import { keySlot } from './key-slot.js';
+import { ackAndAdd } from './redis-ack-and-add.js';
 import { BlockingReads, type RedisClient } from './redis-blocking-reads.js';
 import { autoClaim, claim, touch } from './redis-claim-commands.js';
 import type { CommandContext } from './redis-commands.js';
@@ -32,6 +35,7 @@ import {
   connectFromUrl,
   duplicateForReads,
   guardDatabase,
+  isCluster,
   ownConnectionOptions,
 } from './redis-connections.js';
 import { add, copyEntry, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
@@ -264,6 +268,15 @@ export class RedisStreamStorage implements StreamStorage {
     options: CopyEntryOptions = {},
   ): Promise<string | null> {
     return this.#closing ? closed('copyEntry') : copyEntry(this.#ctx, source, id, stream, options);
+  }
+
+  ackAndAdd(stream: string, group: string, id: string, entries: readonly EntryWrite[]): Promise<boolean> {
+    return this.#closing ? closed('ackAndAdd') : ackAndAdd(this.#ctx, stream, group, id, entries);
+  }
+
+  /** On a Cluster, whether `a` and `b` hash to one slot (`CLUSTER KEYSLOT`); on one server, always. */
+  sameSlot(a: string, b: string): boolean {
+    return !isCluster(this.#client) || keySlot(a) === keySlot(b);
   }
 
   /**

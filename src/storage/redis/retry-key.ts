@@ -1,17 +1,4 @@
-/**
- * The hash tag Redis Cluster hashes a key by: the text between the first `{` and the first `}` after
- * it, when that text is not empty; else `undefined` (the whole key is hashed).
- *
- * @example
- * hashTag('orders:{7}') // '7'
- * hashTag('orders')     // undefined
- */
-function hashTag(key: string): string | undefined {
-  const open = key.indexOf('{');
-  if (open < 0) return undefined;
-  const close = key.indexOf('}', open + 1);
-  return close > open + 1 ? key.slice(open + 1, close) : undefined;
-}
+import { hashTag } from './key-slot.js';
 
 /**
  * The sorted set that holds a stream's scheduled retries. It must live in the stream's hash slot
