@@ -3,6 +3,7 @@ import type { StreamEntry } from '../../storage/stream-storage.js';
 import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import type { Message } from '../../wire/message.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
+import type { Batch } from './batch.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerSlot } from './worker-slot.js';
 
@@ -36,6 +37,8 @@ export class DispatchJob {
   startedAt = 0;
   /** The message's span, from its first attempt to its settlement, when tracing is on (src/telemetry). */
   trace: MessageTrace | null = null;
+  /** Set on the first message of a batch (`router.batch`): the batch it stands for in the pool. */
+  batch: Batch | null = null;
 
   constructor(entry: StreamEntry, pool: WorkerPool) {
     this.id = entry.id;
@@ -61,6 +64,7 @@ export class DispatchJob {
     this.#entry = null;
     this.message = null;
     this.routes = null;
+    this.batch = null;
   }
 
   /** The consumer's dependencies (spec, storage, stats, …). */

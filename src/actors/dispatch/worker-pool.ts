@@ -1,6 +1,8 @@
 import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import type { StreamEntry } from '../../storage/stream-storage.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
+import { runBatchAttempt } from './batch-attempt.js';
+import { BatchCollector } from './batch-collector.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
@@ -44,12 +46,15 @@ export class WorkerPool implements AttemptListener {
   #ran = 0;
   readonly #ready = new JobQueue();
   readonly #keyQueues = new Map<string, DispatchJob[]>();
+  /** Messages of batch types (`router.batch`), collected into batches before they join `#ready`. */
+  readonly batches: BatchCollector;
 
   /** `workers`: the worker actors, looked up on first use (they are spawned before the session). */
   constructor(deps: ConsumerDeps, host: PoolHost, workers: () => WorkerRef[]) {
     this.deps = deps;
     this.#host = host;
     this.#workers = workers;
+    this.batches = new BatchCollector(deps, host, this.#ready, () => this.#wake());
   }
 
   #idleSlots(): WorkerSlot[] {
@@ -67,6 +72,7 @@ export class WorkerPool implements AttemptListener {
       if (this.held.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
       this.held.set(job.id, job);
+      if (this.batches.take(job)) continue;
       if (orderingKey !== undefined && this.#waitsForKey(job, orderingKey)) continue;
       this.#ready.push(job);
     }
@@ -181,6 +187,7 @@ export class WorkerPool implements AttemptListener {
    * context, no closure.
    */
   #attempt(job: DispatchJob, attempt: number): SettledEvent | null {
+    if (job.batch !== null) return runBatchAttempt(job.batch, attempt, this);
     const tracer = this.deps.tracer;
     if (tracer === null) return runAttempt(this.deps, job, attempt, this);
     job.trace ??= tracer.start(job.entry);
@@ -208,7 +215,7 @@ export class WorkerPool implements AttemptListener {
   #after(slot: WorkerSlot, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
     if (this.held.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
-    if (event.outcome === 'ok' && job.attempt === 1) {
+    if (event.outcome === 'ok' && job.attempt === 1 && job.batch === null) {
       const next = this.#next(job);
       if (next !== undefined) {
         this.#leave(job);
@@ -236,6 +243,7 @@ export class WorkerPool implements AttemptListener {
    */
   finish(job: DispatchJob): void {
     if (this.held.get(job.id) !== job) return;
+    job.batch?.release();
     const slot = job.slot;
     const next = this.#next(job);
     this.#leave(job);
@@ -272,9 +280,12 @@ export class WorkerPool implements AttemptListener {
   /** Stop taking queued work; messages that never started are forgotten (they stay pending). */
   close(): void {
     this.closing = true;
+    this.batches.close();
     for (const queue of this.#keyQueues.values()) for (const job of queue.splice(0)) this.held.delete(job.id);
-    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift())
+    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift()) {
+      job.batch?.release();
       this.held.delete(job.id);
+    }
   }
 
   /** Abort every running message (it stays pending); `toWorkers` also sends each worker `abort`. */
