@@ -89,7 +89,8 @@ function settleBatch(
   } else if (!ok) {
     for (const member of ran) failMember(batch, member, error);
   }
-  const failed = batch.active();
+  // On success nothing failed: the members left are acked by `complete`, or below when some have a verdict.
+  const failed = ok ? [] : batch.active();
   if (!ok) {
     const count = failed.length;
     deps.stats.failed += count;
