@@ -3,9 +3,9 @@ import type { Message } from '../wire/message.js';
 import type { Handler, HandlerContext } from './handler.js';
 
 /** Most messages per batch call. */
-export const MAX_BATCH_SIZE = 10_000;
+const MAX_BATCH_SIZE = 10_000;
 /** Longest wait to fill a batch, ms. */
-export const MAX_BATCH_WAIT_MS = 60_000;
+const MAX_BATCH_WAIT_MS = 60_000;
 
 /**
  * A batch handler (`router.batch`): gets up to `size` messages of its type per call, in stream

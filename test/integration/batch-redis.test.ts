@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, RedisStreamStorage, Router } from '../../src/index.js';
-import { Ledger } from '../helpers/ledger.js';
 import { expectNoLeaks, trackRuntime } from '../helpers/leak-guard.js';
+import { Ledger } from '../helpers/ledger.js';
 import { cleanupKeys, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { eventually, pendingCount, publishMany, testClient, testLogger } from './runtime-support.js';
 

@@ -178,7 +178,9 @@ describe('router.batch: settling', () => {
         router.batch(
           'm',
           (messages) => {
-            throw new BatchError(messages.map((m) => [m, new Error(`bad ${(m.payload as { i: number }).i}`)]));
+            throw new BatchError(
+              messages.map((m) => [m, new Error(`bad ${(m.payload as { i: number }).i}`)]),
+            );
           },
           { size: 2, waitMs: 10 },
         ),
