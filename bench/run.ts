@@ -87,6 +87,13 @@ const CASES: CaseEntry[] = [
     load: () => import('./cases/failure-path.js'),
   },
   {
+    id: 'batch-handlers',
+    kind: 'throughput',
+    tags: ['batch', 'streamvisor'],
+    requires: [...RUNTIME, 'BatchError'],
+    load: () => import('./cases/batch-handlers.js'),
+  },
+  {
     id: 'dashboard-cost',
     kind: 'dashboard',
     tags: ['dashboard', 'streamvisor'],

@@ -17,6 +17,7 @@ export type { Metrics, MetricsOptions, MetricsSource } from './dashboard/metrics
 export { createMetrics } from './dashboard/metrics.js';
 export type { Dashboard, DashboardOptions } from './dashboard/server.js';
 export { startDashboard } from './dashboard/server.js';
+export { BatchError } from './errors/batch-error.js';
 export { ConnectionError } from './errors/connection-error.js';
 export { ConsumerStoppingError } from './errors/consumer-stopping-error.js';
 export { HandlerTimeoutError } from './errors/handler-timeout-error.js';
@@ -29,6 +30,7 @@ export { StreamvisorError } from './errors/streamvisor-error.js';
 export { consumerMachine } from './machines/consumer-machine.js';
 export { dispatchWorkerMachine } from './machines/dispatch-worker-machine.js';
 export { supervisorMachine } from './machines/supervisor-machine.js';
+export type { BatchHandler, BatchOptions, BatchSettings } from './routing/batch.js';
 export type { Handler, HandlerContext, HandlerOptions, Route } from './routing/handler.js';
 export { Router } from './routing/router.js';
 export type { ConsumerHealth, RuntimeHealth } from './runtime/health.js';

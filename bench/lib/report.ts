@@ -277,6 +277,15 @@ export function checkTargets(rows: readonly CaseRow[]): TargetCheck[] {
     }
   }
 
+  checks.push(
+    ratioCheck(
+      'batch handler ≥ 3× per message (one round trip per call)',
+      find(rows, 'batch-handlers', 'batch 100'),
+      find(rows, 'batch-handlers', 'per message'),
+      3,
+    ),
+  );
+
   const failureTarget = 'failure path: handler calls = 1.1× messages';
   const failure = find(rows, 'failure-path');
   if (failure === undefined) checks.push({ target: failureTarget, measured: 'not measured', status: 'n/a' });

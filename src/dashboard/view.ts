@@ -38,7 +38,8 @@ export interface ConsumerView {
   scheduled: number;
   pending: number | null;
   lag: number | null;
-  workers: { id: string; state: string; attempt: number }[];
+  /** Each worker; `batch` while its batch handler runs (`router.batch`): how many messages, the first's id. */
+  workers: { id: string; state: string; attempt: number; batch: { size: number; firstId: string } | null }[];
   /** The busiest message types (refreshed once per group poll). */
   types: TypeRow[];
 }
@@ -96,7 +97,12 @@ export function toView(
         scheduled: c.scheduled,
         pending: group?.pending ?? null,
         lag: group?.lag ?? null,
-        workers: c.workers.map((w) => ({ id: w.id, state: w.state, attempt: w.attempt })),
+        workers: c.workers.map((w) => ({
+          id: w.id,
+          state: w.state,
+          attempt: w.attempt,
+          batch: w.batchSize === null ? null : { size: w.batchSize, firstId: w.messageId ?? '' },
+        })),
         types: extras.types(c.id),
       };
     }),

@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'READ_TIMEOUT'
   | 'REDIS'
   | 'NON_RETRYABLE'
+  | 'BATCH_PARTIAL'
   | 'STORAGE_CLOSED'
   | 'HANDLER_TIMEOUT'
   | 'STOPPING'

@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Logger } from 'pino';
 import type { Message } from '../wire/message.js';
 import type { PublishOptions } from '../wire/publish.js';
+import type { BatchSettings } from './batch.js';
 
 /**
  * What a handler gets besides the message.
@@ -106,4 +107,9 @@ export interface Route<C = unknown> {
   readonly handler: Handler<C>;
   readonly filter?: (message: Message) => boolean;
   readonly schema?: StandardSchemaV1;
+  /**
+   * Set on a route made by `router.batch`: its size, wait and batch handler. Its `handler` then runs
+   * the batch handler with a batch of one (as `runtime.dispatch` does).
+   */
+  readonly batch?: BatchSettings<C>;
 }

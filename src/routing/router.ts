@@ -1,5 +1,7 @@
 import type { Message } from '../wire/message.js';
+import { type BatchHandler, type BatchOptions, batchSettings, singleMessage } from './batch.js';
 import type { Handler, HandlerOptions, Route } from './handler.js';
+import { checkRoute, describe } from './route-checks.js';
 
 const NO_ROUTES: readonly never[] = Object.freeze([]);
 
@@ -13,8 +15,9 @@ const registrations = new Map<string, number>();
  *   `include()` call among this router's own `on()` calls, recursively.
  * - Inclusion is live: routes added to an included router later are seen at once. A router may not
  *   include itself, make a cycle, or appear twice in one tree (its handlers would run twice).
- * - Route names are unique among the routes of a type in a tree; `on()` and `include()` throw a
- *   `TypeError` (and change nothing) when they would break that.
+ * - Route names are unique among the routes of a type in a tree, and a type with a batch handler
+ *   (`batch()`) has no other; `on()`, `batch()` and `include()` throw a `TypeError` (and change
+ *   nothing) when they would break that.
  * - `routes(type)` is cached per type until any router in the tree changes. Unknown types are not
  *   cached, so a stream full of random types cannot grow memory.
  *
@@ -33,6 +36,7 @@ export class Router<C = unknown> {
   readonly #parents = new Set<Router<C>>();
   readonly #cache = new Map<string, readonly Route<C>[]>();
   #types: ReadonlySet<string> | undefined;
+  #maxBatchSize: number | undefined;
 
   /**
    * Registers `handler` for messages of `type`. See `HandlerOptions` for `filter`, `schema`, `name`.
@@ -46,12 +50,7 @@ export class Router<C = unknown> {
    * }, { schema: z.object({ userId: z.number() }) })
    */
   on<P>(type: string, handler: Handler<C, P>, options?: HandlerOptions<P>): this {
-    if (typeof type !== 'string' || type === '') {
-      throw new TypeError(`Expected \`type\` to be a non-empty string, got ${describe(type)}`);
-    }
-    if (typeof handler !== 'function') {
-      throw new TypeError(`Expected the handler of "${type}" to be a function, got ${describe(handler)}`);
-    }
+    checkRoute(type, handler, 'handler');
     const { filter, schema, name } = checkOptions(type, options);
     const route: Route<C> = Object.freeze({
       type,
@@ -62,6 +61,29 @@ export class Router<C = unknown> {
       ...(schema === undefined ? {} : { schema }),
     });
     this.#entries.push(route);
+    this.#commit([type], () => this.#entries.pop());
+    return this;
+  }
+
+  /**
+   * Registers a batch handler for messages of `type`: it gets up to `size` of them per call, in stream
+   * order, waiting at most `waitMs` for a batch to fill (docs/contract.md, "Batches"). A batch type has
+   * this one handler: `on()` and `batch()` throw when a type would get a batch handler and another.
+   *
+   * @typeParam P - the payload type the handler receives (unchecked).
+   * @throws TypeError for a bad argument, a taken name, or a `type` that has a handler already.
+   * @throws RangeError when `size` is outside 1–10 000 or `waitMs` outside 0–60 000.
+   * @example
+   * router.batch('metric.sampled', async (messages, ctx) => {
+   *   await ctx.container.tsdb.insert(messages.map((m) => m.payload))
+   * }, { size: 100, waitMs: 20 })
+   */
+  batch<P>(type: string, handler: BatchHandler<C, P>, options?: BatchOptions): this {
+    checkRoute(type, handler, 'batch handler');
+    const batch = batchSettings(type, handler as BatchHandler<C>, options);
+    const name = checkOptions(type, { ...(options?.name === undefined ? {} : { name: options.name }) }).name;
+    const route = { type, name: name ?? defaultName(type), handler: singleMessage(batch.handler), batch };
+    this.#entries.push(Object.freeze(route));
     this.#commit([type], () => this.#entries.pop());
     return this;
   }
@@ -125,6 +147,11 @@ export class Router<C = unknown> {
       }
       names.add(route.name);
     }
+    if (routes.length > 1 && routes.some((route) => route.batch !== undefined)) {
+      throw new TypeError(
+        `Expected "${type}" to have one handler when it has a batch handler, got ${routes.length}; do all the work in the batch handler, or give the other messages another type`,
+      );
+    }
     const frozen = Object.freeze(routes);
     this.#cache.set(type, frozen);
     return frozen;
@@ -159,6 +186,21 @@ export class Router<C = unknown> {
     return this.#typeSet().has(type);
   }
 
+  /** The batch route of `type` (made by `batch()`), if it has one. @example router.batchRoute('metric.sampled')?.batch?.size */
+  batchRoute(type: string): Route<C> | undefined {
+    const route = this.routes(type)[0];
+    return route?.batch === undefined ? undefined : route;
+  }
+
+  /** The largest `size` among this tree's batch routes; 0 when it has none. @example router.maxBatchSize */
+  get maxBatchSize(): number {
+    this.#maxBatchSize ??= [...this.#typeSet()].reduce(
+      (m, t) => Math.max(m, this.batchRoute(t)?.batch?.size ?? 0),
+      0,
+    );
+    return this.#maxBatchSize;
+  }
+
   /** Every type with at least one route in this tree, in order of first registration (a new array). @example router.types */
   get types(): string[] {
     return [...this.#typeSet()];
@@ -186,6 +228,7 @@ export class Router<C = unknown> {
   #invalidate(): void {
     this.#cache.clear();
     this.#types = undefined;
+    this.#maxBatchSize = undefined;
     for (const parent of this.#parents) parent.#invalidate();
   }
 
@@ -240,12 +283,4 @@ function defaultName(type: string): string {
   const n = (registrations.get(type) ?? 0) + 1;
   registrations.set(type, n);
   return `${type}#${n}`;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value === '' ? 'an empty string' : `"${value}"`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return 'a function';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }

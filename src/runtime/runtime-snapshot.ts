@@ -10,8 +10,10 @@ export type RuntimeStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stop
 export interface WorkerSnapshot {
   id: string;
   state: string;
-  /** Id of the message it works on, if any. */
+  /** Id of the message it works on, if any; for a batch, its first message's. */
   messageId: string | null;
+  /** How many messages its batch handler is on (`router.batch`); null for a single message or none. */
+  batchSize: number | null;
   attempt: number;
 }
 
@@ -86,7 +88,10 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
         const id = workerId(i);
         // The worker actor's own state and context: `job` is the message its handlers are on.
         const worker = child.children[id]?.getSnapshot() as
-          | { value: unknown; context: { job: { id: string } | null; attempt: number } }
+          | {
+              value: unknown;
+              context: { job: { id: string; size?: number | null } | null; attempt: number };
+            }
           | undefined;
         if (!worker) continue;
         const busy = worker.value !== 'idle';
@@ -95,6 +100,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
           id,
           state: String(worker.value),
           messageId: busy ? (worker.context.job?.id ?? null) : null,
+          batchSize: busy ? (worker.context.job?.size ?? null) : null,
           attempt: busy ? worker.context.attempt : 0,
         });
       }

@@ -13,8 +13,8 @@
  * - Every method of a closed storage rejects with `StorageClosedError`, except `close()`.
  */
 
-import type { PreviewEntry, RangePreviewOptions } from './preview-entry.js';
 import type { LeaseStore } from './lease-store.js';
+import type { PreviewEntry, RangePreviewOptions } from './preview-entry.js';
 import type { TrimAckedOptions } from './trim-acked.js';
 
 /** Field/value pairs of a stream entry. Values are strings (Redis stores bytes; see the wire format). */

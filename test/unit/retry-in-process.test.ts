@@ -91,6 +91,7 @@ describe('in-process retries', () => {
       id: 'w0',
       state: 'retrying',
       messageId: id,
+      batchSize: null,
       attempt: 1,
     });
     expect(h.runtime.snapshot().consumers[0]!.inFlight).toBe(1);

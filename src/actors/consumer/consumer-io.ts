@@ -91,9 +91,9 @@ export class ConsumerIo {
     return this.pool.held;
   }
 
-  /** Workers plus read-ahead: how many messages this consumer holds at most. */
+  /** Workers plus read-ahead (plus room for batches to fill): how many messages this consumer holds at most. */
   get #capacity(): number {
-    return this.deps.spec.concurrency + this.readSize.readAhead;
+    return this.deps.spec.concurrency + this.readSize.readAhead + this.pool.batches.room;
   }
 
   /**

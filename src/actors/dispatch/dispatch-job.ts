@@ -4,6 +4,7 @@ import type { MessageTrace } from '../../telemetry/message-tracer.js';
 import type { DecodeFailure, Message } from '../../wire/message.js';
 import type { OutputMessage } from '../../wire/publish.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
+import type { Batch } from './batch.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerSlot } from './worker-slot.js';
 
@@ -42,6 +43,8 @@ export class DispatchJob {
   outputs: OutputMessage[] | null = null;
   /** The message's span, from its first attempt to its settlement, when tracing is on (src/telemetry). */
   trace: MessageTrace | null = null;
+  /** Set on the first message of a batch (`router.batch`): the batch it stands for in the pool. */
+  batch: Batch | null = null;
 
   constructor(entry: StreamEntry, pool: WorkerPool) {
     this.id = entry.id;
@@ -78,6 +81,7 @@ export class DispatchJob {
     this.message = null;
     this.routes = null;
     this.outputs = null;
+    this.batch = null;
   }
 
   /** The consumer's dependencies (spec, storage, stats, …). */

@@ -17,6 +17,7 @@ import {
   scheduleRetry,
   writeDeadLetter,
 } from '../retry/failure-path.js';
+import { batchCanSchedule, deadLetterBatch, reportBatchRetry, scheduleBatch } from './batch-failure.js';
 import type { DispatchJob } from './dispatch-job.js';
 import { jobOf, WorkerSlot } from './worker-slot.js';
 
@@ -47,7 +48,11 @@ export const workerLogic = dispatchWorkerMachine.provide({
     abortAttempt: ({ context }) => jobOf(context.job)?.controller?.abort(new ConsumerStoppingError()),
     complete: ({ context }) => {
       const job = jobOf(context.job);
-      job?.pool.complete(job);
+      // A batch acks all its messages at once (one XACK), then its worker takes the next job.
+      if (job?.batch) {
+        job.batch.complete();
+        job.pool.finish(job);
+      } else job?.pool.complete(job);
     },
     release: ({ context }) => {
       const job = jobOf(context.job);
@@ -56,11 +61,15 @@ export const workerLogic = dispatchWorkerMachine.provide({
     },
     recordRetry: ({ context }) => {
       const job = jobOf(context.job);
-      if (job) reportRetry(job.deps, job, context.attempt, context.retryDelayMs, context.lastError ?? '');
+      if (job?.batch)
+        reportBatchRetry(job.batch, context.attempt, context.retryDelayMs, context.lastError ?? '');
+      else if (job)
+        reportRetry(job.deps, job, context.attempt, context.retryDelayMs, context.lastError ?? '');
     },
     recordDeadLetter: ({ context, event }) => {
       const job = jobOf(context.job);
       if (!job) return;
+      if (job.batch) return job.pool.finish(job); // each message was reported as its write landed
       const input: DeadLetterInput = {
         ...failureInput(context, job),
         reason: context.deadReason ?? 'handler-error',
@@ -70,7 +79,7 @@ export const workerLogic = dispatchWorkerMachine.provide({
     },
     recordDeadLetterFailed: ({ context, event }) => {
       const job = jobOf(context.job);
-      if (!job) return; // no longer in flight (the consumer stopped): nothing was written, nothing to report
+      if (!job || job.batch) return; // no longer in flight (nothing written), or a batch (reported per message)
       const input: DeadLetterInput = {
         ...failureInput(context, job),
         reason: context.deadReason ?? 'handler-error',
@@ -80,6 +89,7 @@ export const workerLogic = dispatchWorkerMachine.provide({
     recordScheduled: ({ context, event }) => {
       const job = jobOf(context.job);
       if (!job) return;
+      if (job.batch) return job.pool.finish(job); // each message was reported as its write landed
       const delayMs = 'output' in event ? Number(event.output) : 0;
       reportScheduled(job.deps, job, failureInput(context, job), delayMs);
       // Retried in place: it stays pending and holds its ordering key meanwhile.
@@ -91,17 +101,20 @@ export const workerLogic = dispatchWorkerMachine.provide({
     // A configured scheduler takes the message only while its x-retry-attempt is under the limit.
     hasScheduler: ({ context }) => {
       const job = jobOf(context.job);
+      if (job?.batch) return context.hasScheduler && batchCanSchedule(job.batch);
       return context.hasScheduler && job !== undefined && canSchedule(job.deps, job);
     },
   },
   actors: {
     deadLetter: fromPromise<string, DeadLetterInput>(async ({ input }) => {
       const job = requireJob(input.job);
-      return writeDeadLetter(job.deps, job, input);
+      return job.batch ? deadLetterBatch(job.batch, input) : writeDeadLetter(job.deps, job, input);
     }),
     scheduleRetry: fromPromise<number, ScheduleRetryInput>(async ({ input }) => {
       const job = requireJob(input.job);
-      return scheduleRetry(job.deps, job);
+      return job.batch
+        ? scheduleBatch(job.batch, { ...input, reason: 'handler-error' })
+        : scheduleRetry(job.deps, job);
     }),
   },
 });

@@ -2,6 +2,8 @@ import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-mac
 import type { EntryWrite, StreamEntry } from '../../storage/stream-storage.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../wire/headers.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
+import { runBatchAttempt } from './batch-attempt.js';
+import { BatchCollector } from './batch-collector.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { OrderingKeys } from './ordering-keys.js';
@@ -50,6 +52,8 @@ export class WorkerPool implements AttemptListener {
   #ran = 0;
   readonly #ready = new JobQueue();
   readonly keys: OrderingKeys;
+  /** Messages of batch types (`router.batch`), collected into batches before they join `#ready`. */
+  readonly batches: BatchCollector;
 
   /** `workers`: the worker actors, looked up on first use (they are spawned before the session). */
   constructor(deps: ConsumerDeps, host: PoolHost, workers: () => WorkerRef[]) {
@@ -57,6 +61,7 @@ export class WorkerPool implements AttemptListener {
     this.#host = host;
     this.#workers = workers;
     this.keys = new OrderingKeys(deps, (job) => this.#due(job));
+    this.batches = new BatchCollector(deps, host, this.#ready, () => this.#wake());
   }
 
   #idleSlots(): WorkerSlot[] {
@@ -74,6 +79,7 @@ export class WorkerPool implements AttemptListener {
       if (this.held.has(entry.id)) continue;
       const job = new DispatchJob(entry, this);
       this.held.set(job.id, job);
+      if (this.batches.take(job)) continue;
       if (keyed && this.keys.waits(job)) continue;
       this.#ready.push(job);
     }
@@ -166,6 +172,7 @@ export class WorkerPool implements AttemptListener {
    * context, no closure.
    */
   #attempt(job: DispatchJob, attempt: number): SettledEvent | null {
+    if (job.batch !== null) return runBatchAttempt(job.batch, attempt, this);
     const tracer = this.deps.tracer;
     if (tracer === null) return runAttempt(this.deps, job, attempt, this);
     job.trace ??= tracer.start(job.entry);
@@ -194,7 +201,7 @@ export class WorkerPool implements AttemptListener {
     if (this.held.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
     if (event.outcome === 'failed') this.keys.failed(job);
-    if (event.outcome === 'ok' && job.attempt === 1) {
+    if (event.outcome === 'ok' && job.attempt === 1 && job.batch === null) {
       const next = this.#next(job);
       if (next !== undefined) {
         const outputs = job.outputs;
@@ -225,6 +232,7 @@ export class WorkerPool implements AttemptListener {
    */
   finish(job: DispatchJob): void {
     if (this.held.get(job.id) !== job) return;
+    job.batch?.release();
     const slot = job.slot;
     const next = this.#next(job);
     this.#leave(job);
@@ -284,10 +292,14 @@ export class WorkerPool implements AttemptListener {
   /** Stop taking queued work; messages that never started, or wait in place, are forgotten (they stay pending). */
   close(): void {
     this.closing = true;
+    this.batches.close();
     const { queued, parked } = this.keys.close();
     for (const job of parked) job.trace?.released();
     for (const job of [...queued, ...parked]) this.#leave(job);
-    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift()) this.#leave(job);
+    for (let job = this.#ready.shift(); job !== undefined; job = this.#ready.shift()) {
+      job.batch?.release();
+      this.#leave(job);
+    }
   }
 
   /** Abort every running message (it stays pending); `toWorkers` also sends each worker `abort`. */

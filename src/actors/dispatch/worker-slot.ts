@@ -17,9 +17,15 @@ export class WorkerSlot implements WorkerJob {
     this.worker = worker;
   }
 
-  /** The id of the message in the slot (empty while idle). */
+  /** The id of the message in the slot, or of the first message of its batch (empty while idle). */
   get id(): string {
-    return this.job?.id ?? '';
+    const job = this.job;
+    return job === null ? '' : (job.batch?.firstId ?? job.id);
+  }
+
+  /** How many messages the worker's batch handler is on (`router.batch`); null for a single message. */
+  get size(): number | null {
+    return this.job?.batch?.size ?? null;
   }
 }
 

@@ -115,8 +115,14 @@ export function createDetail(root, charts, windowMs, onClose) {
     workerList.replaceChildren(
       ...model.workers.map((w) => {
         counts[w.state] = (counts[w.state] ?? 0) + 1;
-        const label = w.attempt > 1 ? `${w.id} ${w.state} (attempt ${w.attempt})` : `${w.id} ${w.state}`;
-        return h('li', { 'data-worker-id': w.id, 'data-state': w.state }, label);
+        const notes = [];
+        if (w.batch) notes.push(`batch of ${w.batch.size} from ${w.batch.firstId}`);
+        if (w.attempt > 1) notes.push(`attempt ${w.attempt}`);
+        const label = notes.length > 0 ? `${w.id} ${w.state} (${notes.join(', ')})` : `${w.id} ${w.state}`;
+        const batch = w.batch
+          ? { 'data-batch-size': String(w.batch.size), 'data-first-id': w.batch.firstId }
+          : {};
+        return h('li', { 'data-worker-id': w.id, 'data-state': w.state, ...batch }, label);
       }),
     );
     worker.setActive(counts, true);

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
+import type { LeaseStore } from '../lease-store.js';
 import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
 import { assertRangePreview, previewEntry } from '../range-preview.js';
-import type { LeaseStore } from '../lease-store.js';
 import type {
   AddOptions,
   AutoClaimOptions,

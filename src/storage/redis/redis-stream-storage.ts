@@ -1,8 +1,8 @@
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
-import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
 import type { LeaseStore } from '../lease-store.js';
+import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -49,8 +49,8 @@ import {
   groups,
   pending,
 } from './redis-group-commands.js';
-import { rangePreview } from './redis-range-preview.js';
 import { RedisLeases } from './redis-leases.js';
+import { rangePreview } from './redis-range-preview.js';
 import { readGroup } from './redis-read-group.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
