@@ -32,6 +32,7 @@ function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): 
     unrouted: 0,
     trimmed: 0,
     lastExit: null,
+    concurrency: 0,
     workers: [],
     ...values,
   };

@@ -4,7 +4,8 @@ import type { ConsumerDeps } from '../consumer-deps.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
-import { WorkerSlot } from './worker-slot.js';
+import { WorkerRoster } from './worker-roster.js';
+import type { WorkerSlot } from './worker-slot.js';
 
 /** Messages run per turn of the event loop before a busy period yields to I/O (see `#spend`). */
 export const TURN_BUDGET = 64;
@@ -17,6 +18,8 @@ export interface PoolHost {
   freed(): void;
   /** One message's handlers took `ms` (feeds the adaptive read size). */
   handled(ms: number): void;
+  /** These workers left the pool (it shrank; each was idle): stop their actors. */
+  retired(ids: string[]): void;
 }
 
 /**
@@ -39,7 +42,7 @@ export class WorkerPool implements AttemptListener {
   readonly deps: ConsumerDeps;
   readonly #host: PoolHost;
   readonly #workers: () => WorkerRef[];
-  #idle: WorkerSlot[] | null = null;
+  #roster: WorkerRoster | null = null;
   /** Messages run in this turn of the event loop (see `#spend`). */
   #ran = 0;
   readonly #ready = new JobQueue();
@@ -52,12 +55,15 @@ export class WorkerPool implements AttemptListener {
     this.#workers = workers;
   }
 
-  #idleSlots(): WorkerSlot[] {
-    // Popped from the end: w0 first.
-    this.#idle ??= this.#workers()
-      .map((worker) => new WorkerSlot(worker))
-      .reverse();
-    return this.#idle;
+  #slots(): WorkerRoster {
+    this.#roster ??= new WorkerRoster(this.#workers(), (ids) => this.#host.retired(ids));
+    return this.#roster;
+  }
+
+  /** Run on `count` workers (`workerAt(i)`: a new one) from now on; see worker-roster.ts. */
+  resize(count: number, workerAt: (index: number) => WorkerRef): void {
+    this.#slots().resize(count, workerAt);
+    this.#wake();
   }
 
   /** Hand entries to workers; entries already in flight here are skipped. */
@@ -82,7 +88,7 @@ export class WorkerPool implements AttemptListener {
   #wake(): void {
     // Over the turn's budget, a deferred busy period wakes the next worker in the next turn.
     if (this.closing || this.#ready.length === 0 || this.#ran > TURN_BUDGET) return;
-    const slot = this.#idleSlots().pop();
+    const slot = this.#slots().take();
     if (slot === undefined) return;
     // Not empty: checked above.
     slot.job = this.#ready.shift() ?? null;
@@ -208,7 +214,7 @@ export class WorkerPool implements AttemptListener {
   #after(slot: WorkerSlot, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
     if (this.held.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
-    if (event.outcome === 'ok' && job.attempt === 1) {
+    if (event.outcome === 'ok' && job.attempt === 1 && !slot.retiring) {
       const next = this.#next(job);
       if (next !== undefined) {
         this.#leave(job);
@@ -237,15 +243,16 @@ export class WorkerPool implements AttemptListener {
   finish(job: DispatchJob): void {
     if (this.held.get(job.id) !== job) return;
     const slot = job.slot;
-    const next = this.#next(job);
+    const next = this.#next(job, slot?.retiring === true);
     this.#leave(job);
     if (slot !== null) {
       slot.job = next ?? null;
       // Sent from within the worker's transition: it is processed once the worker is idle.
       if (next !== undefined) slot.worker.send({ type: 'run', job: slot });
-      else this.#idleSlots().push(slot);
+      else this.#slots().release(slot);
     }
     this.#host.freed();
+    if (slot?.retiring) this.#wake(); // it left its key's next message to the others
   }
 
   #leave(job: DispatchJob): void {
@@ -255,18 +262,22 @@ export class WorkerPool implements AttemptListener {
     job.forget();
   }
 
-  /** What the worker that ran `job` takes next: the next message of its key, else the next ready one. */
-  #next(job: DispatchJob): DispatchJob | undefined {
+  /**
+   * What the worker that ran `job` takes next: the next message of its key, else the next ready one.
+   * A `retiring` one takes none: its key's next joins the ready ones (the key stays taken meanwhile).
+   */
+  #next(job: DispatchJob, retiring = false): DispatchJob | undefined {
     if (this.closing) return undefined;
     if (job.key !== undefined) {
       const queue = this.#keyQueues.get(job.key);
       if (queue !== undefined) {
         const next = queue.shift();
-        if (next !== undefined) return next;
-        this.#keyQueues.delete(job.key);
+        if (next !== undefined && !retiring) return next;
+        if (next !== undefined) this.#ready.push(next);
+        else this.#keyQueues.delete(job.key);
       }
     }
-    return this.#ready.shift();
+    return retiring ? undefined : this.#ready.shift();
   }
 
   /** Stop taking queued work; messages that never started are forgotten (they stay pending). */
