@@ -85,7 +85,8 @@ async function publish(storage: MemoryStreamStorage, n: number, key?: (i: number
 describe('runtime.setConcurrency', () => {
   it('grows from 2 to 8 workers, then shrinks to 1 after the busy ones finish; nothing is lost', async () => {
     const gate = gatedRouter();
-    const { runtime, storage, id } = await start(gate.router, 2);
+    // With read-ahead, messages wait in the pool: a retiring worker must not take one in place.
+    const { runtime, storage, id } = await start(gate.router, 2, { prefetch: 16 });
     const ids = await publish(storage, 40);
     await until(() => gate.running === 2, '2 handlers');
     await sleep(20);
@@ -110,8 +111,13 @@ describe('runtime.setConcurrency', () => {
     expect(gate.running).toBe(8); // nothing was aborted
     expect(workerIds(runtime)).toHaveLength(8);
     gate.release();
+    // Done once the 7 finished the message they held, without being released again: they took no
+    // other message (w0 did, and holds it).
+    await until(() => shrunk, 'the shrink to finish');
     await shrinking;
     expect(workerIds(runtime)).toEqual(['w0']);
+    expect(gate.handled).toHaveLength(8);
+    await until(() => gate.running === 1, 'w0 on the next message');
     gate.resetMax();
     // From now on one handler at a time.
     while (gate.handled.length < ids.length) {
@@ -160,7 +166,9 @@ describe('runtime.setConcurrency', () => {
 
   it('keeps the order of an ordering key when the worker that held it retires', async () => {
     const gate = gatedRouter();
+    // prefetch: every message is held at once, so each key's later messages wait behind its first.
     const { runtime, storage, id } = await start(gate.router, 3, {
+      prefetch: 12,
       orderingKey: (m: { fields: Record<string, string> }) => m.fields.key,
     });
     // Key a: 0, 3, 6, 9; b: 1, 4, 7, 10; c: 2, 5, 8, 11 (three keys on three workers).
