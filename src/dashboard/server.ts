@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { createTokenCheck } from './auth.js';
+import { type ConcurrencySource, createConcurrencyApi } from './concurrency-api.js';
 import { createDeadLetterApi } from './dead-letter-api.js';
 import { sendJson } from './dead-letter-http.js';
 import { createHostCheck } from './host-check.js';
@@ -38,7 +39,10 @@ export interface DashboardOptions {
    * While no page watches, a point is still taken every 5 s, so a page opened later shows them. @default 300000
    */
   historyMs?: number;
-  /** Show the dead letters without the replay and purge buttons, and refuse those actions (403). @default false */
+  /**
+   * Show the dead letters without the replay and purge buttons and the consumers without the
+   * concurrency control, and refuse those actions (403). @default false
+   */
   readOnly?: boolean;
   /** Dead-letter actions are logged here at `info`. @default pino at level 'warn' */
   logger?: Logger;
@@ -61,6 +65,7 @@ const ASSETS = {
   'dom.js': 'text/javascript; charset=utf-8',
   'overview.js': 'text/javascript; charset=utf-8',
   'detail.js': 'text/javascript; charset=utf-8',
+  'concurrency.js': 'text/javascript; charset=utf-8',
   'timeline.js': 'text/javascript; charset=utf-8',
   'trends.css': 'text/css; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
@@ -143,7 +148,7 @@ function validate(options: DashboardOptions): void {
  * process.once('SIGTERM', () => dashboard.close())
  */
 export async function startDashboard(
-  runtime: DashboardSource & MetricsSource & ProbeSource,
+  runtime: DashboardSource & MetricsSource & ProbeSource & ConcurrencySource,
   options: DashboardOptions,
 ): Promise<Dashboard> {
   validate(options);
@@ -160,6 +165,8 @@ export async function startDashboard(
     logger,
     registry: metrics.registry,
   });
+  const concurrency = createConcurrencyApi(runtime, { readOnly: options.readOnly === true, logger });
+  const controls = { concurrency: concurrency.offered };
   const hub = new SseHub((count) => feed.setWatched(count > 0));
   const feed: LiveFeed = new LiveFeed(runtime, {
     sampleMs: options.sampleMs ?? 100,
@@ -204,13 +211,16 @@ export async function startDashboard(
     const probe = url.pathname === '/healthz' || url.pathname === '/readyz';
     // Probes come from the kubelet with the pod's IP as Host, and reveal only states: no Host check.
     if (!probe && !allowedHost(req.headers.host)) return misdirected(res, req.headers.host);
-    if (url.pathname === '/api/dead-letters' || url.pathname.startsWith('/api/dead-letters/')) {
+    const deadLetterPath =
+      url.pathname === '/api/dead-letters' || url.pathname.startsWith('/api/dead-letters/');
+    if (deadLetterPath || url.pathname.startsWith('/api/consumers/')) {
       // Only the header: a token in a URL could be sent by a link on another site.
       if (!authorized(req, url, false)) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="streamvisor"');
         return sendJson(res, 401, { error: 'send the dashboard token: Authorization: Bearer <token>' });
       }
-      await deadLetters.handle(req, res, url);
+      if (deadLetterPath) await deadLetters.handle(req, res, url);
+      else await concurrency.handle(req, res, url);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -226,7 +236,7 @@ export async function startDashboard(
     if (page) return sendAsset(res, 'index.html');
     if (events) {
       const { view, timeline, trends } = feed.current();
-      return hub.open(res, sseMessage('init', { charts, view, timeline, trends }));
+      return hub.open(res, sseMessage('init', { charts, view, timeline, trends, controls }));
     }
     const body = await metrics.metrics();
     res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });

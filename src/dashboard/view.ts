@@ -36,6 +36,8 @@ export interface ConsumerView {
   scheduled: number;
   pending: number | null;
   lag: number | null;
+  /** How many dispatch workers it is to run (`runtime.setConcurrency` changes it). */
+  concurrency: number;
   workers: { id: string; state: string; attempt: number }[];
   /** The busiest message types (refreshed once per group poll). */
   types: TypeRow[];
@@ -93,6 +95,7 @@ export function toView(
         scheduled: c.scheduled,
         pending: group?.pending ?? null,
         lag: group?.lag ?? null,
+        concurrency: c.concurrency,
         workers: c.workers.map((w) => ({ id: w.id, state: w.state, attempt: w.attempt })),
         types: extras.types(c.id),
       };
