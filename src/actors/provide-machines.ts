@@ -45,7 +45,7 @@ export function provideMachines(wiring: MachineWiring) {
     actors: {
       worker: workerLogic,
       io: ioLogic(
-        (input, system, sendBack) => new ConsumerIo(depsOf(input.id), input.session, system, sendBack),
+        (input, system, sendBack) => new ConsumerIo(depsOf(input.id), input, system, sendBack),
         live,
       ),
       createGroup: fromPromise(
@@ -68,6 +68,7 @@ export function provideMachines(wiring: MachineWiring) {
       report: ({ context }, params) => wiring.onConsumerReport(context, params.kind),
       read: ({ context }) => live.get(context.session)?.read(),
       awaitCapacity: ({ context }) => live.get(context.session)?.awaitCapacity(),
+      resize: ({ context }) => live.get(context.session)?.resize(context.concurrency),
     },
   });
 

@@ -23,7 +23,7 @@ import {
 } from '../wire/dead-letter-actions.js';
 import { readDeadLetterPage } from '../wire/dead-letter-page.js';
 import { DeadLetterTooLargeError, loadDeadLetter } from '../wire/dead-letters.js';
-import { ApiError, readTarget, sendJson } from './dead-letter-http.js';
+import { ApiError, checkOrigin, readTarget, sendJson } from './dead-letter-http.js';
 import type { DashboardSource } from './live-feed.js';
 
 const STREAM_ID = /^\d+(-\d+)?$/;
@@ -211,15 +211,5 @@ function decodePart(part: string): string {
     return decodeURIComponent(part);
   } catch {
     throw new ApiError(400, `"${part}" is not a valid URL-encoded path part`);
-  }
-}
-
-/** Actions only from the dashboard's own page: a browser always sends `Origin` with a cross-site POST. */
-function checkOrigin(req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  if (origin === undefined) return;
-  const host = req.headers.host;
-  if (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)) {
-    throw new ApiError(403, `actions are accepted only from the dashboard's own page, not from ${origin}`);
   }
 }

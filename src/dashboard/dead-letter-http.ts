@@ -1,4 +1,4 @@
-// JSON in and out for the dead-letter endpoints (./dead-letter-api.ts): errors that say what to change.
+// JSON in and out for the dashboard's actions (dead letters, concurrency): errors that say what to change.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeadLetterAction, DeadLetterTarget } from '../wire/dead-letter-actions.js';
 
@@ -35,7 +35,28 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * Actions only from the dashboard's own page: a browser always sends `Origin` with a cross-site POST.
+ *
+ * @example
+ * checkOrigin(req) // throws ApiError(403) for Origin: https://evil.example
+ */
+export function checkOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  const host = req.headers.host;
+  if (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)) {
+    throw new ApiError(403, `actions are accepted only from the dashboard's own page, not from ${origin}`);
+  }
+}
+
+/**
+ * The body of a JSON request, at most 256 KiB.
+ *
+ * @example
+ * const body = JSON.parse(await readBody(req))
+ */
+export async function readBody(req: IncomingMessage): Promise<string> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(415, 'send the action as JSON: Content-Type: application/json');

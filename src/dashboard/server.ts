@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { DEFAULT_MAX_DEAD_LETTER_BYTES } from '../wire/dead-letters.js';
 import { createTokenCheck } from './auth.js';
+import { type ConcurrencySource, createConcurrencyApi } from './concurrency-api.js';
 import { createDeadLetterApi } from './dead-letter-api.js';
 import { sendJson } from './dead-letter-http.js';
 import { createHostCheck } from './host-check.js';
@@ -39,7 +40,10 @@ export interface DashboardOptions {
    * While no page watches, a point is still taken every 5 s, so a page opened later shows them. @default 300000
    */
   historyMs?: number;
-  /** Show the dead letters without the replay and purge buttons, and refuse those actions (403). @default false */
+  /**
+   * Show the dead letters without the replay and purge buttons and the consumers without the
+   * concurrency control, and refuse those actions (403). @default false
+   */
   readOnly?: boolean;
   /**
    * Largest dead letter the page's detail view (`GET /api/dead-letters/<stream>/<id>`) reads whole,
@@ -68,6 +72,7 @@ const ASSETS = {
   'dom.js': 'text/javascript; charset=utf-8',
   'overview.js': 'text/javascript; charset=utf-8',
   'detail.js': 'text/javascript; charset=utf-8',
+  'concurrency.js': 'text/javascript; charset=utf-8',
   'timeline.js': 'text/javascript; charset=utf-8',
   'trends.css': 'text/css; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
@@ -155,7 +160,7 @@ function validate(options: DashboardOptions): void {
  * process.once('SIGTERM', () => dashboard.close())
  */
 export async function startDashboard(
-  runtime: DashboardSource & MetricsSource & ProbeSource,
+  runtime: DashboardSource & MetricsSource & ProbeSource & ConcurrencySource,
   options: DashboardOptions,
 ): Promise<Dashboard> {
   validate(options);
@@ -173,6 +178,8 @@ export async function startDashboard(
     logger,
     registry: metrics.registry,
   });
+  const concurrency = createConcurrencyApi(runtime, { readOnly: options.readOnly === true, logger });
+  const controls = { concurrency: concurrency.offered };
   const hub = new SseHub((count) => feed.setWatched(count > 0));
   const feed: LiveFeed = new LiveFeed(runtime, {
     sampleMs: options.sampleMs ?? 100,
@@ -217,13 +224,16 @@ export async function startDashboard(
     const probe = url.pathname === '/healthz' || url.pathname === '/readyz';
     // Probes come from the kubelet with the pod's IP as Host, and reveal only states: no Host check.
     if (!probe && !allowedHost(req.headers.host)) return misdirected(res, req.headers.host);
-    if (url.pathname === '/api/dead-letters' || url.pathname.startsWith('/api/dead-letters/')) {
+    const deadLetterPath =
+      url.pathname === '/api/dead-letters' || url.pathname.startsWith('/api/dead-letters/');
+    if (deadLetterPath || url.pathname.startsWith('/api/consumers/')) {
       // Only the header: a token in a URL could be sent by a link on another site.
       if (!authorized(req, url, false)) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="streamvisor"');
         return sendJson(res, 401, { error: 'send the dashboard token: Authorization: Bearer <token>' });
       }
-      await deadLetters.handle(req, res, url);
+      if (deadLetterPath) await deadLetters.handle(req, res, url);
+      else await concurrency.handle(req, res, url);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -239,7 +249,7 @@ export async function startDashboard(
     if (page) return sendAsset(res, 'index.html');
     if (events) {
       const { view, timeline, trends } = feed.current();
-      return hub.open(res, sseMessage('init', { charts, view, timeline, trends }));
+      return hub.open(res, sseMessage('init', { charts, view, timeline, trends, controls }));
     }
     const body = await metrics.metrics();
     res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });

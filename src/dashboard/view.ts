@@ -38,6 +38,8 @@ export interface ConsumerView {
   scheduled: number;
   pending: number | null;
   lag: number | null;
+  /** How many dispatch workers it is to run (`runtime.setConcurrency` changes it). */
+  concurrency: number;
   /** Each worker; `batch` while its batch handler runs (`router.batch`): how many messages, the first's id. */
   workers: { id: string; state: string; attempt: number; batch: { size: number; firstId: string } | null }[];
   /** The busiest message types (refreshed once per group poll). */
@@ -97,6 +99,7 @@ export function toView(
         scheduled: c.scheduled,
         pending: group?.pending ?? null,
         lag: group?.lag ?? null,
+        concurrency: c.concurrency,
         workers: c.workers.map((w) => ({
           id: w.id,
           state: w.state,

@@ -33,6 +33,7 @@
  * - **exited** (final): output `{ reason: 'nogroup' | 'fatal', error, lastId }`, for the supervisor
  *   (a restart creates the group at `lastId`).
  *
+ * In any state, `concurrency.set` and `io.workers.retired` spawn and stop workers (consumer-workers.ts).
  * Reaching a final state stops the workers and the I/O session. Errors never escape as exceptions:
  * each invoke's `onError` (and `io.read.failed`) classifies the error by its `code` / `retriable`
  * fields. An `io.read.done` that arrives after a stop (the read was in flight) is ignored in draining:
@@ -47,9 +48,11 @@ import type {
   ConsumerInput,
   ConsumerOutput,
   IoInput,
+  IoStartInput,
 } from './consumer-types.js';
+import { resizeWorkers, spawnWorkers, stopRetired } from './consumer-workers.js';
 import { dispatchWorkerMachine } from './dispatch-worker-machine.js';
-import { lastIdOf, maxId, rewoundTo, workerId, workerSystemId } from './ids.js';
+import { lastIdOf, maxId, rewoundTo } from './ids.js';
 import { unprovided } from './unprovided.js';
 
 export type {
@@ -58,8 +61,10 @@ export type {
   ConsumerInput,
   ConsumerOutput,
   IoInput,
+  IoStartInput,
   ReadOutput,
 } from './consumer-types.js';
+export { MAX_CONCURRENCY, workerIndex } from './consumer-workers.js';
 export { maxId, workerId, workerSystemId } from './ids.js';
 
 /**
@@ -91,8 +96,8 @@ export const consumerMachine = setup({
   },
   actors: {
     worker: dispatchWorkerMachine,
-    // Any logic taking an IoInput: the runtime's keeps the incarnation's ConsumerIo in its snapshot.
-    io: fromCallback<{ type: string }, IoInput>(() => () => {}) as AnyActorLogic,
+    // Any logic taking an IoStartInput: the runtime's keeps the incarnation's ConsumerIo in its snapshot.
+    io: fromCallback<{ type: string }, IoStartInput>(() => () => {}) as AnyActorLogic,
     createGroup: unprovided<
       { created: boolean; now: number; rewoundTo?: string },
       { id: string; session: string; stream: string; group: string; startId: string; remembered: boolean }
@@ -110,6 +115,8 @@ export const consumerMachine = setup({
     read: () => {},
     /** Tells the I/O session to send `io.capacity` once enough workers are free. */
     awaitCapacity: () => {},
+    /** Tells the I/O session the new `concurrency` (its pool retires the workers above it). */
+    resize: () => {},
     recordError: assign({ error: ({ event }) => ('error' in event ? errorText(event.error) : null) }),
     fail: assign({
       exitReason: ({ event }) => ('error' in event ? exitReasonOf(event.error) : 'fatal'),
@@ -160,23 +167,16 @@ export const consumerMachine = setup({
     error: null,
     healthy: false,
     stopTimeoutMs: null,
+    workers: [],
   }),
-  entry: enqueueActions(({ context, enqueue }) => {
-    for (let i = 0; i < context.concurrency; i++) {
-      const id = workerId(i);
-      enqueue.spawnChild('worker', {
-        id,
-        systemId: workerSystemId(context.session, id),
-        input: { ...context.worker, session: context.session, workerId: id },
-      });
-    }
-  }),
+  entry: spawnWorkers,
   invoke: {
     id: 'io',
     src: 'io',
-    input: ({ context }: { context: ConsumerContext }): IoInput => ({
+    input: ({ context }: { context: ConsumerContext }): IoStartInput => ({
       session: context.session,
       id: context.id,
+      concurrency: context.concurrency,
     }),
   },
   output: ({ context }) => ({
@@ -188,6 +188,8 @@ export const consumerMachine = setup({
   on: {
     stop: { target: '.draining', actions: assign({ stopTimeoutMs: ({ event }) => event.timeoutMs }) },
     'io.failed': { target: '.draining', actions: 'failFromIo' },
+    'concurrency.set': { actions: [resizeWorkers, 'resize'] },
+    'io.workers.retired': { actions: stopRetired },
   },
   states: {
     creatingGroup: {

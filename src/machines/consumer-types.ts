@@ -34,6 +34,8 @@ export interface ConsumerContext extends ConsumerInput {
   error: string | null;
   healthy: boolean;
   stopTimeoutMs: number | null;
+  /** The dispatch workers alive (`w0 …`): `concurrency` of them, plus retiring ones still busy. */
+  workers: string[];
 }
 
 export interface ConsumerOutput {
@@ -62,9 +64,18 @@ export type ConsumerEvent =
   | { type: 'io.capacity'; now: number }
   | { type: 'io.read.done'; output: ReadOutput }
   | { type: 'io.read.failed'; error: unknown; lastId: string | null }
-  | { type: 'io.failed'; reason: ExitReason; error: string };
+  | { type: 'io.failed'; reason: ExitReason; error: string }
+  /** Run `concurrency` dispatch workers from now on (`runtime.setConcurrency`; see consumer-workers.ts). */
+  | { type: 'concurrency.set'; concurrency: number }
+  /** The pool let these workers go (idle, above the concurrency): stop them. */
+  | { type: 'io.workers.retired'; ids: string[] };
 
 export interface IoInput {
   session: string;
   id: string;
+}
+
+/** The `io` actor's input: its incarnation, and how many workers the machine spawned at its start. */
+export interface IoStartInput extends IoInput {
+  concurrency: number;
 }

@@ -9,7 +9,8 @@
  *   `restart` is scheduled after `restartDelay` (`min(max, min × 2^n) × (1 + random × randomFactor)`,
  *   n = restarts of that child in a row) and the child comes back as a new incarnation that recreates
  *   its group at the last id it saw. A child that reports `consumer.healthy` and then stays up for
- *   `resetAfterMs` has its backoff reset.
+ *   `resetAfterMs` has its backoff reset. `concurrency.set { id, concurrency }` records the child's new
+ *   concurrency in its spec (a restart keeps it) and forwards it to the live child.
  * - **stopping**: `stop` cancels pending restarts and asks every live child to drain; → stopped
  *   when none is left.
  * - **stopped** (final): output `{ reason: 'stopped' }`.
@@ -64,6 +65,7 @@ export type SupervisorEvent =
   | { type: 'window.expire' }
   | { type: 'consumer.healthy'; id: string }
   | { type: 'child.stable'; id: string }
+  | { type: 'concurrency.set'; id: string; concurrency: number }
   | { type: `xstate.done.actor.${string}`; actorId: string; output: ConsumerOutput }
   | { type: `xstate.error.actor.${string}`; actorId: string; error: unknown };
 
@@ -192,6 +194,15 @@ export const supervisorMachine = setup({
                   { delay: 'resetAfter', id: `stable-${event.id}` },
                 ),
               );
+            }),
+          },
+          'concurrency.set': {
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const { id, concurrency } = event;
+              enqueue.assign({
+                children: context.children.map((c) => (c.id === id ? { ...c, concurrency } : c)),
+              });
+              if (context.live[id]) enqueue.sendTo(id, { type: 'concurrency.set', concurrency });
             }),
           },
           'child.stable': {

@@ -1,6 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { ConsumerStats } from '../actors/consumer-stats.js';
-import { workerId } from '../machines/ids.js';
+import { workerIndex } from '../machines/consumer-machine.js';
 import type { SupervisorContext } from '../machines/supervisor-machine.js';
 import type { PartitionSnapshot } from './runtime-leases.js';
 import type { ResolvedConsumer } from './runtime-options.js';
@@ -44,6 +44,12 @@ export interface ConsumerSnapshot {
   /** Entries removed from the stream by this consumer's `retention` (every group had acked them). */
   trimmed: number;
   lastExit: { reason: string; error: string | null } | null;
+  /** How many dispatch workers the consumer is to run (`concurrency`, or the last `runtime.setConcurrency`). */
+  concurrency: number;
+  /**
+   * Its dispatch worker actors, `w0 …` in order: `concurrency` of them once a change is done (after
+   * shrinking, a worker above it stays listed until it finished its message).
+   */
   workers: WorkerSnapshot[];
 }
 
@@ -84,8 +90,9 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
     const workers: WorkerSnapshot[] = [];
     let inFlight = 0;
     if (child) {
-      for (let i = 0; i < spec.concurrency; i++) {
-        const id = workerId(i);
+      const ids = Object.keys(child.children).filter((id) => workerIndex(id) >= 0);
+      ids.sort((a, b) => workerIndex(a) - workerIndex(b));
+      for (const id of ids) {
         // The worker actor's own state and context: `job` is the message its handlers are on.
         const worker = child.children[id]?.getSnapshot() as
           | {
@@ -125,6 +132,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
       unrouted: stats.unrouted,
       trimmed: stats.trimmed,
       lastExit: source.lastExit.get(spec.id) ?? null,
+      concurrency: spec.concurrency,
       workers,
     };
   });

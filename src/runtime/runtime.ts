@@ -13,7 +13,6 @@ import { provideMachines } from '../actors/provide-machines.js';
 import { assertRetentionSupported } from '../actors/retention-options.js';
 import { EventBus, type RuntimeListener } from '../actors/runtime-events.js';
 import { type Clock, systemClock } from '../clock.js';
-import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import { MemoryStreamStorage } from '../storage/memory/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
@@ -24,6 +23,7 @@ import { ConsumerStates } from './consumer-states.js';
 import { createDefaultLogger } from './default-logger.js';
 import { buildHealth, type RuntimeHealth } from './health.js';
 import { LifecycleReporter } from './lifecycle-reporter.js';
+import { changeConcurrency } from './runtime-concurrency.js';
 import { dispatchFor, type RuntimeDispatch } from './runtime-dispatch.js';
 import { RuntimeLeases } from './runtime-leases.js';
 import {
@@ -33,6 +33,7 @@ import {
   supervisorInput,
 } from './runtime-options.js';
 import { buildSnapshot, type RuntimeSnapshot, type RuntimeStatus } from './runtime-snapshot.js';
+import { runtimeStateError } from './runtime-state-error.js';
 
 /**
  * A running set of supervised consumers. Create it with `createRuntime`.
@@ -111,11 +112,7 @@ export class Runtime<C = unknown> {
     // not a silent no-op (a runtime runs once).
     if (this.#stopPromise)
       return Promise.reject(
-        new StreamvisorError(
-          'This runtime was stopped; create a new one with createRuntime()',
-          'RUNTIME_STATE',
-          false,
-        ),
+        runtimeStateError('This runtime was stopped; create a new one with createRuntime()'),
       );
     if (this.#startPromise) return this.#startPromise;
     this.#status = 'starting';
@@ -216,6 +213,20 @@ export class Runtime<C = unknown> {
     return buildHealth({ snapshot: this.snapshot(), started: this.#status !== 'idle', children });
   }
 
+  /**
+   * Run `concurrency` (1–1024) dispatch workers for `consumerId` from now on, live: growing spawns
+   * workers, shrinking stops idle ones at once and busy ones after their message (nothing is lost); a
+   * restart keeps it. Resolves once it runs that many; RangeError for a bad count or id (see
+   * docs/operations.md). @example await runtime.setConcurrency('orders/billing/pod-1', 16)
+   */
+  setConcurrency(consumerId: string, concurrency: number): Promise<void> {
+    return changeConcurrency(
+      { consumers: this.consumers, status: this.#status, supervisor: this.#actor },
+      consumerId,
+      concurrency,
+    );
+  }
+
   /** Listen to lifecycle events. Returns a function that unsubscribes. */
   subscribe(listener: RuntimeListener): () => void {
     return this.#bus.subscribe(listener);
@@ -226,13 +237,8 @@ export class Runtime<C = unknown> {
    * `createWebSocketInspector().inspect` from `@statelyai/inspect`). Returns its subscription.
    */
   inspect(observer: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): Subscription {
-    if (!this.#actor) {
-      throw new StreamvisorError(
-        'Call start() before inspect(), or pass `inspect` to createRuntime()',
-        'RUNTIME_STATE',
-        false,
-      );
-    }
+    if (!this.#actor)
+      throw runtimeStateError('Call start() before inspect(), or pass `inspect` to createRuntime()');
     return this.#actor.system.inspect(observer);
   }
 

@@ -134,7 +134,7 @@ describe('consumer machine', () => {
       attempts: 3,
       hasScheduler: false,
     });
-    expect(h.sessions).toEqual([{ session: 'c#1', id: 'c' }]);
+    expect(h.sessions).toEqual([{ session: 'c#1', id: 'c', concurrency: 3 }]);
     expect(h.createGroup.last().input).toEqual({
       id: 'c',
       session: 'c#1',

@@ -11,6 +11,7 @@ function consumer(workers: ConsumerSnapshot['workers']): ConsumerSnapshot {
     state: 'polling',
     restarts: 0,
     keysWaiting: 0,
+    concurrency: 1,
     inFlight: 1,
     processed: 0,
     failed: 0,

@@ -26,6 +26,7 @@ function consumer(id: string): ConsumerSnapshot {
     unrouted: 0,
     trimmed: 0,
     lastExit: null,
+    concurrency: 1,
     workers: [{ id: 'w0', state: 'idle', messageId: null, batchSize: null, attempt: 0 }],
   };
 }

@@ -25,6 +25,7 @@ function consumer(id: string): ConsumerSnapshot {
     unrouted: 0,
     trimmed: 0,
     lastExit: null,
+    concurrency: 0,
     workers: [],
   };
 }

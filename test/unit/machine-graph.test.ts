@@ -36,6 +36,8 @@ describe('machineGraph', () => {
     expect(graph.transitions.filter((t) => t.source === null).map((t) => [t.eventType, t.target])).toEqual([
       ['stop', 'draining'],
       ['io.failed', 'draining'],
+      ['concurrency.set', null],
+      ['io.workers.retired', null],
     ]);
     expect(machineGraph(supervisorMachine).transitions).toContainEqual({
       source: 'stopping',

@@ -140,6 +140,10 @@ const consumerEvents: AnyEventObject[] = [
   { type: 'stop', timeoutMs: 1_000 },
   { type: 'xstate.done.actor.drain', output: { lastId: '4-0' } },
   { type: 'xstate.error.actor.drain', error: new Error('drain failed') },
+  // At the input's concurrency (no spawn, no stop: the graph walk would register a worker's system
+  // id twice); spawning and stopping workers is tested in consumer-workers.test.ts.
+  { type: 'concurrency.set', concurrency: 1 },
+  { type: 'io.workers.retired', ids: ['w0'] },
 ];
 /** State value plus the context facts that choose between branches, so the graph stays finite. */
 const serializeConsumer = (s: Snap) =>
@@ -233,6 +237,7 @@ const supervisorEvents: AnyEventObject[] = [
   { type: 'window.expire' },
   { type: 'consumer.healthy', id: 'a' },
   { type: 'child.stable', id: 'a' },
+  { type: 'concurrency.set', id: 'a', concurrency: 3 },
   { type: 'stop', timeoutMs: 1_000 },
 ];
 const SUPERVISOR_INPUT = supervisorInput({ maxRestarts: 1 });

@@ -33,6 +33,7 @@ function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): 
     unrouted: 0,
     trimmed: 0,
     lastExit: null,
+    concurrency: 0,
     workers: [],
     ...values,
   };

@@ -17,6 +17,20 @@ describe('adaptive read size', () => {
     expect(size.readAhead).toBe(32);
   });
 
+  it('follows a new worker count at once (runtime.setConcurrency)', () => {
+    const size = new ReadSize(4, null);
+    size.handled(0.5);
+    size.read(2);
+    expect(size.readAhead).toBe(32);
+    size.resize(8);
+    expect(size.readAhead).toBe(64); // 8 workers × 2 ms / 0.5 ms, two round trips
+    size.resize(1);
+    expect(size.readAhead).toBe(8);
+    const fixed = new ReadSize(4, 48);
+    fixed.resize(16);
+    expect(fixed.readAhead).toBe(48); // prefetch stays fixed
+  });
+
   it('caps the read-ahead for very fast handlers', () => {
     const size = new ReadSize(16, null);
     size.handled(0.001);

@@ -26,6 +26,10 @@ const CONSUMER: readonly TransitionRow[] = [
   // session (acks, claims, ownership) ends the incarnation the same way.
   ['(any)', 'stop', '', 'draining', 'assign'],
   ['(any)', 'io.failed', '', 'draining', 'failFromIo'],
+  // runtime.setConcurrency, in any state: spawn the missing workers and tell the session (resize);
+  // the workers its pool retired (idle, above the concurrency) are stopped.
+  ['(any)', 'concurrency.set', '', '', 'enqueueActions, resize'],
+  ['(any)', 'io.workers.retired', '', '', 'enqueueActions'],
   // creatingGroup: → recovering when recovery is due (always on a fresh start), else → polling;
   // a connection error → backoff; anything else (incl. NOGROUP, which MKSTREAM cannot raise) → draining.
   [
@@ -96,6 +100,8 @@ const SUPERVISOR: readonly TransitionRow[] = [
   ['running', 'window.expire', '', '', 'assign'],
   ['running', 'consumer.healthy', '', '', 'enqueueActions'],
   ['running', 'child.stable', '', '', 'assign'],
+  // setConcurrency: the child's spec keeps the new count (a restart uses it); the live child gets it.
+  ['running', 'concurrency.set', '', '', 'enqueueActions'],
   // stopping: children end and are recorded (never restarted); → stopped when none is live.
   ['stopping', 'done:*', '', '', 'recordEnd, report(exited)'],
   ['stopping', 'error:*', '', '', 'recordEnd, report(exited)'],

@@ -1,6 +1,12 @@
 import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
 import { errorText, exitReasonOf } from '../../machines/classify-error.js';
-import { isRecoveryDue, type ReadOutput, workerId, workerSystemId } from '../../machines/consumer-machine.js';
+import {
+  type IoStartInput,
+  isRecoveryDue,
+  type ReadOutput,
+  workerId,
+  workerSystemId,
+} from '../../machines/consumer-machine.js';
 import type { WorkerRef } from '../../machines/dispatch-worker-machine.js';
 import { maxId } from '../../machines/ids.js';
 import type { EntryWrite } from '../../storage/stream-storage.js';
@@ -45,14 +51,18 @@ export class ConsumerIo {
   #lastId: string | null = null;
   /** When recovery last finished (`clock.now()`), as the consumer machine records it. */
   #lastRecoveryAt: number | null = null;
+  /** The consumer machine's concurrency: workers `w0 … w(n-1)` take work (see `resize`). */
+  #concurrency: number;
+  readonly #workerAt: (index: number) => WorkerRef;
 
-  constructor(deps: ConsumerDeps, session: string, system: WorkerLookup, sendBack: IoSendBack) {
+  constructor(deps: ConsumerDeps, input: IoStartInput, system: WorkerLookup, sendBack: IoSendBack) {
     this.deps = deps;
     this.#sendBack = sendBack;
     const { spec } = deps;
-    this.readSize = new ReadSize(spec.concurrency, spec.prefetch);
-    const workers = (): WorkerRef[] =>
-      Array.from({ length: spec.concurrency }, (_, i) => system.get(workerSystemId(session, workerId(i))));
+    this.#concurrency = input.concurrency;
+    this.readSize = new ReadSize(input.concurrency, spec.prefetch);
+    this.#workerAt = (i) => system.get(workerSystemId(input.session, workerId(i)));
+    const workers = (): WorkerRef[] => Array.from({ length: input.concurrency }, (_, i) => this.#workerAt(i));
     this.pool = new WorkerPool(deps, this, workers);
     const onError = (error: unknown) => {
       if (this.#closing) return;
@@ -93,7 +103,7 @@ export class ConsumerIo {
 
   /** Workers plus read-ahead (plus room for batches to fill): how many messages this consumer holds at most. */
   get #capacity(): number {
-    return this.deps.spec.concurrency + this.readSize.readAhead + this.pool.batches.room;
+    return this.#concurrency + this.readSize.readAhead + this.pool.batches.room;
   }
 
   /**
@@ -213,11 +223,28 @@ export class ConsumerIo {
    */
   #readReady(): boolean {
     const readAhead = this.readSize.readAhead;
-    const half = Math.ceil((readAhead > 0 ? readAhead : this.deps.spec.concurrency) / 2);
+    const half = Math.ceil((readAhead > 0 ? readAhead : this.#concurrency) / 2);
     return this.free >= Math.max(1, Math.min(this.deps.spec.count ?? Infinity, half));
   }
 
+  /**
+   * The consumer machine runs `concurrency` workers from now on (it spawned the new ones): the pool
+   * puts new workers to work and retires those above it (each reported back, to be stopped, once
+   * idle); reads and the read-ahead follow the new count.
+   */
+  resize(concurrency: number): void {
+    this.#concurrency = concurrency;
+    this.readSize.resize(concurrency);
+    this.pool.resize(concurrency, this.#workerAt);
+    this.freed();
+  }
+
   // ── What the worker pool reports ──────────────────────────────────────────────────────────
+
+  retired(ids: string[]): void {
+    // After the worker's own transition to idle, which reported it.
+    queueMicrotask(() => this.#sendBack({ type: 'io.workers.retired', ids }));
+  }
 
   ack(id: string): void {
     this.#acks.add(id);

@@ -1,10 +1,10 @@
 import type { ActorLogic, AnyActorRef, AnyEventObject, Snapshot } from 'xstate';
-import type { IoInput } from '../../machines/consumer-machine.js';
+import type { IoStartInput } from '../../machines/consumer-machine.js';
 import type { IoSendBack } from '../consumer-deps.js';
 import type { ConsumerIo } from './consumer-io.js';
 
 /** The `io` actor's snapshot: its context is the incarnation's ConsumerIo. */
-export type IoSnapshot = Snapshot<undefined> & { context: ConsumerIo; input: IoInput };
+export type IoSnapshot = Snapshot<undefined> & { context: ConsumerIo; input: IoStartInput };
 
 /**
  * Actor logic of a consumer's `io` actor (invoked for the consumer's whole life): it creates the
@@ -13,9 +13,9 @@ export type IoSnapshot = Snapshot<undefined> & { context: ConsumerIo; input: IoI
  * actions and its `recover` and `drain` actors find it (see `provideMachines`).
  */
 export function ioLogic(
-  create: (input: IoInput, system: AnyActorRef['system'], sendBack: IoSendBack) => ConsumerIo,
+  create: (input: IoStartInput, system: AnyActorRef['system'], sendBack: IoSendBack) => ConsumerIo,
   live: Map<string, ConsumerIo>,
-): ActorLogic<IoSnapshot, AnyEventObject, IoInput> {
+): ActorLogic<IoSnapshot, AnyEventObject, IoStartInput> {
   return {
     config: create,
     transition: (snapshot, event) => {

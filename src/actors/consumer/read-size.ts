@@ -27,7 +27,7 @@ const READ_AHEAD_ROUND_TRIPS = 2;
  * Until the first handler time is known, there is no read-ahead.
  */
 export class ReadSize {
-  readonly #concurrency: number;
+  #concurrency: number;
   readonly #fixed: number | null;
   #handlerMs = -1;
   #readMs = -1;
@@ -47,6 +47,12 @@ export class ReadSize {
   /** Moving averages, ms (-1 until measured): for docs, tests and debugging. */
   get averages(): { handlerMs: number; readMs: number } {
     return { handlerMs: this.#handlerMs, readMs: this.#readMs };
+  }
+
+  /** The consumer runs `concurrency` workers from now on (`runtime.setConcurrency`): re-pick the read-ahead. */
+  resize(concurrency: number): void {
+    this.#concurrency = concurrency;
+    this.#pick();
   }
 
   /** One message's handlers took `ms`. */

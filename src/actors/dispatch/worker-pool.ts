@@ -8,7 +8,8 @@ import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { OrderingKeys } from './ordering-keys.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
-import { WorkerSlot } from './worker-slot.js';
+import { WorkerRoster } from './worker-roster.js';
+import type { WorkerSlot } from './worker-slot.js';
 
 /** Messages run per turn of the event loop before a busy period yields to I/O (see `#spend`). */
 export const TURN_BUDGET = 64;
@@ -23,6 +24,8 @@ export interface PoolHost {
   freed(): void;
   /** One message's handlers took `ms` (feeds the adaptive read size). */
   handled(ms: number): void;
+  /** These workers left the pool (it shrank; each was idle): stop their actors. */
+  retired(ids: string[]): void;
 }
 
 /**
@@ -47,7 +50,7 @@ export class WorkerPool implements AttemptListener {
   readonly deps: ConsumerDeps;
   readonly #host: PoolHost;
   readonly #workers: () => WorkerRef[];
-  #idle: WorkerSlot[] | null = null;
+  #roster: WorkerRoster | null = null;
   /** Messages run in this turn of the event loop (see `#spend`). */
   #ran = 0;
   readonly #ready = new JobQueue();
@@ -64,12 +67,15 @@ export class WorkerPool implements AttemptListener {
     this.batches = new BatchCollector(deps, host, this.#ready, () => this.#wake());
   }
 
-  #idleSlots(): WorkerSlot[] {
-    // Popped from the end: w0 first.
-    this.#idle ??= this.#workers()
-      .map((worker) => new WorkerSlot(worker))
-      .reverse();
-    return this.#idle;
+  #slots(): WorkerRoster {
+    this.#roster ??= new WorkerRoster(this.#workers(), (ids) => this.#host.retired(ids));
+    return this.#roster;
+  }
+
+  /** Run on `count` workers (`workerAt(i)`: a new one) from now on; see worker-roster.ts. */
+  resize(count: number, workerAt: (index: number) => WorkerRef): void {
+    this.#slots().resize(count, workerAt);
+    this.#wake();
   }
 
   /** Hand entries to workers; entries already in flight here are skipped. */
@@ -95,7 +101,7 @@ export class WorkerPool implements AttemptListener {
   #wake(): void {
     // Over the turn's budget, a deferred busy period wakes the next worker in the next turn.
     if (this.closing || this.#ready.length === 0 || this.#ran > TURN_BUDGET) return;
-    const slot = this.#idleSlots().pop();
+    const slot = this.#slots().take();
     if (slot === undefined) return;
     // Not empty: checked above.
     slot.job = this.#ready.shift() ?? null;
@@ -201,7 +207,7 @@ export class WorkerPool implements AttemptListener {
     if (this.held.get(job.id) !== job) return undefined;
     this.#host.handled(performance.now() - job.startedAt);
     if (event.outcome === 'failed') this.keys.failed(job);
-    if (event.outcome === 'ok' && job.attempt === 1 && job.batch === null) {
+    if (event.outcome === 'ok' && job.attempt === 1 && job.batch === null && !slot.retiring) {
       const next = this.#next(job);
       if (next !== undefined) {
         const outputs = job.outputs;
@@ -234,7 +240,7 @@ export class WorkerPool implements AttemptListener {
     if (this.held.get(job.id) !== job) return;
     job.batch?.release();
     const slot = job.slot;
-    const next = this.#next(job);
+    const next = this.#next(job, slot?.retiring === true);
     this.#leave(job);
     this.#handOn(slot, next);
   }
@@ -245,9 +251,10 @@ export class WorkerPool implements AttemptListener {
       slot.job = next ?? null;
       // Sent from within the worker's transition: it is processed once the worker is idle.
       if (next !== undefined) slot.worker.send({ type: 'run', job: slot });
-      else this.#idleSlots().push(slot);
+      else this.#slots().release(slot);
     }
     this.#host.freed();
+    if (slot?.retiring) this.#wake(); // it left its key's next message to the others
   }
 
   #leave(job: DispatchJob): void {
@@ -257,10 +264,16 @@ export class WorkerPool implements AttemptListener {
     job.forget();
   }
 
-  /** What the worker that ran `job` takes next: the next message of its key, else the next ready one. */
-  #next(job: DispatchJob): DispatchJob | undefined {
+  /**
+   * What the worker that ran `job` takes next: the next message of its key, else the next ready one.
+   * A `retiring` one takes none: its key's next joins the ready ones (the key stays taken meanwhile).
+   */
+  #next(job: DispatchJob, retiring = false): DispatchJob | undefined {
     if (this.closing) return undefined;
-    return this.keys.next(job) ?? this.#ready.shift();
+    const next = this.keys.next(job);
+    if (!retiring) return next ?? this.#ready.shift();
+    if (next !== undefined) this.#ready.push(next);
+    return undefined;
   }
 
   /**

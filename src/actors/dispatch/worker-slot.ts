@@ -12,6 +12,8 @@ export class WorkerSlot implements WorkerJob {
   readonly worker: WorkerRef;
   /** The message the worker's handlers are on; null while the worker is idle. */
   job: DispatchJob | null = null;
+  /** The pool shrank below this worker: it takes no further message and leaves once idle (worker-roster.ts). */
+  retiring = false;
 
   constructor(worker: WorkerRef) {
     this.worker = worker;

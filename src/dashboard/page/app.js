@@ -70,7 +70,7 @@ function onInit(data) {
   $('supervisor').dataset.state = '';
   // Once: a reconnect's `init` only repaints (the rows' key handling stays bound once).
   overview ??= createOverview($('consumers'), windowMs, (id) => select(id, 'user'));
-  detail = createDetail($('detail'), data.charts, windowMs, () => select(null, 'user'));
+  detail = createDetail($('detail'), data.charts, windowMs, () => select(null, 'user'), data.controls, token);
   models.clear();
   series.clear();
   for (const model of data.view.consumers) {

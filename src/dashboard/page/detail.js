@@ -2,6 +2,7 @@
 // workers' chart (each drawn once, for the consumer in view), the breakdown by message type and its
 // own timeline. The selection lives in the URL (`#consumer=<id>`), so a link opens it.
 import { renderChart } from './chart.js';
+import { createConcurrencyControl } from './concurrency.js';
 import { h, ms, show } from './dom.js';
 import { COLUMNS } from './overview.js';
 import { createTrends } from './trends.js';
@@ -44,8 +45,11 @@ export function setUrlSelection(id) {
   if (location.hash !== hash) history.pushState(null, '', hash || `${location.pathname}${location.search}`);
 }
 
-/** Mount the drill-down in `root`; `charts`: the laid-out statecharts; `onClose()` clears the selection. */
-export function createDetail(root, charts, windowMs, onClose) {
+/**
+ * Mount the drill-down in `root`; `charts`: the laid-out statecharts; `onClose()` clears the
+ * selection; `controls.concurrency`: offer the concurrency control (with `token` on its requests).
+ */
+export function createDetail(root, charts, windowMs, onClose, controls = {}, token = null) {
   const title = h('h2');
   const meta = h('span', { class: 'meta' });
   const badge = h('span', { class: 'state' });
@@ -67,14 +71,11 @@ export function createDetail(root, charts, windowMs, onClose) {
   const consumerChart = h('div', { class: 'chart consumer-chart' });
   const workerList = h('ul', { class: 'worker-list' });
   const workerChart = h('div', { class: 'chart worker-chart' });
+  const control = controls.concurrency ? createConcurrencyControl(token) : null;
   const machines = h('section', { class: 'machines' });
-  machines.append(
-    h('h3', {}, 'consumer statechart'),
-    consumerChart,
-    h('h3', {}, 'dispatch workers'),
-    workerList,
-    workerChart,
-  );
+  machines.append(h('h3', {}, 'consumer statechart'), consumerChart, h('h3', {}, 'dispatch workers'));
+  if (control) machines.append(control.root);
+  machines.append(workerList, workerChart);
   const events = h('ol', { class: 'events' });
   const eventsBox = h('section', { class: 'consumer-timeline', 'aria-label': 'timeline of this consumer' });
   eventsBox.append(h('h3', {}, 'timeline'), events);
@@ -126,6 +127,7 @@ export function createDetail(root, charts, windowMs, onClose) {
       }),
     );
     worker.setActive(counts, true);
+    control?.paint(model);
     paintTypes(model.types ?? []);
   }
 
@@ -185,6 +187,7 @@ export function createDetail(root, charts, windowMs, onClose) {
       trendBox.dataset.trendsFor = model.id;
       trends = createTrends(trendBox, windowMs, series);
       events.replaceChildren(...entries.slice(-TIMELINE_ROWS).reverse().map(line));
+      control?.show(model);
       paint(model, null);
     },
     hide() {
