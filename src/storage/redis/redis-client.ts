@@ -19,9 +19,9 @@ export interface RedisClient {
   readonly isCluster: boolean;
   /** The options it was created with (a Cluster's per-node ones under `redisOptions`). */
   readonly options: object;
-  call(command: string, ...args: (string | number | Buffer)[]): Promise<unknown>;
-  /** `call` with Buffer replies: reads the bytes of entries that are not UTF-8 (absent: they are used as decoded). */
-  callBuffer?(command: string, ...args: (string | number | Buffer)[]): Promise<unknown>;
+  call(command: string, ...args: (string | number | Uint8Array)[]): Promise<unknown>;
+  /** `call` with Buffer replies (arguments may be bytes too): reads the bytes of entries that are not UTF-8 (absent: they are used as decoded). */
+  callBuffer?(command: string, ...args: (string | number | Uint8Array)[]): Promise<unknown>;
   /** `Redis#duplicate(override)` or `Cluster#duplicate(startupNodes, override)`. */
   duplicate(first?: object, second?: object): RedisClient;
   connect(): Promise<void>;
