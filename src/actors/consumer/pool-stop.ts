@@ -77,7 +77,9 @@ export async function drainPool(
 export function abandonPool(pool: WorkerPool): void {
   pool.close();
   pool.abortAll(
-    new ConsumerStoppingError('The consumer was stopped; this message stays pending and is handled again later'),
+    new ConsumerStoppingError(
+      'The consumer was stopped; this message stays pending and is handled again later',
+    ),
     false,
   );
   for (const job of pool.held.values()) job.trace?.end();

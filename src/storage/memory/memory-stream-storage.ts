@@ -21,7 +21,14 @@ import type {
   StreamStorage,
 } from '../stream-storage.js';
 import { assertTrimAcked, type TrimAckedOptions } from '../trim-acked.js';
-import { assertCount, assertFields, assertIds, assertName, assertOptions, assertStartId } from '../validate.js';
+import {
+  assertCount,
+  assertFields,
+  assertIds,
+  assertName,
+  assertOptions,
+  assertStartId,
+} from '../validate.js';
 import { ackAndAdd } from './memory-ack-and-add.js';
 import { autoClaim, claim, touch } from './memory-claim-commands.js';
 import { addEntry, deadLetter, deleteEntries, range, rangePreview } from './memory-entry-commands.js';

@@ -51,8 +51,8 @@ import {
 } from './redis-group-commands.js';
 import { RedisLeases } from './redis-leases.js';
 import { rangePreview } from './redis-range-preview.js';
-import type { RedisStreamStorageOptions, RedisStreamStorageUrlOptions } from './redis-storage-options.js';
 import { readGroup } from './redis-read-group.js';
+import type { RedisStreamStorageOptions, RedisStreamStorageUrlOptions } from './redis-storage-options.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
 
