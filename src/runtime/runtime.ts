@@ -1,22 +1,13 @@
 import type { Logger } from 'pino';
-import {
-  type Actor,
-  type AnyActorRef,
-  createActor,
-  type InspectionEvent,
-  type Observer,
-  type Subscription,
-} from 'xstate';
+import type { AnyActorRef, InspectionEvent, Observer, Subscription } from 'xstate';
 import type { ConsumerDeps } from '../actors/consumer-deps.js';
 import type { ConsumerStats } from '../actors/consumer-stats.js';
-import { provideMachines } from '../actors/provide-machines.js';
 import { assertRetentionSupported } from '../actors/retention-options.js';
 import { EventBus, type RuntimeListener } from '../actors/runtime-events.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { SupervisorOutput } from '../machines/supervisor-machine.js';
 import { MemoryStreamStorage } from '../storage/memory/memory-stream-storage.js';
 import type { StreamStorage } from '../storage/stream-storage.js';
-import { startTracing } from '../telemetry/message-tracer.js';
 import { closeResources, withinMs } from './close-resources.js';
 import { consumerDeps } from './consumer-deps.js';
 import { ConsumerStates } from './consumer-states.js';
@@ -26,14 +17,10 @@ import { LifecycleReporter } from './lifecycle-reporter.js';
 import { changeConcurrency } from './runtime-concurrency.js';
 import { dispatchFor, type RuntimeDispatch } from './runtime-dispatch.js';
 import { RuntimeLeases } from './runtime-leases.js';
-import {
-  type ResolvedConsumer,
-  type RuntimeOptions,
-  resolveRuntimeOptions,
-  supervisorInput,
-} from './runtime-options.js';
+import { type ResolvedConsumer, type RuntimeOptions, resolveRuntimeOptions } from './runtime-options.js';
 import { buildSnapshot, type RuntimeSnapshot, type RuntimeStatus } from './runtime-snapshot.js';
 import { runtimeStateError } from './runtime-state-error.js';
+import { createSupervisor, type SupervisorActor } from './runtime-supervisor.js';
 
 /**
  * A running set of supervised consumers. Create it with `createRuntime`.
@@ -56,7 +43,7 @@ export class Runtime<C = unknown> {
   #deps: Map<string, ConsumerDeps>;
   /** The lease managers of leased partitions (`assignment: 'leased'`), if any. */
   #leases: RuntimeLeases | null;
-  #actor: Actor<ReturnType<typeof provideMachines>['supervisor']> | null = null;
+  #actor: SupervisorActor | null = null;
   #status: RuntimeStatus = 'idle';
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -120,28 +107,16 @@ export class Runtime<C = unknown> {
       this.#onReady = resolve;
       this.#onStartFailed = reject;
     });
-    const tracing = startTracing(this.#options.telemetry, this.#logger);
-    for (const deps of this.#deps.values())
-      deps.tracer = tracing?.forConsumer(deps.spec, deps.logger) ?? null;
-    const { supervisor } = provideMachines({
+    this.#actor = createSupervisor({
+      options: this.#options,
+      consumers: this.consumers,
       storage: this.storage,
       clock: this.#clock,
-      consumerDeps: this.#deps,
-      onConsumerReport: (context, kind) => this.#reporter.consumerReport(context, kind),
-      onSupervisorReport: (context, event, kind) => this.#reporter.supervisorReport(context, event, kind),
-    });
-    const inspect = this.#options.inspect;
-    this.#actor = createActor(supervisor, {
-      clock: this.#clock,
-      ...(inspect ? { inspect } : {}),
-      input: supervisorInput(this.consumers, this.#options),
-    });
-    this.#actor.subscribe({
-      next: (snapshot) => {
-        this.#states.track(snapshot.children as Record<string, AnyActorRef | undefined>);
-        if (snapshot.status === 'done') this.#onSupervisorDone(snapshot.output ?? null);
-      },
-      error: (error) => this.#onSupervisorDone({ reason: 'failed', consumerId: null, error: String(error) }),
+      logger: this.#logger,
+      deps: this.#deps,
+      reporter: this.#reporter,
+      onChildren: (children) => this.#states.track(children),
+      onDone: (output) => this.#onSupervisorDone(output),
     });
     this.#actor.start();
     this.#leases?.start();

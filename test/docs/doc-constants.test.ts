@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_READ_AHEAD } from '../../src/actors/consumer/read-size.js';
 import { resolveConsumer } from '../../src/actors/consumer-options.js';
-import { TURN_BUDGET } from '../../src/actors/dispatch/worker-pool.js';
+import { TURN_BUDGET } from '../../src/actors/dispatch/turn-budget.js';
 import { deadLetterFields, MAX_ERROR_LENGTH } from '../../src/wire/dead-letter-fields.js';
 
 // Numbers the docs quote come from the code: each row finds every place a document quotes a constant

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { TURN_BUDGET } from '../../src/actors/dispatch/worker-pool.js';
+import { TURN_BUDGET } from '../../src/actors/dispatch/turn-budget.js';
 import { createRuntime, MemoryStreamStorage, Router } from '../../src/index.js';
 import { waitUntil } from './retry-support.js';
 

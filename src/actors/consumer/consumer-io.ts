@@ -1,4 +1,3 @@
-import { ConsumerStoppingError } from '../../errors/consumer-stopping-error.js';
 import { errorText, exitReasonOf } from '../../machines/classify-error.js';
 import {
   type IoStartInput,
@@ -13,16 +12,13 @@ import type { EntryWrite } from '../../storage/stream-storage.js';
 import type { ConsumerDeps, IoSendBack, WorkerLookup } from '../consumer-deps.js';
 import { MAX_WAITING_BEHIND_FAILURES } from '../dispatch/ordering-keys.js';
 import { WorkerPool } from '../dispatch/worker-pool.js';
-import { AckBatcher } from './ack-batcher.js';
+import { AckSink } from './ack-sink.js';
 import { LeaseGate } from './lease-gate.js';
-import { OutputAcks } from './output-acks.js';
 import { OwnershipTimer } from './ownership-timer.js';
+import { abandonPool, drainPool, Waiters } from './pool-stop.js';
 import { ReadSize } from './read-size.js';
 import { recoverPending } from './recover-pending.js';
 import { RetentionTimer } from './retention-timer.js';
-
-/** After aborting handlers at the stop deadline, how long to wait for them to settle, ms. */
-const ABORT_GRACE_MS = 1000;
 
 /**
  * The I/O of one consumer incarnation: reads and claims on behalf of the consumer machine, hands
@@ -36,10 +32,10 @@ export class ConsumerIo {
   readonly readSize: ReadSize;
   #sendBack: IoSendBack;
   #waitingCapacity = false;
-  #freeWaiters: Array<() => void> = [];
-  #settleWaiters: Array<() => void> = [];
-  #acks: AckBatcher;
-  #outputAcks: OutputAcks;
+  #freeWaiters = new Waiters();
+  /** Released whenever the pool runs empty (see pool-stop.ts). */
+  #settleWaiters = new Waiters();
+  #acks: AckSink;
   #ownership: OwnershipTimer;
   #retention: RetentionTimer | null;
   /** With `assignment: 'leased'`: reads and starts only while this runtime holds the partition. */
@@ -68,16 +64,7 @@ export class ConsumerIo {
       if (this.#closing) return;
       this.#sendBack({ type: 'io.failed', reason: exitReasonOf(error), error: errorText(error) });
     };
-    this.#acks = new AckBatcher({
-      storage: deps.storage,
-      stream: spec.stream,
-      group: spec.group,
-      retryMs: 200,
-      setTimer: (fn, ms) => deps.clock.setTimeout(fn, ms),
-      clearTimer: (handle) => deps.clock.clearTimeout(handle),
-      onError,
-    });
-    this.#outputAcks = new OutputAcks(deps, onError);
+    this.#acks = new AckSink(deps, onError);
     this.#ownership = new OwnershipTimer(deps, () => [...this.pool.held.keys()]);
     this.#retention = RetentionTimer.start(deps);
     if (deps.lease !== undefined) this.#gate = new LeaseGate(deps.lease, this);
@@ -191,15 +178,13 @@ export class ConsumerIo {
 
   /** Ids handled here whose batched XACK has not landed yet (see recover-pending.ts). */
   unconfirmedAcks(): ReadonlySet<string> {
-    const withOutputs = this.#outputAcks.unconfirmed();
-    const batched = this.#acks.unconfirmed();
-    return withOutputs.size === 0 ? batched : new Set([...batched, ...withOutputs]);
+    return this.#acks.unconfirmed();
   }
 
   /** Resolves when there is free capacity (at once when stopping). */
   whenFree(): Promise<void> {
     if (this.free > 0 || this.#closing) return Promise.resolve();
-    return new Promise((resolve) => this.#freeWaiters.push(resolve));
+    return this.#freeWaiters.wait();
   }
 
   /** Consumer machine entered `dispatching`: send `io.capacity` once enough capacity is free. */
@@ -251,7 +236,7 @@ export class ConsumerIo {
   }
 
   ackWith(id: string, outputs: readonly EntryWrite[]): void {
-    this.#outputAcks.add(id, outputs);
+    this.#acks.addWith(id, outputs);
   }
 
   handled(ms: number): void {
@@ -259,54 +244,30 @@ export class ConsumerIo {
   }
 
   freed(): void {
-    if (this.#freeWaiters.length > 0) for (const resolve of this.#freeWaiters.splice(0)) resolve();
-    if (this.#settleWaiters.length > 0 && this.pool.held.size === 0)
-      for (const resolve of this.#settleWaiters.splice(0)) resolve();
+    this.#freeWaiters.release();
+    if (this.pool.held.size === 0) this.#settleWaiters.release();
     if (this.#waitingCapacity) this.#checkCapacity();
   }
 
   // ── Stopping ─────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * Stop taking work, let in-flight handlers finish until `timeoutMs`, then abort them through their
-   * signal (what did not finish stays pending), and flush acks.
-   */
   /** The group was recreated at 0 below the ids read so far (see create-group.ts): forget them. */
   forgetLastId(): void {
     this.#lastId = null;
   }
 
+  /**
+   * Stop taking work, let in-flight handlers finish until `timeoutMs`, then abort them through their
+   * signal (what did not finish stays pending), and flush acks.
+   */
   async drain(timeoutMs: number | null): Promise<{ lastId: string | null }> {
     this.#closing = true;
     this.deps.lease?.wake();
     this.#waitingCapacity = false;
-    for (const resolve of this.#freeWaiters.splice(0)) resolve();
-    // Messages still waiting for a worker or their ordering key never started: leave them pending.
-    this.pool.close();
-    const deadline = timeoutMs ?? 10_000;
-    if (this.pool.held.size > 0) await this.#settledWithin(deadline);
-    if (this.pool.held.size > 0) {
-      this.deps.logger.warn(
-        { inFlight: this.pool.held.size },
-        'stop deadline reached; aborting handlers, their messages stay pending',
-      );
-      this.pool.abortAll(new ConsumerStoppingError(), true);
-      // A message waiting for its next attempt is released by the abort itself, at once.
-      if (this.pool.held.size > 0) await this.#settledWithin(Math.min(ABORT_GRACE_MS, deadline));
-    }
-    await Promise.all([this.#acks.flush(), this.#outputAcks.flush()]);
+    this.#freeWaiters.release();
+    await drainPool(this.deps, this.pool, this.#settleWaiters, timeoutMs);
+    await this.#acks.flush();
     return { lastId: this.#lastId };
-  }
-
-  #settledWithin(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.deps.clock.setTimeout(() => done(), ms);
-      const done = () => {
-        this.deps.clock.clearTimeout(timer);
-        resolve();
-      };
-      this.#settleWaiters.push(done);
-    });
   }
 
   /** End of the incarnation: stop every timer; anything still running is aborted and stays pending. */
@@ -318,18 +279,9 @@ export class ConsumerIo {
     this.#retention?.stop();
     this.#gate?.dispose();
     this.#acks.close();
-    this.#outputAcks.close();
-    this.pool.close();
-    this.pool.abortAll(
-      new ConsumerStoppingError(
-        'The consumer was stopped; this message stays pending and is handled again later',
-      ),
-      false,
-    );
-    for (const job of this.pool.held.values()) job.trace?.end();
-    this.pool.held.clear();
-    for (const resolve of this.#freeWaiters.splice(0)) resolve();
-    for (const resolve of this.#settleWaiters.splice(0)) resolve();
+    abandonPool(this.pool);
+    this.#freeWaiters.release();
+    this.#settleWaiters.release();
   }
 
   /** What inspection tools see of the `io` actor's snapshot (they serialize it). */

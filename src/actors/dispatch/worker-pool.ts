@@ -1,5 +1,5 @@
 import type { SettledEvent, WorkerRef } from '../../machines/dispatch-worker-machine.js';
-import type { EntryWrite, StreamEntry } from '../../storage/stream-storage.js';
+import type { StreamEntry } from '../../storage/stream-storage.js';
 import { RETRY_ATTEMPT_FIELD, scheduledAttempts } from '../../wire/headers.js';
 import type { ConsumerDeps } from '../consumer-deps.js';
 import { runBatchAttempt } from './batch-attempt.js';
@@ -7,26 +7,11 @@ import { BatchCollector } from './batch-collector.js';
 import { DispatchJob } from './dispatch-job.js';
 import { JobQueue } from './job-queue.js';
 import { OrderingKeys } from './ordering-keys.js';
+import type { PoolHost } from './pool-host.js';
 import { type AttemptListener, decode, runAttempt } from './run-attempt.js';
+import { TurnBudget } from './turn-budget.js';
 import { WorkerRoster } from './worker-roster.js';
 import type { WorkerSlot } from './worker-slot.js';
-
-/** Messages run per turn of the event loop before a busy period yields to I/O (see `#spend`). */
-export const TURN_BUDGET = 64;
-
-/** What the pool tells its consumer session. */
-export interface PoolHost {
-  /** A message succeeded: ack it. */
-  ack(id: string): void;
-  /** A message whose handlers published with `ctx.publish` succeeded: ack it with its outputs. */
-  ackWith(id: string, outputs: readonly EntryWrite[]): void;
-  /** A message left the pool (acked, dead-lettered, scheduled, released). */
-  freed(): void;
-  /** One message's handlers took `ms` (feeds the adaptive read size). */
-  handled(ms: number): void;
-  /** These workers left the pool (it shrank; each was idle): stop their actors. */
-  retired(ids: string[]): void;
-}
 
 /**
  * A consumer incarnation's dispatch workers and the messages waiting for them. Every message runs on
@@ -51,8 +36,8 @@ export class WorkerPool implements AttemptListener {
   readonly #host: PoolHost;
   readonly #workers: () => WorkerRef[];
   #roster: WorkerRoster | null = null;
-  /** Messages run in this turn of the event loop (see `#spend`). */
-  #ran = 0;
+  /** Messages run in this turn of the event loop (see turn-budget.ts). */
+  readonly #turn = new TurnBudget();
   readonly #ready = new JobQueue();
   readonly keys: OrderingKeys;
   /** Messages of batch types (`router.batch`), collected into batches before they join `#ready`. */
@@ -100,7 +85,7 @@ export class WorkerPool implements AttemptListener {
    */
   #wake(): void {
     // Over the turn's budget, a deferred busy period wakes the next worker in the next turn.
-    if (this.closing || this.#ready.length === 0 || this.#ran > TURN_BUDGET) return;
+    if (this.closing || this.#ready.length === 0 || this.#turn.exhausted) return;
     const slot = this.#slots().take();
     if (slot === undefined) return;
     // Not empty: checked above.
@@ -143,7 +128,7 @@ export class WorkerPool implements AttemptListener {
       if (event === null) return;
       const next = this.#after(slot, job, event);
       if (next === undefined) return;
-      if (!this.#spend()) {
+      if (!this.#turn.spend()) {
         this.#defer(slot, next);
         return;
       }
@@ -151,21 +136,6 @@ export class WorkerPool implements AttemptListener {
       attempt = 1;
     }
   }
-
-  /**
-   * Count one message run in this turn of the event loop; false once `TURN_BUDGET` ran. Without a
-   * budget, handlers that settle at once (or within microtasks) would run every queued message in
-   * one turn, and the next read, its reply and the acks would wait until the queue is empty: the
-   * read-ahead would never overlap with the work.
-   */
-  #spend(): boolean {
-    if (this.#ran === 0) setImmediate(this.#newTurn);
-    return ++this.#ran <= TURN_BUDGET;
-  }
-
-  readonly #newTurn = (): void => {
-    this.#ran = 0;
-  };
 
   /** Go on with the busy period in the next turn (the worker stays `running` on `next`). */
   #defer(slot: WorkerSlot, next: DispatchJob): void {
@@ -191,7 +161,7 @@ export class WorkerPool implements AttemptListener {
     if (slot === null) return;
     const next = this.#after(slot, job, event);
     if (next !== undefined) {
-      if (this.#spend()) this.#run(slot, next, 1);
+      if (this.#turn.spend()) this.#run(slot, next, 1);
       else this.#defer(slot, next);
     }
     this.#wake();

@@ -2,7 +2,6 @@ import { type Clock, systemClock } from '../../clock.js';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { LeaseStore } from '../lease-store.js';
 import type { PreviewEntry, RangePreviewOptions } from '../preview-entry.js';
-import { assertRangePreview, previewEntry } from '../range-preview.js';
 import type {
   AddOptions,
   AutoClaimOptions,
@@ -25,20 +24,19 @@ import { assertTrimAcked, type TrimAckedOptions } from '../trim-acked.js';
 import {
   assertCount,
   assertFields,
-  assertId,
   assertIds,
   assertName,
   assertOptions,
-  assertRangeBound,
   assertStartId,
 } from '../validate.js';
 import { ackAndAdd } from './memory-ack-and-add.js';
 import { autoClaim, claim, touch } from './memory-claim-commands.js';
+import { addEntry, deadLetter, deleteEntries, range, rangePreview } from './memory-entry-commands.js';
 import { MemoryGroup } from './memory-group.js';
 import { consumers, deleteConsumer, deleteIdleConsumers, groups, pending } from './memory-group-commands.js';
 import { MemoryKeyspace, toStreamEntry } from './memory-keyspace.js';
 import { MemoryLeases } from './memory-leases.js';
-import { canonicalId, parseBound, parseId, ZERO_ID } from './memory-stream-id.js';
+import { canonicalId, parseId, ZERO_ID } from './memory-stream-id.js';
 import { REDIS_NODE_LIMITS } from './memory-stream-nodes.js';
 import { trimAckedEntries } from './memory-trim.js';
 
@@ -169,46 +167,22 @@ export class MemoryStreamStorage implements StreamStorage {
     assertName('stream', stream);
     assertFields(fields);
     assertOptions(options);
-    return this.#add(stream, fields, options.maxLen);
+    return addEntry(this.#keys, stream, fields, options.maxLen);
   }
 
   async range(stream: string, options: RangeOptions = {}): Promise<RangeEntry[]> {
     this.#open('range');
-    assertName('stream', stream);
-    assertOptions(options);
-    const startText = options.start ?? '-';
-    const endText = options.end ?? '+';
-    assertRangeBound('start', startText);
-    assertRangeBound('end', endText);
-    if (options.count !== undefined) assertCount('count', options.count);
-    const start = parseBound('XRANGE', startText, 'start');
-    const end = parseBound('XRANGE', endText, 'end');
-    const target = this.#keys.stream(stream);
-    if (target === undefined) return [];
-    return target
-      .range(start, end, options.count ?? 0)
-      .map((entry) => ({ id: entry.id, fields: { ...entry.fields } }));
+    return range(this.#keys, stream, options);
   }
 
   async rangePreview(stream: string, options: RangePreviewOptions): Promise<PreviewEntry[]> {
     this.#open('rangePreview');
-    assertRangePreview(stream, options);
-    const start = parseBound('XRANGE', options.start ?? '-', 'start');
-    const end = parseBound('XRANGE', options.end ?? '+', 'end');
-    const entries = this.#keys.stream(stream)?.range(start, end, options.count ?? 0) ?? [];
-    return entries.map((entry) => previewEntry(entry, options));
+    return rangePreview(this.#keys, stream, options);
   }
 
   async delete(stream: string, ids: readonly string[]): Promise<number> {
     this.#open('delete');
-    assertName('stream', stream);
-    assertIds('ids', ids);
-    const target = this.#keys.stream(stream);
-    if (target === undefined || ids.length === 0) return 0;
-    let deleted = 0;
-    // Parse every id first: like XDEL, a bad id deletes nothing.
-    for (const id of ids.map((text) => parseId('XDEL', text))) if (target.delete(id)) deleted++;
-    return deleted;
+    return deleteEntries(this.#keys, stream, ids);
   }
 
   async length(stream: string): Promise<number> {
@@ -258,16 +232,7 @@ export class MemoryStreamStorage implements StreamStorage {
 
   async deadLetter(letter: DeadLetterWrite): Promise<string> {
     this.#open('deadLetter');
-    assertOptions(letter, 'letter');
-    assertName('deadStream', letter.deadStream);
-    assertName('sourceStream', letter.sourceStream);
-    assertName('group', letter.group);
-    assertId('id', letter.id);
-    assertFields(letter.fields);
-    // Written first, like the Redis storage: a missing source group raises only after the dead letter exists.
-    const id = this.#add(letter.deadStream, letter.fields, letter.maxLen);
-    this.#keys.group(letter.sourceStream, letter.group).found.ack([canonicalId('XACK', letter.id)]);
-    return id;
+    return deadLetter(this.#keys, letter);
   }
 
   async ackAndAdd(
@@ -301,11 +266,6 @@ export class MemoryStreamStorage implements StreamStorage {
       this.#keys.clear(() => new StorageClosedError('readGroup'));
     }
     return this.#closing;
-  }
-
-  #add(stream: string, fields: StreamFields, maxLen: number | undefined): string {
-    if (maxLen !== undefined) assertCount('maxLen', maxLen);
-    return this.#keys.add(stream, fields, maxLen);
   }
 
   #open(method: string): void {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 import { RedisCommandError } from '../../errors/redis-command-error.js';
 import type { RedisClient } from './redis-blocking-reads.js';
 import type { SendCommand } from './redis-scripts.js';
@@ -240,4 +241,25 @@ export function clientSends(
     send: ready((command, ...args) => client.call(command, ...args)),
     sendBuffer: callBuffer && ready((command, ...args) => callBuffer(command, ...args)),
   };
+}
+
+/**
+ * Log `connection`'s errors at `debug` (an `error` event without a listener would crash the process),
+ * with the URL's password (`secret()`, read at each error) masked.
+ *
+ * @example
+ * watchErrors(client, 'main connection to redis://127.0.0.1:6379', () => password, logger)
+ */
+export function watchErrors(
+  connection: RedisClient,
+  what: string,
+  secret: () => string | undefined,
+  logger: Pick<Logger, 'debug'> | undefined,
+): void {
+  connection.on('error', (error: unknown) => {
+    const raw = error instanceof Error ? error.message : String(error);
+    const password = secret();
+    const message = password ? raw.split(password).join('***') : raw;
+    logger?.debug({ connection: what, error: message }, 'redis connection error');
+  });
 }

@@ -1,4 +1,3 @@
-import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageClosedError } from '../../errors/storage-closed-error.js';
 import type { LeaseStore } from '../lease-store.js';
@@ -37,6 +36,7 @@ import {
   guardDatabase,
   isCluster,
   ownConnectionOptions,
+  watchErrors,
 } from './redis-connections.js';
 import { add, copyEntry, deadLetter, deleteEntries, length, range } from './redis-entry-commands.js';
 import {
@@ -52,28 +52,9 @@ import {
 import { RedisLeases } from './redis-leases.js';
 import { rangePreview } from './redis-range-preview.js';
 import { readGroup } from './redis-read-group.js';
+import type { RedisStreamStorageOptions, RedisStreamStorageUrlOptions } from './redis-storage-options.js';
 import { trimAcked } from './redis-trim-commands.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
-
-/** Options of `new RedisStreamStorage(client, options)`. */
-export interface RedisStreamStorageOptions {
-  /**
-   * How long past its `blockMs` a blocking read may take before its connection is dropped and the read
-   * rejects with `ConnectionError` code `READ_TIMEOUT` (ms, ≥ 1).
-   * @default 1000
-   */
-  watchdogMarginMs?: number;
-  /** Where connection trouble is logged (`warn`/`debug`). Passwords never appear in it. @default none */
-  logger?: Pick<Logger, 'warn' | 'debug'>;
-}
-
-/** Options of `RedisStreamStorage.fromUrl(url, options)`. */
-export interface RedisStreamStorageUrlOptions extends RedisStreamStorageOptions {
-  /** Timeout of each non-blocking command on the storage's own connection (ms, ≥ 1). @default 5000 */
-  commandTimeoutMs?: number;
-  /** Extra ioredis options (e.g. `tls`, `connectionName`) for every connection created (which speaks RESP2). */
-  redis?: RedisOptions;
-}
 
 const QUIT_TIMEOUT_MS = 500;
 const READY_TIMEOUT_MS = 2000;
@@ -301,12 +282,7 @@ export class RedisStreamStorage implements StreamStorage {
   }
 
   #watchErrors(connection: RedisClient, what: string): void {
-    connection.on('error', (error: unknown) => {
-      const raw = error instanceof Error ? error.message : String(error);
-      const secret = this.#ctx.secret;
-      const message = secret ? raw.split(secret).join('***') : raw;
-      this.#logger?.debug({ connection: what, error: message }, 'redis connection error');
-    });
+    watchErrors(connection, what, () => this.#ctx.secret, this.#logger);
   }
 }
 
