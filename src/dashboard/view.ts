@@ -50,7 +50,7 @@ export interface ConsumerView {
 }
 
 /** A leased partition as the page shows it (from `runtime.snapshot().partitions`). */
-export interface PartitionView {
+interface PartitionView {
   /** The partition's number, 0 … partitions - 1. */
   number: number;
   /** The logical stream it is a partition of (`orders` for `orders:{3}`). */

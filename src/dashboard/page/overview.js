@@ -58,9 +58,8 @@ export function createOverview(table, windowMs, onSelect) {
     const stateCell = h('td', { class: 'state-cell' });
     stateCell.append(badge);
     const who = h('td', { class: 'who', title: `${model.stream} · ${model.group} · ${model.consumer}` });
-    who.append(h('span', { class: 'id' }, model.id), h('span', { class: 'meta' }, model.stream));
     const owner = h('span', { class: 'owner', hidden: '' });
-    who.append(owner);
+    who.append(owner, h('span', { class: 'id' }, model.id), h('span', { class: 'meta' }, model.stream));
     row.append(stateCell, who);
     const fields = {};
     let spark = null;
@@ -168,14 +167,21 @@ export function ownerLabel(partition) {
   return partition.owner ?? 'free';
 }
 
-/** The owner tag under a leased partition's consumer id (hidden for a consumer without leases). */
+/**
+ * The owner tag before a leased partition's consumer id (hidden for a consumer without leases): short,
+ * the owner's runtime name without its random suffix (the title and `data-owner` have the token). It
+ * comes first so that a long id is cut, not the owner; the stream is in the id, so its meta is hidden.
+ */
 function paintOwner(tag, partition) {
   tag.hidden = !partition;
+  tag.parentElement.querySelector('.meta').hidden = Boolean(partition);
+  tag.parentElement.classList.toggle('leased', Boolean(partition));
   if (!partition) return;
   tag.dataset.partition = String(partition.number);
   tag.dataset.owner = partition.owner ?? '';
   tag.dataset.mine = String(partition.mine);
-  tag.textContent = `p${partition.number} · ${ownerLabel(partition)}`;
+  const short = partition.mine ? 'mine' : (partition.owner?.replace(/\/[^/]*$/, '') ?? 'free');
+  tag.textContent = `p${partition.number} · ${short}`;
   tag.title = `partition ${partition.number} of ${partition.of}, leased to ${partition.owner ?? 'no runtime (free)'}${partition.mine ? ' (this runtime)' : ''}`;
 }
 
