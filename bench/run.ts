@@ -94,6 +94,13 @@ const CASES: CaseEntry[] = [
     load: () => import('./cases/batch-handlers.js'),
   },
   {
+    id: 'leased-partitions',
+    kind: 'throughput',
+    tags: ['leases', 'partitions', 'streamvisor'],
+    requires: RUNTIME,
+    load: () => import('./cases/leased-partitions.js'),
+  },
+  {
     id: 'dashboard-cost',
     kind: 'dashboard',
     tags: ['dashboard', 'streamvisor'],

@@ -286,6 +286,15 @@ export function checkTargets(rows: readonly CaseRow[]): TargetCheck[] {
     ),
   );
 
+  checks.push(
+    ratioCheck(
+      'leased partitions ≥ 0.9× unleased (one runtime, 4 partitions)',
+      find(rows, 'leased-partitions', 'leased'),
+      find(rows, 'leased-partitions', 'unleased'),
+      0.9,
+    ),
+  );
+
   const failureTarget = 'failure path: handler calls = 1.1× messages';
   const failure = find(rows, 'failure-path');
   if (failure === undefined) checks.push({ target: failureTarget, measured: 'not measured', status: 'n/a' });

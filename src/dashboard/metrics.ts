@@ -4,10 +4,12 @@ import type { RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
 import { DurationHistogram } from './duration-histogram.js';
 import { watchDurations } from './duration-hooks.js';
 import { readGroupNumbers } from './group-stats.js';
+import { leaseMetrics } from './lease-metrics.js';
 import { type GroupNumbers, groupKey } from './view.js';
 
 /** What the metrics read from a runtime (its public API only). */
-export type MetricsSource = Pick<Runtime<unknown>, 'snapshot' | 'stats' | 'storage' | 'consumers'>;
+export type MetricsSource = Pick<Runtime<unknown>, 'snapshot' | 'stats' | 'storage' | 'consumers'> &
+  Partial<Pick<Runtime<unknown>, 'subscribe'>>;
 
 export interface MetricsOptions {
   /** Where the metrics are registered. @default a new `Registry` (never prom-client's global one) */
@@ -35,8 +37,10 @@ const LABELS = ['stream', 'group', 'consumer'] as const;
  * messages, failed handler attempts, in-process retries, dead letters (by `reason`), restarts and
  * entries trimmed by `retention` (`entries_trimmed_total`); a handler duration histogram; gauges of
  * in-flight messages and of each group's pending count and lag (`group_pending`, `group_lag`,
- * labelled `stream`, `group`: they belong to the group). Values are read at scrape time; nothing is
- * sent per message but one histogram observation.
+ * labelled `stream`, `group`: they belong to the group). With leased partitions: a counter of lease
+ * changes (`partition_lease_changes_total`, by `change`; counted from `runtime.subscribe` when the
+ * source has it) and a gauge of the partitions this runtime owns (`partitions_owned`). Values are read
+ * at scrape time; nothing is sent per message but one histogram observation.
  *
  * @example
  * const metrics = createMetrics(runtime)
@@ -156,7 +160,9 @@ export function createMetrics(runtime: MetricsSource, options: MetricsOptions = 
     options.buckets ?? [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
   registry.registerMetric(duration.asMetric());
-  const unwatch: (() => void)[] = [];
+  const unwatch: (() => void)[] = [
+    leaseMetrics(prefix, registry, snapshot, runtime.consumers, runtime.subscribe?.bind(runtime)),
+  ];
   for (const c of runtime.consumers) {
     const stats = runtime.stats(c.id);
     if (!stats) continue;

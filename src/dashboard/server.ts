@@ -72,6 +72,7 @@ const ASSETS = {
   'dom.js': 'text/javascript; charset=utf-8',
   'overview.js': 'text/javascript; charset=utf-8',
   'detail.js': 'text/javascript; charset=utf-8',
+  'partitions.js': 'text/javascript; charset=utf-8',
   'concurrency.js': 'text/javascript; charset=utf-8',
   'timeline.js': 'text/javascript; charset=utf-8',
   'trends.css': 'text/css; charset=utf-8',

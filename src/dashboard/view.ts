@@ -2,6 +2,7 @@
  * The page's model of the runtime: a compact, JSON-safe view built from `runtime.snapshot()` plus the
  * group's XINFO numbers, and the field-level diff between two views (what the page is sent).
  */
+import type { PartitionSnapshot } from '../runtime/runtime-leases.js';
 import type { ConsumerSnapshot, RuntimeSnapshot } from '../runtime/runtime-snapshot.js';
 import type { TypeRow } from './type-tally.js';
 
@@ -44,6 +45,20 @@ export interface ConsumerView {
   workers: { id: string; state: string; attempt: number; batch: { size: number; firstId: string } | null }[];
   /** The busiest message types (refreshed once per group poll). */
   types: TypeRow[];
+  /** With leased partitions (`assignment: 'leased'`): the partition this consumer reads, and its owner. */
+  partition: PartitionView | null;
+}
+
+/** A leased partition as the page shows it (from `runtime.snapshot().partitions`). */
+interface PartitionView {
+  /** The partition's number, 0 … partitions - 1. */
+  number: number;
+  /** The logical stream it is a partition of (`orders` for `orders:{3}`). */
+  of: string;
+  /** The owner runtime's token (`<consumer name>/<random>`); null while free. */
+  owner: string | null;
+  /** This runtime owns it. */
+  mine: boolean;
 }
 
 /** What the dashboard counts itself, from the runtime's events and handler calls. */
@@ -75,6 +90,7 @@ export function toView(
   rates: ReadonlyMap<string, number>,
   extras: ViewExtras = NO_EXTRAS,
 ): DashboardView {
+  const partitions = new Map((snapshot.partitions ?? []).map((p) => [p.consumerId, p]));
   return {
     status: snapshot.status,
     consumers: snapshot.consumers.map((c: ConsumerSnapshot) => {
@@ -107,9 +123,18 @@ export function toView(
           batch: w.batchSize === null ? null : { size: w.batchSize, firstId: w.messageId ?? '' },
         })),
         types: extras.types(c.id),
+        partition: partitionView(partitions.get(c.id)),
       };
     }),
   };
+}
+
+function partitionView(p: PartitionSnapshot | undefined): PartitionView | null {
+  if (p === undefined) return null;
+  const of = p.stream.endsWith(`:{${p.partition}}`)
+    ? p.stream.slice(0, -`:{${p.partition}}`.length)
+    : p.stream;
+  return { number: p.partition, of, owner: p.owner, mine: p.mine };
 }
 
 /** The fields of `next` that differ from `previous`; `null` when nothing changed. */

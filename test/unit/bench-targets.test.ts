@@ -76,3 +76,18 @@ describe('the target against the pipelined bare loop', () => {
     );
   });
 });
+
+describe('the target of leased partitions', () => {
+  const TARGET = 'leased partitions ≥ 0.9× unleased (one runtime, 4 partitions)';
+  const of = (leased: number[], unleased: number[]) =>
+    checkTargets([
+      row('leased-partitions', 'unleased', unleased),
+      row('leased-partitions', 'leased', leased),
+    ]).find((c) => c.target === TARGET);
+
+  it('is met at 0.9× the unleased drain of each round, not met below it on the median', () => {
+    expect(of([95_000, 90_000, 92_000], [100_000, 100_000, 100_000])?.status).toBe('met');
+    expect(of([85_000, 89_000, 80_000], [100_000, 100_000, 100_000])?.status).toBe('NOT MET');
+    expect(checkTargets([]).find((c) => c.target === TARGET)?.status).toBe('n/a');
+  });
+});

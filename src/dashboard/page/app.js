@@ -5,6 +5,7 @@ import { renderChart } from './chart.js';
 import { mountDeadLetters } from './dead-letters.js';
 import { createDetail, selectedInUrl, setUrlSelection } from './detail.js';
 import { createOverview, paintSummary } from './overview.js';
+import { siblings } from './partitions.js';
 import { createTimeline } from './timeline.js';
 import { createSeries } from './trends.js';
 
@@ -43,6 +44,11 @@ function setStatus(status) {
   if (before && before !== state) supervisorChart?.flash(before, state);
 }
 
+/** The drill-down's partitions table, from every consumer's `partition` (leased partitions). */
+function paintPartitions() {
+  if (detail?.id) detail.partitions(siblings([...models.values()], models.get(detail.id)));
+}
+
 function summary() {
   paintSummary([...models.values()], $('consumer-states'), $('dl-reasons'), $('dl-total'));
 }
@@ -59,6 +65,7 @@ function select(id, how = 'history') {
   $('supervisor-view').hidden = Boolean(model);
   if (!model) return detail?.hide();
   if (detail.id !== id) detail.show(model, series.get(id), timeline.of(id));
+  paintPartitions();
   const box = $('detail');
   if (how !== 'history' && box.getBoundingClientRect().top > innerHeight - 120)
     box.scrollIntoView({ block: 'start' });
@@ -110,6 +117,7 @@ function onUpdate({ diff, timeline: entries, trend }) {
     if ('deadLettered' in fields) void deadLetters?.then((refresh) => refresh(model.stream, added));
   }
   if (diff?.consumers) summary();
+  if (Object.values(diff?.consumers ?? {}).some((fields) => 'partition' in fields)) paintPartitions();
   if (entries.length) {
     timeline.add(entries);
     const mine = entries.filter((e) => e.consumerId === detail.id);

@@ -5,6 +5,7 @@ import { renderChart } from './chart.js';
 import { createConcurrencyControl } from './concurrency.js';
 import { h, ms, show } from './dom.js';
 import { COLUMNS } from './overview.js';
+import { createPartitions } from './partitions.js';
 import { createTrends } from './trends.js';
 
 const TITLES = Object.fromEntries(COLUMNS.map(([key, , title]) => [key, title]));
@@ -79,8 +80,10 @@ export function createDetail(root, charts, windowMs, onClose, controls = {}, tok
   const events = h('ol', { class: 'events' });
   const eventsBox = h('section', { class: 'consumer-timeline', 'aria-label': 'timeline of this consumer' });
   eventsBox.append(h('h3', {}, 'timeline'), events);
+  const partitionBox = h('section', { class: 'partitions', 'aria-label': 'leased partitions', hidden: '' });
+  const partitions = createPartitions(partitionBox);
   const side = h('div', { class: 'detail-side' });
-  side.append(types, eventsBox);
+  side.append(partitionBox, types, eventsBox);
   const body = h('div', { class: 'detail-body' });
   const main = h('div', { class: 'detail-main' });
   main.append(stats, trendBox);
@@ -197,6 +200,10 @@ export function createDetail(root, charts, windowMs, onClose, controls = {}, tok
       delete root.dataset.detailFor;
     },
     paint,
+    /** The leased partitions of the consumer in view's stream and group (partitions.js siblings()). */
+    partitions(list) {
+      partitions.paint(list, current);
+    },
     /** Redraw the charts (a point was appended to the series shown). */
     redraw() {
       trends?.draw();

@@ -58,7 +58,8 @@ export function createOverview(table, windowMs, onSelect) {
     const stateCell = h('td', { class: 'state-cell' });
     stateCell.append(badge);
     const who = h('td', { class: 'who', title: `${model.stream} · ${model.group} · ${model.consumer}` });
-    who.append(h('span', { class: 'id' }, model.id), h('span', { class: 'meta' }, model.stream));
+    const owner = h('span', { class: 'owner', hidden: '' });
+    who.append(owner, h('span', { class: 'id' }, model.id), h('span', { class: 'meta' }, model.stream));
     row.append(stateCell, who);
     const fields = {};
     let spark = null;
@@ -85,7 +86,7 @@ export function createOverview(table, windowMs, onSelect) {
       }
     }
     row.addEventListener('click', () => onSelect(model.id));
-    return { row, fields, badge, spark };
+    return { row, fields, badge, spark, owner };
   }
 
   // A roving tabindex: Tab enters the table once (on the selected row, else the first), arrows move.
@@ -135,6 +136,7 @@ export function createOverview(table, windowMs, onSelect) {
         cell.textContent = show(key, model[key]);
         cell.classList.toggle('nonzero', (model[key] ?? 0) > 0);
       }
+      paintOwner(entry.owner, model.partition);
       entry.fields.inFlight.title = `${model.inFlight} of ${model.workers.length} workers busy`;
       const reasons = Object.entries(model.deadLetteredByReason ?? {}).map(([r, n]) => `${r} ${n}`);
       entry.fields.deadLettered.title = reasons.join(', ') || 'none';
@@ -159,6 +161,30 @@ export function createOverview(table, windowMs, onSelect) {
   };
 }
 
+/** A leased partition's owner, short: `mine`, the other runtime's token, or `free`. */
+export function ownerLabel(partition) {
+  if (partition.mine) return 'mine';
+  return partition.owner ?? 'free';
+}
+
+/**
+ * The owner tag before a leased partition's consumer id (hidden for a consumer without leases): short,
+ * the owner's runtime name without its random suffix (the title and `data-owner` have the token). It
+ * comes first so that a long id is cut, not the owner; the stream is in the id, so its meta is hidden.
+ */
+function paintOwner(tag, partition) {
+  tag.hidden = !partition;
+  tag.parentElement.querySelector('.meta').hidden = Boolean(partition);
+  tag.parentElement.classList.toggle('leased', Boolean(partition));
+  if (!partition) return;
+  tag.dataset.partition = String(partition.number);
+  tag.dataset.owner = partition.owner ?? '';
+  tag.dataset.mine = String(partition.mine);
+  const short = partition.mine ? 'mine' : (partition.owner?.replace(/\/[^/]*$/, '') ?? 'free');
+  tag.textContent = `p${partition.number} · ${short}`;
+  tag.title = `partition ${partition.number} of ${partition.of}, leased to ${partition.owner ?? 'no runtime (free)'}${partition.mine ? ' (this runtime)' : ''}`;
+}
+
 /** The summary above the table: consumers by state, dead letters by reason (summed over consumers). */
 export function paintSummary(models, states, reasons, total) {
   const byState = new Map();
@@ -169,6 +195,22 @@ export function paintSummary(models, states, reasons, total) {
     h('span', { class: 'meta' }, ' reading'),
     ...[...byState].map(([state, n]) => h('span', { class: 'state', 'data-state': state }, `${state} ${n}`)),
   );
+  const leased = models.filter((m) => m.partition);
+  if (leased.length > 0) {
+    const owned = leased.filter((m) => m.partition.mine).length;
+    states.append(
+      h(
+        'span',
+        {
+          class: 'meta owned',
+          'data-owned': String(owned),
+          'data-leased': String(leased.length),
+          title: 'leased partitions this runtime owns now (the others are read by other runtimes)',
+        },
+        ` · ${owned}/${leased.length} partitions owned`,
+      ),
+    );
+  }
   const byReason = new Map();
   let sum = 0;
   for (const m of models) {
