@@ -23,6 +23,8 @@ export class ConsumerStats {
   keysWaiting = 0;
   /** Entries removed from the stream by this consumer's `retention`. */
   trimmed = 0;
+  /** Outputs of `ctx.publish` written with their message's ack (not those whose ack found the entry acked already). */
+  published = 0;
   /** Each handler call's duration (ms), message type and success go to this hook when set (the dashboard sets it). */
   onHandlerDuration: ((ms: number, type: string, ok: boolean) => void) | undefined;
 

@@ -35,7 +35,8 @@ const LABELS = ['stream', 'group', 'consumer'] as const;
 /**
  * Prometheus metrics of a runtime, labelled `stream`, `group`, `consumer`: counters of processed
  * messages, failed handler attempts, in-process retries, dead letters (by `reason`), restarts and
- * entries trimmed by `retention` (`entries_trimmed_total`); a handler duration histogram; gauges of
+ * entries trimmed by `retention` (`entries_trimmed_total`), outputs of `ctx.publish` written with
+ * their message's ack (`outputs_published_total`); a handler duration histogram; gauges of
  * in-flight messages and of each group's pending count and lag (`group_pending`, `group_lag`,
  * labelled `stream`, `group`: they belong to the group). With leased partitions: a counter of lease
  * changes (`partition_lease_changes_total`, by `change`; counted from `runtime.subscribe` when the
@@ -102,6 +103,11 @@ export function createMetrics(runtime: MetricsSource, options: MetricsOptions = 
     'entries_trimmed_total',
     "Stream entries removed by the consumer's retention (every group had delivered and acked them).",
     (c) => c.trimmed,
+  );
+  counter(
+    'outputs_published_total',
+    "Outputs of ctx.publish written with their message's ack (an ack that found the entry acked already wrote none).",
+    (c) => c.published,
   );
   new Counter({
     name: `${prefix}dead_letters_total`,

@@ -37,6 +37,8 @@ export interface ConsumerView {
   deadLettered: number;
   deadLetteredByReason: Record<string, number>;
   scheduled: number;
+  /** Outputs of `ctx.publish` written with their message's ack. */
+  published: number;
   pending: number | null;
   lag: number | null;
   /** How many dispatch workers it is to run (`runtime.setConcurrency` changes it). */
@@ -113,6 +115,7 @@ export function toView(
         deadLettered: c.deadLettered,
         deadLetteredByReason: c.deadLetteredByReason,
         scheduled: c.scheduled,
+        published: c.published,
         pending: group?.pending ?? null,
         lag: group?.lag ?? null,
         concurrency: c.concurrency,

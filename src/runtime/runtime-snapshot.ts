@@ -43,6 +43,11 @@ export interface ConsumerSnapshot {
   unrouted: number;
   /** Entries removed from the stream by this consumer's `retention` (every group had acked them). */
   trimmed: number;
+  /**
+   * Outputs of `ctx.publish` written with their message's ack. Outputs whose ack found the entry
+   * acked already (another consumer finished it) were not written and are not counted.
+   */
+  published: number;
   lastExit: { reason: string; error: string | null } | null;
   /** How many dispatch workers the consumer is to run (`concurrency`, or the last `runtime.setConcurrency`). */
   concurrency: number;
@@ -131,6 +136,7 @@ export function buildSnapshot(source: SnapshotSource): RuntimeSnapshot {
       scheduled: stats.scheduled,
       unrouted: stats.unrouted,
       trimmed: stats.trimmed,
+      published: stats.published,
       lastExit: source.lastExit.get(spec.id) ?? null,
       concurrency: spec.concurrency,
       workers,

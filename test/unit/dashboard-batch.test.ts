@@ -22,6 +22,7 @@ function consumer(workers: ConsumerSnapshot['workers']): ConsumerSnapshot {
     scheduled: 0,
     unrouted: 0,
     trimmed: 0,
+    published: 0,
     lastExit: null,
     workers,
   };

@@ -25,6 +25,7 @@ function consumer(id: string): ConsumerSnapshot {
     scheduled: 0,
     unrouted: 0,
     trimmed: 0,
+    published: 0,
     lastExit: null,
     concurrency: 1,
     workers: [{ id: 'w0', state: 'idle', messageId: null, batchSize: null, attempt: 0 }],
@@ -120,6 +121,19 @@ describe('LiveFeed', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(updates.at(-1)?.diff?.consumers).toEqual({ b: { keysWaiting: 3 } });
     expect(feed.current().view.consumers[1]!.keysWaiting).toBe(3);
+    feed.close();
+  });
+
+  it('reports the outputs a consumer wrote with ctx.publish', async () => {
+    const { source, snapshot } = fakeRuntime();
+    const feed = new LiveFeed(source, { sampleMs: 100, groupPollMs: 1000, send: (u) => updates.push(u) });
+    feed.setWatched(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(feed.current().view.consumers[0]!.published).toBe(0);
+    snapshot.consumers[0]!.published = 12;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(updates.at(-1)?.diff?.consumers).toEqual({ a: { published: 12 } });
+    expect(feed.current().view.consumers[0]!.published).toBe(12);
     feed.close();
   });
 

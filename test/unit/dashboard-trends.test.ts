@@ -24,6 +24,7 @@ function consumer(id: string): ConsumerSnapshot {
     scheduled: 0,
     unrouted: 0,
     trimmed: 0,
+    published: 0,
     lastExit: null,
     concurrency: 0,
     workers: [],

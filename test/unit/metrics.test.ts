@@ -32,6 +32,7 @@ function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): 
     scheduled: 0,
     unrouted: 0,
     trimmed: 0,
+    published: 0,
     lastExit: null,
     concurrency: 0,
     workers: [],
@@ -52,6 +53,7 @@ function fakeSource(groups: () => Promise<GroupInfo[]>) {
         inFlight: 3,
         deadLettered: 3,
         deadLetteredByReason: { 'handler-error': 1, 'non-retryable': 2 },
+        published: 9,
       }),
       consumerSnapshot(B, { processed: 4 }),
     ],
@@ -96,6 +98,9 @@ describe('createMetrics', () => {
     expect(v('streamvisor_retries_total', A)).toBe(5);
     expect(v('streamvisor_consumer_restarts_total', A)).toBe(2);
     expect(v('streamvisor_in_flight', A)).toBe(3);
+    expect(exposition.types.get('streamvisor_outputs_published_total')).toBe('counter');
+    expect(v('streamvisor_outputs_published_total', A)).toBe(9);
+    expect(v('streamvisor_outputs_published_total', B)).toBe(0);
     expect(v('streamvisor_dead_letters_total', { ...A, reason: 'handler-error' })).toBe(1);
     expect(v('streamvisor_dead_letters_total', { ...A, reason: 'non-retryable' })).toBe(2);
     expect(v('streamvisor_group_pending', { stream: 'orders', group: 'billing' })).toBe(9);

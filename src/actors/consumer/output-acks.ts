@@ -52,7 +52,8 @@ export class OutputAcks {
       .then(
         (acked) => {
           this.#unconfirmed.delete(id);
-          if (!acked) {
+          if (acked) this.#deps.stats.published += entries.length;
+          else {
             logger.debug(
               { messageId: id, outputs: entries.length },
               'message already acked (another consumer finished it): its outputs were not written again',

@@ -14,7 +14,8 @@ const READ_AHEAD_ROUND_TRIPS = 2;
  * How many entries a consumer holds in process beyond its workers (read-ahead), and so how large its
  * reads are. With `prefetch` set, that is the fixed read-ahead. Without it, it adapts (docs/contract.md, "Delivery semantics", Reads):
  *
- * - `handlerMs`: moving average (EWMA, α 0.2) of one message's handler time, measured by the workers;
+ * - `handlerMs`: moving average (EWMA, α 0.2) of one message's handler time, measured by the workers
+ *   (a batch handler's call counts as its time over the messages it ran);
  * - `readMs`: moving average of an `XREADGROUP` round trip, from reads that returned a full batch
  *   (data was waiting, so the read did not block);
  * - while handlers are shorter than a read (`handlerMs < readMs`), the workers would empty a batch

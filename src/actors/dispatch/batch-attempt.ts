@@ -31,6 +31,7 @@ export function runBatchAttempt(
 ): SettledEvent | null {
   const { head, deps } = batch;
   const active = batch.active();
+  batch.ran = active.length;
   // Members are decoded by the collector before they join a batch.
   const messages = active.map((member) => member.message as Message);
   const timeoutMs = deps.spec.handlerTimeoutMs;

@@ -32,6 +32,8 @@ export class Batch {
   readonly verdicts = new Map<DispatchJob, BatchVerdict>();
   /** Each member's error of the last attempt that failed it. */
   readonly errors = new Map<DispatchJob, string>();
+  /** Messages the latest attempt ran: its handler time over this is the per-message time the read size needs. */
+  ran = 0;
   readonly deps: ConsumerDeps;
   readonly #host: BatchHost;
   readonly #ended: (batch: Batch) => void;

@@ -175,7 +175,7 @@ export class WorkerPool implements AttemptListener {
    */
   #after(slot: WorkerSlot, job: DispatchJob, event: SettledEvent): DispatchJob | undefined {
     if (this.held.get(job.id) !== job) return undefined;
-    this.#host.handled(performance.now() - job.startedAt);
+    this.#host.handled((performance.now() - job.startedAt) / Math.max(1, job.batch?.ran ?? 1));
     if (event.outcome === 'failed') this.keys.failed(job);
     if (event.outcome === 'ok' && job.attempt === 1 && job.batch === null && !slot.retiring) {
       const next = this.#next(job);

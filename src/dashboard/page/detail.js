@@ -17,6 +17,7 @@ const STATS = [
   ['retried', 'retry attempts'],
   ['deadLettered', 'dead-lettered'],
   ['scheduled', 'durable retries'],
+  ['published', 'outputs written'],
   ['inFlight', 'in flight'],
   ['keysWaiting', 'keys waiting'],
   ['restarts', 'restarts'],
@@ -25,6 +26,7 @@ const STATS = [
 ];
 TITLES.retried = 'failed attempts that were tried again in process';
 TITLES.scheduled = 'messages handed to the durable retry scheduler (they come back later)';
+TITLES.published = 'outputs of ctx.publish written with their message’s ack (exactly once)';
 const TIMELINE_ROWS = 40;
 const TYPE_COLUMNS = [
   ['type', "the message's type field"],
