@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { StreamvisorError } from '../errors/streamvisor-error.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { ApiError, checkOrigin, readBody, sendJson } from './dead-letter-http.js';
+import { ApiError, checkOrigin, decodePart, readBody, sendJson } from './dead-letter-http.js';
 
 /** What the control needs of a runtime: its consumers and, to offer the control, `setConcurrency`. */
 export type ConcurrencySource = Pick<Runtime<unknown>, 'consumers'> &
@@ -55,7 +55,7 @@ export function createConcurrencyApi(
     if (readOnly) throw new ApiError(403, 'this dashboard is read-only (startDashboard readOnly: true)');
     const setConcurrency = runtime.setConcurrency?.bind(runtime);
     if (setConcurrency === undefined) throw new ApiError(404, 'this runtime cannot change its concurrency');
-    const id = decode(match[1] ?? '');
+    const id = decodePart(match[1] ?? '', 'consumer id');
     if (!runtime.consumers.some((c) => c.id === id)) {
       const known = runtime.consumers.map((c) => c.id).join(', ');
       throw new ApiError(404, `no consumer "${id}" in this runtime; consumers: ${known}`);
@@ -101,14 +101,6 @@ export function createConcurrencyApi(
       return true;
     },
   };
-}
-
-function decode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new ApiError(400, `"${part}" is not a valid URL-encoded consumer id`);
-  }
 }
 
 async function readConcurrency(req: IncomingMessage): Promise<number> {

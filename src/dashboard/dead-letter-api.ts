@@ -23,7 +23,7 @@ import {
 } from '../wire/dead-letter-actions.js';
 import { readDeadLetterPage } from '../wire/dead-letter-page.js';
 import { DeadLetterTooLargeError, loadDeadLetter } from '../wire/dead-letters.js';
-import { ApiError, checkOrigin, readTarget, sendJson } from './dead-letter-http.js';
+import { ApiError, checkOrigin, decodePart, readTarget, sendJson } from './dead-letter-http.js';
 import type { DashboardSource } from './live-feed.js';
 
 const STREAM_ID = /^\d+(-\d+)?$/;
@@ -146,7 +146,10 @@ export function createDeadLetterApi(runtime: DashboardSource, options: DeadLette
   };
 
   const route = async (req: IncomingMessage, url: URL): Promise<unknown> => {
-    const parts = url.pathname.split('/').slice(3).map(decodePart);
+    const parts = url.pathname
+      .split('/')
+      .slice(3)
+      .map((part) => decodePart(part, 'path part'));
     const [stream, sub] = parts;
     if (req.method === 'POST') {
       if (parts.length !== 2 || stream === undefined || (sub !== 'replay' && sub !== 'purge')) {
@@ -204,12 +207,4 @@ export function createDeadLetterApi(runtime: DashboardSource, options: DeadLette
       return true;
     },
   };
-}
-
-function decodePart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new ApiError(400, `"${part}" is not a valid URL-encoded path part`);
-  }
 }

@@ -41,6 +41,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * @example
  * checkOrigin(req) // throws ApiError(403) for Origin: https://evil.example
  */
+/** A URL path part, decoded; a malformed escape is the client's error (400 naming `what`), not ours. */
+export function decodePart(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ApiError(400, `"${part}" is not a valid URL-encoded ${what}`);
+  }
+}
+
 export function checkOrigin(req: IncomingMessage): void {
   const origin = req.headers.origin;
   if (origin === undefined) return;

@@ -1,31 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { toView } from '../../src/dashboard/view.js';
 import type { ConsumerSnapshot } from '../../src/index.js';
+import { consumerSnapshot } from '../helpers/consumer-snapshot.js';
 
 function consumer(workers: ConsumerSnapshot['workers']): ConsumerSnapshot {
-  return {
-    id: 'a',
-    stream: 's',
-    group: 'g',
-    consumer: 'c',
-    state: 'polling',
-    restarts: 0,
-    keysWaiting: 0,
-    concurrency: 1,
-    inFlight: 1,
-    processed: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    deadLetteredByReason: {},
-    deadLetterFailures: 0,
-    scheduled: 0,
-    unrouted: 0,
-    trimmed: 0,
-    published: 0,
-    lastExit: null,
-    workers,
-  };
+  return consumerSnapshot({ stream: 's', consumer: 'c', concurrency: 1, inFlight: 1, workers });
 }
 
 describe('the dashboard view of a batch', () => {

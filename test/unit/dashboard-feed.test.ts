@@ -5,31 +5,15 @@ import { buildStatecharts } from '../../src/dashboard/statechart.js';
 import type { TimelineEntry } from '../../src/dashboard/timeline.js';
 import type { ViewDiff } from '../../src/dashboard/view.js';
 import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/runtime/runtime-snapshot.js';
+import { consumerSnapshot } from '../helpers/consumer-snapshot.js';
 
 function consumer(id: string): ConsumerSnapshot {
-  return {
+  return consumerSnapshot({
     id,
-    stream: 'orders',
-    group: 'g',
     consumer: id,
-    state: 'polling',
-    restarts: 0,
-    inFlight: 0,
-    keysWaiting: 0,
-    processed: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    deadLetteredByReason: {},
-    deadLetterFailures: 0,
-    scheduled: 0,
-    unrouted: 0,
-    trimmed: 0,
-    published: 0,
-    lastExit: null,
     concurrency: 1,
     workers: [{ id: 'w0', state: 'idle', messageId: null, batchSize: null, attempt: 0 }],
-  };
+  });
 }
 
 function fakeRuntime() {

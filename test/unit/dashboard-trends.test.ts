@@ -4,31 +4,10 @@ import type { TrendSample } from '../../src/dashboard/trends.js';
 import { Trends } from '../../src/dashboard/trends.js';
 import type { ConsumerView, DashboardView } from '../../src/dashboard/view.js';
 import type { ConsumerSnapshot, DashboardSource, RuntimeSnapshot } from '../../src/index.js';
+import { consumerSnapshot } from '../helpers/consumer-snapshot.js';
 
 function consumer(id: string): ConsumerSnapshot {
-  return {
-    id,
-    stream: 'orders',
-    group: 'g',
-    consumer: id,
-    state: 'polling',
-    restarts: 0,
-    inFlight: 0,
-    keysWaiting: 0,
-    processed: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    deadLetteredByReason: {},
-    deadLetterFailures: 0,
-    scheduled: 0,
-    unrouted: 0,
-    trimmed: 0,
-    published: 0,
-    lastExit: null,
-    concurrency: 0,
-    workers: [],
-  };
+  return consumerSnapshot({ id, consumer: id });
 }
 
 function fakeRuntime() {

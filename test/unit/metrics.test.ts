@@ -10,34 +10,18 @@ import {
 } from '../../src/index.js';
 import type { ConsumerSnapshot, RuntimeSnapshot } from '../../src/runtime/runtime-snapshot.js';
 import { createTestRuntime } from '../../src/testing/index.js';
+import { consumerSnapshot } from '../helpers/consumer-snapshot.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const A = { stream: 'orders', group: 'billing', consumer: 'a' };
 const B = { stream: 'orders', group: 'billing', consumer: 'b' };
 
-function consumerSnapshot(labels: typeof A, values: Partial<ConsumerSnapshot>): ConsumerSnapshot {
-  return {
+function consumerOf(labels: typeof A, values: Partial<ConsumerSnapshot>): ConsumerSnapshot {
+  return consumerSnapshot({
     id: `${labels.stream}/${labels.group}/${labels.consumer}`,
     ...labels,
-    state: 'polling',
-    restarts: 0,
-    inFlight: 0,
-    keysWaiting: 0,
-    processed: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    deadLetteredByReason: {},
-    deadLetterFailures: 0,
-    scheduled: 0,
-    unrouted: 0,
-    trimmed: 0,
-    published: 0,
-    lastExit: null,
-    concurrency: 0,
-    workers: [],
     ...values,
-  };
+  });
 }
 
 /** A stand-in runtime: fixed counters, one stream with one group. */
@@ -45,7 +29,7 @@ function fakeSource(groups: () => Promise<GroupInfo[]>) {
   const snapshot: RuntimeSnapshot = {
     status: 'running',
     consumers: [
-      consumerSnapshot(A, {
+      consumerOf(A, {
         processed: 120,
         failed: 7,
         retried: 5,
@@ -55,7 +39,7 @@ function fakeSource(groups: () => Promise<GroupInfo[]>) {
         deadLetteredByReason: { 'handler-error': 1, 'non-retryable': 2 },
         published: 9,
       }),
-      consumerSnapshot(B, { processed: 4 }),
+      consumerOf(B, { processed: 4 }),
     ],
   };
   const stats = new Map(snapshot.consumers.map((c) => [c.id, new ConsumerStats()]));
