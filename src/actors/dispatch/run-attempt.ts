@@ -36,6 +36,12 @@ export interface AttemptDeps {
 
 /** The outcome of a successful attempt (one shared object: no allocation per message). */
 const OK: SettledEvent = Object.freeze({ type: 'handler.settled', outcome: 'ok' });
+/**
+ * A stop released the message (its deadline passed, its signal was aborted) before its handlers
+ * settled: even a success then leaves it pending, as the contract says of what did not finish in
+ * time; it is handled again later. Not a matter of when the drain flushes its acks.
+ */
+const RELEASED: SettledEvent = Object.freeze({ type: 'handler.settled', outcome: 'released' });
 
 /** Decode (once) and check the message; returns a terminal outcome, or null when handlers should run. */
 function admit(deps: AttemptDeps, job: DispatchJob): SettledEvent | null {
@@ -150,7 +156,7 @@ export function runAttempt(
       () => {
         timed?.(performance.now() - started, type, true);
         ctx.end(true);
-        listener.attemptSettled(job, settle(job, OK));
+        listener.attemptSettled(job, settle(job, job.released ? RELEASED : OK));
       },
       (error: unknown) => {
         timed?.(performance.now() - started, type, false);
@@ -175,7 +181,7 @@ function failed(deps: AttemptDeps, job: DispatchJob, attempt: number, error: unk
   if (error instanceof NonRetryableError) {
     return { type: 'handler.settled', outcome: 'dead', reason: 'non-retryable', error: errorText(error) };
   }
-  if (job.released) return { type: 'handler.settled', outcome: 'released' };
+  if (job.released) return RELEASED;
   deps.stats.failed++;
   deps.logger.debug({ messageId: job.id, attempt, err: error }, 'handler attempt failed');
   return { type: 'handler.settled', outcome: 'failed', error: errorText(error) };
@@ -230,7 +236,7 @@ async function runRoutes(
     job.controller = null;
     ctx.end(false);
   }
-  if (result.ended === 'stopped') return { type: 'handler.settled', outcome: 'released' };
+  if (result.ended === 'stopped' || (!result.failed && job.released)) return RELEASED;
   if (!result.failed) return OK;
   return failed(deps, job, attempt, result.failure);
 }
