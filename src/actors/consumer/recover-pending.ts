@@ -36,12 +36,16 @@ export async function recoverPending(
   const { stopped } = options;
   let recovered = 0;
   let lastId: string | null = null;
-  const take = (entries: readonly StreamEntry[]) => {
+  // A message this consumer holds, or handled and is acking, is still pending and may be idle, so a
+  // claim returns it; running it again would be a duplicate. What matters is what was ours when the
+  // claim was SENT: its reply can be read after the XACK of such a message was confirmed (both
+  // replies in one read from the socket, the XACK's continuation first), when the message is in
+  // neither set any more. So each claim's ids are checked against both moments.
+  const ours = (): ReadonlySet<string> => new Set([...host.held.keys(), ...host.unconfirmedAcks()]);
+  const take = (entries: readonly StreamEntry[], oursAtSend: ReadonlySet<string>) => {
     if (entries.length === 0) return;
-    // A message this consumer handled is pending until its batched XACK lands; a claim in that window
-    // returns it (it is idle), and running it again would be a duplicate.
     const acking = host.unconfirmedAcks();
-    const fresh = acking.size === 0 ? entries : entries.filter((entry) => !acking.has(entry.id));
+    const fresh = entries.filter((entry) => !oursAtSend.has(entry.id) && !acking.has(entry.id));
     recovered += fresh.length;
     for (const entry of fresh) lastId = maxId(lastId, entry.id);
     host.pool.dispatch(fresh);
@@ -62,10 +66,11 @@ export async function recoverPending(
         await host.whenFree();
         if (stopped()) return { complete: false, lastId };
         const chunk = ids.splice(0, host.free);
+        const oursAtSend = ours();
         const claimed = await storage.claim(spec.stream, spec.group, spec.consumer, chunk, { minIdleMs: 0 });
         // A stop that came while the claim was in flight: what it returned stays pending.
         if (stopped()) return { complete: false, lastId };
-        take(claimed.entries);
+        take(claimed.entries, oursAtSend);
       }
     }
   }
@@ -74,13 +79,14 @@ export async function recoverPending(
   do {
     await host.whenFree();
     if (stopped()) return { complete: false, lastId };
+    const oursAtSend = ours();
     const page = await storage.autoClaim(spec.stream, spec.group, spec.consumer, {
       minIdleMs: spec.claim.minIdleMs,
       count: Math.max(1, host.free),
       cursor,
     });
     if (stopped()) return { complete: false, lastId };
-    take(page.entries);
+    take(page.entries, oursAtSend);
     if (page.deletedIds.length > 0) {
       logger.warn(
         { ids: page.deletedIds.slice(0, 20), count: page.deletedIds.length },
