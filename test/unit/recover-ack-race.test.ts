@@ -18,8 +18,8 @@ import { type Harness, startHarness, storageAtT0 } from './retry-support.js';
 class SlowClaimReply extends MemoryStreamStorage {
   beforeReply: ((page: ClaimResult) => Promise<void>) | null = null;
 
-  override async touch(): Promise<number> {
-    return 0;
+  override async touch(): Promise<string[]> {
+    return [];
   }
 
   override async autoClaim(
