@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [--variant c16|defaults|c16p48|a2] [--messages N] [--reps N] [--out file]`:
+ * `npx tsx bench/profile.ts [--variant c16|defaults|c16p48|a2|batch|per-message] [--messages N] [--reps N] [--out file]`:
  * a CPU profile of streamvisor's timed drains only (the fill, the warm-up and Redis setup are
  * outside the profile), through the same harness as `npm run bench`, on a private redis-server.
  * Writes a `.cpuprofile` (open it in Chrome DevTools) and prints the top self-time functions.
@@ -9,6 +9,7 @@ import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/helpers/redis-server.js';
+import { batchCaseVariant } from './cases/batch-handlers.js';
 import { pipelinedBaselineVariant } from './cases/throughput-baseline-pipelined.js';
 import { type DrainVariant, timeDrain } from './lib/drain.js';
 import { DrainStream } from './lib/drain-stream.js';
@@ -41,6 +42,8 @@ const VARIANTS: Record<string, () => DrainVariant> = {
     ]),
   ),
   a2: () => pipelinedBaselineVariant,
+  batch: () => batchCaseVariant('batch 100', true),
+  'per-message': () => batchCaseVariant('per message', false),
 };
 
 /** Self time per function (name, file, line), most first. */

@@ -20,7 +20,8 @@ const BATCH = { size: 100, waitMs: 5 };
 
 type Payload = { i: number };
 
-function variant(name: string, batched: boolean): DrainVariant {
+/** One drain of the case: per message (`router.on`) or batched (`router.batch`). */
+export function batchCaseVariant(name: string, batched: boolean): DrainVariant {
   const what = `${CASE} ${name}`;
   return {
     case: CASE,
@@ -110,7 +111,7 @@ export async function run(ctx: BenchContext): Promise<CaseRow[]> {
       ctx,
       admin,
       data,
-      [variant('per message', false), variant(`batch ${BATCH.size}`, true)],
+      [batchCaseVariant('per message', false), batchCaseVariant(`batch ${BATCH.size}`, true)],
       'throughput',
     );
   } finally {
