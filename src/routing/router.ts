@@ -171,7 +171,10 @@ export class Router<C = unknown> {
     const routes = this.routes(message.type);
     // Per message: without filters the cached (frozen) routes are the answer; no array is allocated.
     let matched: Route<C>[] | null = null;
-    for (const [i, route] of routes.entries()) {
+    // An indexed loop: `routes.entries()` with destructuring allocated an iterator and a pair per
+    // route, ~140 bytes per message (a heap sampling of a 200,000-message drain).
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i] as Route<C>;
       if (route.filter === undefined || route.filter(message)) {
         matched?.push(route);
       } else {
